@@ -1,0 +1,346 @@
+"""A checkpoint saver in one SQLite file (stdlib ``sqlite3``), shareable by threads and processes.
+
+The file is put in WAL mode, so readers never wait for a writer; each write is one short
+``BEGIN IMMEDIATE`` transaction, and a writer that finds the file locked by another process
+waits up to ``busy_timeout`` seconds. Within a process one connection is shared behind a lock
+(a process that forks gets a fresh connection on first use). Values are stored through the
+safe serializer: nothing is pickled unless you pass a serializer that allows it.
+
+Two tables, named so that they can live next to other tools' tables in the same file::
+
+    nbpregel_checkpoints  PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+    nbpregel_writes       PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+
+>>> from nbpregel.checkpoint.base import empty_checkpoint
+>>> with SqliteSaver.from_conn_string(":memory:") as saver:
+...     config = saver.put({"configurable": {"thread_id": "t"}}, empty_checkpoint(), {}, {})
+...     saver.get_tuple(config).config == config
+True
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Final, Self
+
+from nbpregel.checkpoint.base import (
+    SPECIAL_WRITE_INDEX,
+    BaseCheckpointSaver,
+    Checkpoint,
+    CheckpointAddress,
+    CheckpointTuple,
+    ListScope,
+    metadata_matches,
+    write_index,
+)
+from nbpregel.checkpoint.serde import SerializerProtocol
+from nbpregel.errors import CheckpointError
+
+__all__ = ["SqliteSaver"]
+
+_SCHEMA: Final = (
+    """CREATE TABLE IF NOT EXISTS nbpregel_checkpoints (
+        thread_id TEXT NOT NULL,
+        checkpoint_ns TEXT NOT NULL DEFAULT '',
+        checkpoint_id TEXT NOT NULL,
+        parent_checkpoint_id TEXT,
+        type TEXT NOT NULL,
+        checkpoint BLOB NOT NULL,
+        metadata_type TEXT NOT NULL,
+        metadata BLOB NOT NULL,
+        PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS nbpregel_writes (
+        thread_id TEXT NOT NULL,
+        checkpoint_ns TEXT NOT NULL DEFAULT '',
+        checkpoint_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        task_path TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL,
+        type TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+    )""",
+)
+_CHECKPOINT_COLUMNS: Final = (
+    "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
+    "type, checkpoint, metadata_type, metadata"
+)
+_SELECT_WRITES: Final = (
+    "SELECT task_id, channel, type, value FROM nbpregel_writes "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? "
+    "ORDER BY task_path, task_id, idx"
+)
+_INSERT_WRITE: Final = (
+    "INTO nbpregel_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, task_path, "
+    "channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_LIST_PAGE: Final = 64
+DEFAULT_BUSY_TIMEOUT: Final = 30.0
+
+
+class SqliteSaver(BaseCheckpointSaver):
+    """Checkpoints in a SQLite file; use it as a context manager or call :meth:`close`.
+
+    Args:
+        conn: a path to the database file (created if missing), ``":memory:"``, or an open
+            ``sqlite3.Connection`` (made with ``check_same_thread=False`` if threads share it;
+            the saver does not close a connection it was given).
+        serde: turns values into bytes and back; a ``SafeSerializer`` by default.
+        busy_timeout: seconds a write waits for another process's write to finish.
+    """
+
+    def __init__(
+        self,
+        conn: str | os.PathLike[str] | sqlite3.Connection,
+        *,
+        serde: SerializerProtocol | None = None,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
+        super().__init__(serde=serde)
+        self._busy_timeout = busy_timeout
+        self._path = None if isinstance(conn, sqlite3.Connection) else os.fspath(conn)
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._conn: sqlite3.Connection | None = (
+            conn if isinstance(conn, sqlite3.Connection) else self._open()
+        )
+        self._configure(self._conn)
+
+    @classmethod
+    @contextmanager
+    def from_conn_string(cls, conn_string: str, **kwargs: Any) -> Iterator[SqliteSaver]:
+        """A saver on the file ``conn_string`` (or ``":memory:"``), closed on exit.
+
+        >>> with SqliteSaver.from_conn_string(":memory:") as saver:
+        ...     saver.get_tuple({"configurable": {"thread_id": "none yet"}}) is None
+        True
+        """
+        saver = cls(conn_string, **kwargs)
+        try:
+            yield saver
+        finally:
+            saver.close()
+
+    # -- connection -----------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        path = self._path or ":memory:"
+        return sqlite3.connect(
+            path,
+            timeout=self._busy_timeout,
+            check_same_thread=False,
+            isolation_level=None,  # transactions are explicit and short
+            uri=path.startswith("file:"),
+        )
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+            conn.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL survives a crash of the process; only a power cut can lose the
+        # last commits, and it never corrupts the file.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with self._transaction(conn):
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    def _connection(self) -> sqlite3.Connection:
+        """The connection for this process; call with the lock held."""
+        if self._conn is None:
+            raise CheckpointError("this SqliteSaver is closed; open a new one to keep using it")
+        if self._pid != os.getpid() and self._path not in (None, ":memory:"):
+            # A connection must not cross a fork: leave the parent's alone, open our own.
+            self._pid = os.getpid()
+            self._conn = self._open()
+            self._configure(self._conn)
+        return self._conn
+
+    @contextmanager
+    def _transaction(
+        self, conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE"
+    ) -> Iterator[sqlite3.Connection]:
+        conn.execute(begin)
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._transaction(self._connection()) as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        # A deferred transaction gives the reads inside it one consistent snapshot.
+        with self._lock, self._transaction(self._connection(), "BEGIN") as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Close the connection (unless it was handed in); later calls raise CheckpointError."""
+        with self._lock:
+            if self._conn is not None and self._path is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the saver protocol ---------------------------------------------------------------
+
+    def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        address = CheckpointAddress.from_config(config)
+        query = f"SELECT {_CHECKPOINT_COLUMNS} FROM nbpregel_checkpoints "
+        query += "WHERE thread_id = ? AND checkpoint_ns = ? "
+        params: list[str] = [address.thread_id, address.checkpoint_ns]
+        if address.checkpoint_id:
+            query += "AND checkpoint_id = ?"
+            params.append(address.checkpoint_id)
+        else:
+            query += "ORDER BY checkpoint_id DESC LIMIT 1"
+        with self._read() as conn:
+            row = conn.execute(query, params).fetchone()
+            if row is None:
+                return None
+            writes = conn.execute(_SELECT_WRITES, row[:3]).fetchall()
+        return self._row_to_tuple(row, writes)
+
+    def list(
+        self,
+        config: Mapping[str, Any] | None,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        scope = ListScope.from_args(config, before)
+        # Metadata is filtered after loading it, so with a filter rows are read page by page.
+        page_size = limit if limit is not None and not filter else _LIST_PAGE
+        remaining = limit
+        for row in self._list_rows(scope, max(page_size, 1)):
+            if remaining is not None and remaining <= 0:
+                return
+            metadata = self.serde.loads_typed((row[6], row[7]))
+            if not metadata_matches(metadata, filter):
+                continue
+            with self._read() as conn:
+                writes = conn.execute(_SELECT_WRITES, row[:3]).fetchall()
+            yield self._row_to_tuple(row, writes, metadata)
+            if remaining is not None:
+                remaining -= 1
+
+    def _list_rows(self, scope: ListScope, page_size: int) -> Iterator[tuple[Any, ...]]:
+        """Rows in scope, newest first, read in pages so no statement stays open meanwhile."""
+        clauses, params = [], []
+        for column, value in (
+            ("thread_id", scope.thread_id),
+            ("checkpoint_ns", scope.checkpoint_ns),
+            ("checkpoint_id", scope.checkpoint_id),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if scope.before_id is not None:
+            clauses.append("checkpoint_id < ?")
+            params.append(scope.before_id)
+        last: tuple[Any, ...] | None = None
+        while True:
+            where, keyset = list(clauses), []
+            if last is not None:  # continue after the last row of the previous page
+                where.append("(checkpoint_id, thread_id, checkpoint_ns) < (?, ?, ?)")
+                keyset = [last[2], last[0], last[1]]
+            query = f"SELECT {_CHECKPOINT_COLUMNS} FROM nbpregel_checkpoints"
+            query += f" WHERE {' AND '.join(where)}" if where else ""
+            query += " ORDER BY checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC LIMIT ?"
+            with self._read() as conn:
+                rows = conn.execute(query, [*params, *keyset, page_size]).fetchall()
+            yield from rows
+            if len(rows) < page_size:
+                return
+            last = rows[-1]
+
+    def put(
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint,
+        metadata: Mapping[str, Any],
+        new_versions: Mapping[str, int],
+    ) -> dict[str, Any]:
+        address = CheckpointAddress.from_config(config)
+        type_, blob = self.serde.dumps_typed(checkpoint)
+        metadata_type, metadata_blob = self.serde.dumps_typed(dict(metadata))
+        row = (
+            address.thread_id,
+            address.checkpoint_ns,
+            checkpoint["id"],
+            address.checkpoint_id,
+            type_,
+            blob,
+            metadata_type,
+            metadata_blob,
+        )
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO nbpregel_checkpoints ({_CHECKPOINT_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        return address._replace(checkpoint_id=checkpoint["id"]).to_config()
+
+    def put_writes(
+        self,
+        config: Mapping[str, Any],
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        address = CheckpointAddress.from_config(config)
+        checkpoint_id = address.require_id("put_writes")
+        head = (address.thread_id, address.checkpoint_ns, checkpoint_id, task_id)
+        replace: list[tuple[Any, ...]] = []
+        keep: list[tuple[Any, ...]] = []
+        for i, (channel, value) in enumerate(writes):
+            row = (
+                *head,
+                write_index(channel, i),
+                task_path,
+                channel,
+                *self.serde.dumps_typed(value),
+            )
+            (replace if channel in SPECIAL_WRITE_INDEX else keep).append(row)
+        with self._write() as conn:
+            conn.executemany(f"INSERT OR IGNORE {_INSERT_WRITE}", keep)
+            conn.executemany(f"INSERT OR REPLACE {_INSERT_WRITE}", replace)
+
+    def delete_thread(self, thread_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM nbpregel_checkpoints WHERE thread_id = ?", (str(thread_id),))
+            conn.execute("DELETE FROM nbpregel_writes WHERE thread_id = ?", (str(thread_id),))
+
+    def _row_to_tuple(
+        self,
+        row: Sequence[Any],
+        writes: Sequence[Sequence[Any]],
+        metadata: Any = None,
+    ) -> CheckpointTuple:
+        thread_id, checkpoint_ns, checkpoint_id, parent_id, type_, blob, metadata_type, mblob = row
+        if metadata is None:
+            metadata = self.serde.loads_typed((metadata_type, mblob))
+        return self._build_tuple(
+            CheckpointAddress(thread_id, checkpoint_ns, checkpoint_id),
+            (type_, blob),
+            metadata,
+            parent_id,
+            [(task_id, channel, (wtype, value)) for task_id, channel, wtype, value in writes],
+        )

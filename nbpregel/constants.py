@@ -1,0 +1,99 @@
+"""Reserved names and the enumerations shared by the engine and the notebook layer."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Final, Literal
+
+__all__ = [
+    "BOOKKEEPING_CHANNELS",
+    "CONFIG_KEY_CHECKPOINT_ID",
+    "CONFIG_KEY_CHECKPOINT_NS",
+    "CONFIG_KEY_THREAD_ID",
+    "END",
+    "INTERRUPT",
+    "NS_END",
+    "NS_SEP",
+    "RESERVED_CHANNELS",
+    "RESUME",
+    "START",
+    "TASKS",
+    "Durability",
+    "StreamMode",
+    "TaskKind",
+]
+
+START: Final = sys.intern("__start__")
+"""The virtual node a graph's input comes from."""
+END: Final = sys.intern("__end__")
+"""The virtual node that ends a path through the graph."""
+
+TASKS: Final = sys.intern("__pregel_tasks")
+"""The channel that carries ``Send`` packets: each becomes one PUSH task in the next step."""
+INTERRUPT: Final = sys.intern("__interrupt__")
+"""The key under which interrupts appear in results and streams."""
+RESUME: Final = sys.intern("__resume__")
+"""The pseudo-channel under which a task's resume values are saved."""
+ERROR: Final = sys.intern("__error__")
+"""The pseudo-channel under which a task's error is saved as a pending write."""
+NO_WRITES: Final = sys.intern("__no_writes__")
+"""The pseudo-channel marking a task that finished without writes."""
+
+BOOKKEEPING_CHANNELS: Final = frozenset({INTERRUPT, RESUME, ERROR, NO_WRITES})
+"""Pseudo-channels of pending writes that record what happened to a task; never state."""
+RESERVED_CHANNELS: Final = frozenset({START, END, TASKS, *BOOKKEEPING_CHANNELS})
+
+NS_SEP: Final = "|"
+"""Separates the levels of a checkpoint namespace (parent|child)."""
+NS_END: Final = ":"
+"""Separates a namespace level's node name from its task id."""
+
+CONFIG_KEY_THREAD_ID: Final = "thread_id"
+CONFIG_KEY_CHECKPOINT_NS: Final = "checkpoint_ns"
+CONFIG_KEY_CHECKPOINT_ID: Final = "checkpoint_id"
+
+DEFAULT_RECURSION_LIMIT: Final = 10007
+"""Supersteps allowed per invocation when the config sets none (the LangGraph 1.x default)."""
+
+
+class TaskKind(str, Enum):
+    """How a task was planned: from a trigger channel (PULL) or from a ``Send`` (PUSH)."""
+
+    PUSH = "PUSH"
+    PULL = "PULL"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class StreamMode(str, Enum):
+    """What a stream yields; the values are the strings users pass as ``stream_mode``."""
+
+    VALUES = "values"
+    UPDATES = "updates"
+    CUSTOM = "custom"
+    TASKS = "tasks"
+    CHECKPOINTS = "checkpoints"
+    DEBUG = "debug"
+    MESSAGES = "messages"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+StreamModeName = Literal["values", "updates", "custom", "tasks", "checkpoints", "debug", "messages"]
+
+
+class Durability(str, Enum):
+    """When checkpoints are written: before the next step, in the background, or at exit."""
+
+    SYNC = "sync"
+    ASYNC = "async"
+    EXIT = "exit"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+DurabilityName = Literal["sync", "async", "exit"]

@@ -1,0 +1,87 @@
+"""Errors raised by nbpregel.
+
+Every error a user can cause names the thing at fault and says what to do about it.
+The hierarchy::
+
+    NbPregelError
+    ├── EmptyChannelError          a channel was read before anything was written to it
+    ├── InvalidUpdateError         a write the channel or the state schema cannot accept
+    ├── GraphValidationError       a graph that cannot be compiled (also a ValueError)
+    ├── GraphRecursionError        the run used up its superstep budget (also a RecursionError)
+    ├── CheckpointError            a saver or a checkpoint cannot be used
+    │   └── SerializationError     a value that the safe serializer refuses (also a TypeError)
+    ├── InvalidResumeError         a resume value or interrupt id that matches no interrupt
+    └── GraphBubbleUp              control flow, not a failure: unwinds a task
+        └── GraphInterrupt         a node called ``interrupt()``; carries the interrupts
+
+A node's own exception is never wrapped: it propagates as itself, with a note naming the node
+and the superstep. A step that runs out of time raises the builtin ``TimeoutError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbpregel.types import Interrupt
+
+__all__ = [
+    "CheckpointError",
+    "EmptyChannelError",
+    "GraphBubbleUp",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "GraphValidationError",
+    "InvalidResumeError",
+    "InvalidUpdateError",
+    "NbPregelError",
+    "SerializationError",
+]
+
+
+class NbPregelError(Exception):
+    """Base class of every error nbpregel raises on purpose."""
+
+
+class EmptyChannelError(NbPregelError):
+    """A channel was read before any value was written to it."""
+
+
+class InvalidUpdateError(NbPregelError):
+    """A write that cannot be applied: unknown channel, conflicting writes, bad node output."""
+
+
+class GraphValidationError(NbPregelError, ValueError):
+    """A graph definition that cannot be compiled; the message names the culprit."""
+
+
+class GraphRecursionError(NbPregelError, RecursionError):
+    """The run reached ``recursion_limit`` supersteps without finishing."""
+
+
+class CheckpointError(NbPregelError):
+    """A checkpointer or a saved checkpoint cannot be used as asked."""
+
+
+class SerializationError(CheckpointError, TypeError):
+    """A value the safe serializer refuses to write or to load."""
+
+
+class InvalidResumeError(NbPregelError, ValueError):
+    """A resume value whose shape or interrupt id matches no pending interrupt."""
+
+
+class GraphBubbleUp(NbPregelError):  # noqa: N818 - control flow, named like LangGraph's
+    """Unwinds a task without failing the run (interrupts, parent commands)."""
+
+
+class GraphInterrupt(GraphBubbleUp):  # noqa: N818
+    """Raised inside a task by ``interrupt()``; the run pauses and reports the interrupts."""
+
+    def __init__(self, interrupts: Sequence[Interrupt] = ()) -> None:
+        super().__init__(tuple(interrupts))
+        self.interrupts: tuple[Interrupt, ...] = tuple(interrupts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.interrupts,))

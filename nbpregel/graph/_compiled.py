@@ -1,0 +1,192 @@
+"""``CompiledStateGraph``: a ``StateGraph`` turned into nodes and channels the loop can run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.channels import (
+    BaseChannel,
+    EphemeralValue,
+    LastValueAfterFinish,
+    NamedBarrierValue,
+    NamedBarrierValueAfterFinish,
+)
+from nbpregel.constants import END, START, TASKS
+from nbpregel.errors import InvalidUpdateError
+from nbpregel.graph._schema import channels_for, coerce_to_schema
+from nbpregel.graph._writers import StateWriter, branch_channel, update_items
+from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
+from nbpregel.pregel._node import PregelNode
+from nbpregel.pregel.main import Pregel
+from nbpregel.types import Command, Send
+
+if TYPE_CHECKING:
+    from nbpregel.graph.state import StateGraph
+
+__all__ = ["CompiledStateGraph"]
+
+
+def _join_channel(sources: Sequence[str], target: str) -> str:
+    return f"join:{'+'.join(sources)}:{target}"
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class CompiledStateGraph(Pregel):
+    """A runnable state graph: ``invoke``, ``stream``, their async twins, and ``get_graph``."""
+
+    def __init__(
+        self,
+        builder: StateGraph,
+        *,
+        checkpointer: Any | None,
+        cache: Any | None,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        name: str,
+        step_timeout: float | None,
+    ) -> None:
+        self.builder = builder
+        self.cache = cache
+        self.state_keys = tuple(builder.channels)
+        self._keys = frozenset(builder.channels)
+        channels: dict[str, BaseChannel[Any, Any]] = {
+            key: spec.copy() for key, spec in builder.channels.items()
+        }
+        channels[START] = EphemeralValue(Any)
+        edges: dict[str, list[tuple[str, Any]]] = {name: [] for name in (START, *builder.nodes)}
+        triggers: dict[str, list[str]] = {name: [branch_channel(name)] for name in builder.nodes}
+        for name, spec in builder.nodes.items():
+            trigger = branch_channel(name)
+            channels[trigger] = LastValueAfterFinish(str) if spec.defer else EphemeralValue(
+                str, guard=False
+            )
+        for source, target in builder.edges:
+            if target != END:
+                edges[source].append((branch_channel(target), source))
+        for sources, target in builder.joins:
+            key = _join_channel(sources, target)
+            barrier = (
+                NamedBarrierValueAfterFinish if builder.nodes[target].defer else NamedBarrierValue
+            )
+            channels[key] = barrier(str, names=set(sources))
+            triggers[target].append(key)
+            for source in sources:
+                edges[source].append((key, source))
+        nodes = {START: self._start_node(builder, edges[START])}
+        for name, spec in builder.nodes.items():
+            nodes[name] = self._node(builder, name, spec, triggers[name], edges[name])
+        output_keys = tuple(channels_for(builder.output_schema))
+        super().__init__(
+            nodes=nodes,
+            channels=channels,
+            input_channels=START,
+            output_channels=output_keys,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            step_timeout=step_timeout,
+            stream_mode="updates",
+            name=name,
+            command_mapper=self._command_writes,
+        )
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    def _writer(self, builder: StateGraph, name: str, edges: list[tuple[str, Any]]) -> StateWriter:
+        return StateWriter(
+            name,
+            keys=self._keys,
+            edges=edges,
+            branches=builder.branches.get(name, ()),
+            nodes=builder.nodes,
+            state_keys=self.state_keys,
+            state_mapper=coerce_to_schema(builder.state_schema),
+        )
+
+    def _start_node(self, builder: StateGraph, edges: list[tuple[str, Any]]) -> PregelNode:
+        input_keys = frozenset(channels_for(builder.input_schema))
+        writer = self._writer(builder, START, edges)
+
+        def accept_input(value: Any) -> Any:
+            writes, _ = update_items(START, value)
+            unknown = [key for key, _ in writes if key not in input_keys]
+            if unknown:
+                raise InvalidUpdateError(
+                    f"input has unknown key(s) {unknown}: the graph's input schema has "
+                    f"{sorted(input_keys)}"
+                )
+            return dict(writes)
+
+        return PregelNode(
+            name=START,
+            triggers=(START,),
+            reads=START,
+            bound=accept_input,
+            writer=writer,
+            hidden=True,
+        )
+
+    def _node(
+        self,
+        builder: StateGraph,
+        name: str,
+        spec: Any,
+        triggers: list[str],
+        edges: list[tuple[str, Any]],
+    ) -> PregelNode:
+        reads = (
+            tuple(channels_for(spec.input_schema)) if spec.input_schema else self.state_keys
+        )
+        schema = spec.input_schema or builder.state_schema
+        action = spec.action
+        if isinstance(action, Pregel):
+            action = action.invoke
+        return PregelNode(
+            name=name,
+            triggers=triggers,
+            reads=reads,
+            bound=action,
+            writer=self._writer(builder, name, edges),
+            mapper=coerce_to_schema(schema),
+            retry_policy=spec.retry_policy,
+            cache_policy=spec.cache_policy,
+            defer=spec.defer,
+            metadata=spec.metadata,
+        )
+
+    def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
+        writes, goto = update_items("input Command", Command(update=command.update))
+        unknown = [key for key, _ in writes if key not in self._keys]
+        if unknown:
+            raise InvalidUpdateError(
+                f"Command(update=...) has unknown state key(s) {unknown}: the state has "
+                f"{sorted(self._keys)}"
+            )
+        for target in command.goto_targets():
+            if isinstance(target, Send):
+                writes.append((TASKS, target))
+            elif target != END:
+                if target not in self.builder.nodes:
+                    raise InvalidUpdateError(
+                        f"Command(goto={target!r}) names an unknown node: known nodes are "
+                        f"{sorted(self.builder.nodes)}"
+                    )
+                writes.append((branch_channel(target), START))
+        return writes
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def get_graph(self) -> DrawableGraph:
+        """The graph's nodes and edges as plain data (conditional edges marked), for drawing."""
+        from nbpregel.graph._draw import describe
+
+        return describe(self.builder, self.name)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from nbpregel.notebook.show import graph_mimebundle
+
+        return graph_mimebundle(self.get_graph())

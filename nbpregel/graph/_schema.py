@@ -1,0 +1,95 @@
+"""State schemas: TypedDict, dataclass or pydantic model -> one channel per key.
+
+A key annotated ``Annotated[T, reducer]`` becomes a ``BinaryOperatorAggregate``; a key annotated
+with a channel instance uses that channel; every other key is a ``LastValue``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable
+from typing import Any, Literal
+
+from nbpregel.channels import BaseChannel, BinaryOperatorAggregate, LastValue
+
+__all__ = ["SchemaKind", "channels_for", "coerce_to_schema", "is_schema", "schema_kind"]
+
+SchemaKind = Literal["typeddict", "dataclass", "pydantic", "none"]
+
+
+def schema_kind(schema: Any) -> SchemaKind:
+    """Which kind of state schema ``schema`` is."""
+    if isinstance(schema, type):
+        if typing.is_typeddict(schema):
+            return "typeddict"
+        if dataclasses.is_dataclass(schema):
+            return "dataclass"
+        if hasattr(schema, "model_fields") and hasattr(schema, "model_validate"):
+            return "pydantic"
+    return "none"
+
+
+def is_schema(schema: Any) -> bool:
+    """Whether ``schema`` can describe a state (TypedDict, dataclass or pydantic model)."""
+    return schema_kind(schema) != "none"
+
+
+def _hints(schema: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(schema, include_extras=True)
+    except Exception:  # noqa: BLE001 - unresolvable forward refs: fall back to raw annotations
+        hints: dict[str, Any] = {}
+        for klass in reversed(schema.__mro__):
+            hints.update(getattr(klass, "__annotations__", {}))
+        return hints
+
+
+def _channel_for(key: str, hint: Any) -> BaseChannel[Any, Any]:
+    if typing.get_origin(hint) is typing.Annotated:
+        base, *extras = typing.get_args(hint)
+        for extra in reversed(extras):
+            if isinstance(extra, BaseChannel):
+                return extra
+            if isinstance(extra, type) and issubclass(extra, BaseChannel):
+                return extra(base)
+            if callable(extra):
+                return BinaryOperatorAggregate(base, extra)
+        return LastValue(base)
+    return LastValue(hint)
+
+
+def channels_for(schema: Any) -> dict[str, BaseChannel[Any, Any]]:
+    """One channel per key of ``schema``, in declaration order.
+
+    >>> import operator
+    >>> from typing import Annotated, TypedDict
+    >>> class State(TypedDict):
+    ...     topic: str
+    ...     notes: Annotated[list, operator.add]
+    >>> {key: type(ch).__name__ for key, ch in channels_for(State).items()}
+    {'topic': 'LastValue', 'notes': 'BinaryOperatorAggregate'}
+    """
+    kind = schema_kind(schema)
+    if kind == "none":
+        raise TypeError(
+            f"state schema must be a TypedDict, a dataclass or a pydantic model, got {schema!r}"
+        )
+    hints = _hints(schema)
+    if kind == "pydantic":
+        keys = list(schema.model_fields)
+    elif kind == "dataclass":
+        keys = [field.name for field in dataclasses.fields(schema)]
+    else:
+        keys = list(hints)
+    return {key: _channel_for(key, hints.get(key, Any)) for key in keys}
+
+
+def coerce_to_schema(schema: Any) -> Callable[[Any], Any] | None:
+    """The function that turns a dict of values into an instance of ``schema`` (None: keep dict)."""
+    kind = schema_kind(schema)
+    if kind == "dataclass":
+        return lambda values: schema(**values)
+    if kind == "pydantic":
+        return lambda values: schema.model_validate(values)
+    return None

@@ -1,0 +1,261 @@
+"""``StateGraph``: declare nodes over a shared state, connect them, compile to a runnable graph."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.constants import END, NS_END, NS_SEP, START
+from nbpregel.errors import GraphValidationError
+from nbpregel.graph._branch import Branch, literal_targets
+from nbpregel.graph._schema import channels_for, is_schema
+from nbpregel.types import CachePolicy, RetryPolicy
+
+if TYPE_CHECKING:
+    from nbpregel.graph._compiled import CompiledStateGraph
+
+__all__ = ["NodeSpec", "StateGraph"]
+
+
+@dataclasses.dataclass(slots=True)
+class NodeSpec:
+    """A node as declared with ``add_node``."""
+
+    name: str
+    action: Callable[..., Any] | Any
+    input_schema: Any
+    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None
+    cache_policy: CachePolicy | None
+    defer: bool
+    destinations: dict[str, str] | None
+    metadata: dict[str, Any]
+
+
+def _first_param_schema(action: Any) -> Any:
+    """The schema a node declares through its first parameter's annotation, if any."""
+    try:
+        params = list(inspect.signature(action).parameters.values())
+        hints = typing.get_type_hints(action)
+    except Exception:  # noqa: BLE001 - no usable annotations: the node reads the whole state
+        return None
+    if not params:
+        return None
+    hint = hints.get(params[0].name)
+    return hint if is_schema(hint) else None
+
+
+def _command_destinations(action: Any) -> dict[str, str] | None:
+    try:
+        hint = typing.get_type_hints(action).get("return")
+    except Exception:  # noqa: BLE001
+        return None
+    names = literal_targets(hint) if hint is not None else None
+    return {name: "" for name in names} if names else None
+
+
+class StateGraph:
+    """A graph whose nodes read and update one shared state.
+
+    Args:
+        state_schema: a TypedDict, dataclass or pydantic model; ``Annotated[T, reducer]`` keys
+            merge concurrent writes with the reducer, others accept one write per step.
+        context_schema: accepted for compatibility; not used.
+        input_schema: the keys the graph accepts as input (default: the state schema).
+        output_schema: the keys the graph returns (default: the state schema).
+
+    >>> from typing import TypedDict
+    >>> class State(TypedDict):
+    ...     n: int
+    >>> graph = StateGraph(State)
+    >>> _ = graph.add_node("double", lambda s: {"n": s["n"] * 2})
+    >>> _ = graph.add_edge(START, "double")
+    >>> graph.compile().invoke({"n": 21})
+    {'n': 42}
+    """
+
+    def __init__(
+        self,
+        state_schema: Any,
+        context_schema: Any | None = None,
+        *,
+        input_schema: Any | None = None,
+        output_schema: Any | None = None,
+    ) -> None:
+        self.state_schema = state_schema
+        self.input_schema = input_schema or state_schema
+        self.output_schema = output_schema or state_schema
+        self.channels = channels_for(state_schema)
+        for schema in (self.input_schema, self.output_schema):
+            for key, channel in channels_for(schema).items():
+                self.channels.setdefault(key, channel)
+        self.nodes: dict[str, NodeSpec] = {}
+        self.edges: list[tuple[str, str]] = []
+        self.joins: list[tuple[tuple[str, ...], str]] = []
+        self.branches: dict[str, list[Branch]] = {}
+        self.compiled = False
+
+    # -- declaring -------------------------------------------------------------------------
+
+    def add_node(
+        self,
+        node: str | Callable[..., Any],
+        action: Callable[..., Any] | Any | None = None,
+        *,
+        defer: bool = False,
+        metadata: dict[str, Any] | None = None,
+        input_schema: Any | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        destinations: Mapping[str, str] | Sequence[str] | None = None,
+    ) -> StateGraph:
+        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
+
+        Args:
+            node: the name, or the function itself.
+            action: the function (sync or async), or a compiled graph used as a subgraph.
+            defer: run only once everything else has finished.
+            metadata: free-form extras kept with the node.
+            input_schema: the keys the node reads (default: inferred from its first
+                parameter's annotation, else the whole state).
+            retry_policy: retry the node on failure.
+            cache_policy: reuse the node's writes for equal inputs.
+            destinations: nodes a ``Command``-returning node may go to (for drawing and
+                validation); a dict maps node -> edge label.
+
+        Raises:
+            GraphValidationError: for a reserved or duplicate name.
+        """
+        if not isinstance(node, str):
+            action, node = node, getattr(node, "__name__", type(node).__name__)
+        if action is None:
+            raise GraphValidationError(f"node {node!r} has no function: add_node({node!r}, fn)")
+        self._check_name(node)
+        for schema in (input_schema or _first_param_schema(action),):
+            if schema is not None:
+                for key, channel in channels_for(schema).items():
+                    self.channels.setdefault(key, channel)
+        if destinations is None:
+            dests = _command_destinations(action)
+        elif isinstance(destinations, Mapping):
+            dests = dict(destinations)
+        else:
+            dests = {name: "" for name in destinations}
+        self.nodes[node] = NodeSpec(
+            name=node,
+            action=action,
+            input_schema=input_schema or _first_param_schema(action),
+            retry_policy=retry_policy,
+            cache_policy=cache_policy,
+            defer=defer,
+            destinations=dests,
+            metadata=dict(metadata or {}),
+        )
+        return self
+
+    def _check_name(self, name: str) -> None:
+        if name in (START, END):
+            raise GraphValidationError(f"node name {name!r} is reserved: choose another name")
+        if name in self.nodes:
+            raise GraphValidationError(f"node {name!r} already exists: node names must be unique")
+        for bad in (NS_SEP, NS_END):
+            if bad in name:
+                raise GraphValidationError(
+                    f"node name {name!r} contains {bad!r}, which is reserved for namespaces"
+                )
+
+    def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
+        """Run ``end_key`` after ``start_key``; with a list, after *all* of them (a join)."""
+        if isinstance(start_key, str):
+            if start_key == END:
+                raise GraphValidationError("an edge cannot start at END: END has no way out")
+            if end_key == START:
+                raise GraphValidationError("an edge cannot end at START")
+            self.edges.append((start_key, end_key))
+            return self
+        sources = tuple(start_key)
+        if not sources:
+            raise GraphValidationError(f"add_edge([...], {end_key!r}) needs at least one source")
+        for source in sources:
+            if source == END:
+                raise GraphValidationError("an edge cannot start at END: END has no way out")
+        self.joins.append((sources, end_key))
+        return self
+
+    def add_conditional_edges(
+        self,
+        source: str,
+        path: Callable[..., Any],
+        path_map: Mapping[Hashable, str] | Sequence[str] | None = None,
+    ) -> StateGraph:
+        """After ``source`` runs, call ``path(state)`` to choose the next node(s).
+
+        ``path`` returns a node name, ``END``, a ``Send``, or a list of them; with ``path_map``
+        its answers are keys of the map.
+        """
+        if source == END:
+            raise GraphValidationError("a conditional edge cannot start at END")
+        self.branches.setdefault(source, []).append(Branch.create(source, path, path_map))
+        return self
+
+    def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Any]]) -> StateGraph:
+        """Add nodes and chain them with edges, in order."""
+        previous: str | None = None
+        for item in nodes:
+            name, action = item if isinstance(item, tuple) else (item.__name__, item)
+            self.add_node(name, action)
+            if previous is not None:
+                self.add_edge(previous, name)
+            previous = name
+        return self
+
+    def set_entry_point(self, key: str) -> StateGraph:
+        """Same as ``add_edge(START, key)``."""
+        return self.add_edge(START, key)
+
+    def set_conditional_entry_point(
+        self, path: Callable[..., Any], path_map: Mapping[Hashable, str] | None = None
+    ) -> StateGraph:
+        """Same as ``add_conditional_edges(START, path, path_map)``."""
+        return self.add_conditional_edges(START, path, path_map)
+
+    def set_finish_point(self, key: str) -> StateGraph:
+        """Same as ``add_edge(key, END)``."""
+        return self.add_edge(key, END)
+
+    # -- compiling -------------------------------------------------------------------------
+
+    def compile(
+        self,
+        checkpointer: Any | None = None,
+        *,
+        cache: Any | None = None,
+        store: Any | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        debug: bool = False,
+        name: str | None = None,
+        step_timeout: float | None = None,
+    ) -> CompiledStateGraph:
+        """Validate the graph and build a runnable one.
+
+        Raises:
+            GraphValidationError: naming the culprit: no entry point, an edge to an unknown
+                node, an unreachable node, a cycle with no way out, an unknown breakpoint.
+        """
+        from nbpregel.graph._compiled import CompiledStateGraph
+        from nbpregel.graph._validate import validate
+
+        validate(self, interrupt_before, interrupt_after)
+        self.compiled = True
+        return CompiledStateGraph(
+            self,
+            checkpointer=checkpointer,
+            cache=cache,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            name=name or "LangGraph",
+            step_timeout=step_timeout,
+        )

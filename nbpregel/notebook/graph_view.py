@@ -1,0 +1,175 @@
+"""``GraphView``: the graph's SVG in a widget, with nodes and edges lit up by state.
+
+The SVG is laid out once and sent to the browser once, in the widget's initial state. Showing a
+step then sends only two small traits:
+
+- ``node_states``: the nodes that are *not* idle, ``{node_id: state}``;
+- ``active_edges``: the ids of the edges that carried a write.
+
+The browser side keeps the elements it lit last time, clears those that are absent from the new
+values and sets the new ones: it only toggles CSS classes (``nbp-running``, ``nbp-done``, ...,
+``nbp-active``) on elements it found once, when the SVG arrived. A step therefore costs in
+proportion to the nodes and edges that are or were lit, never to the size of the graph, and
+nothing is laid out again.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any, Final
+
+import anywidget
+import traitlets
+
+from nbpregel.notebook._ids import xml_text
+from nbpregel.notebook.dot import as_drawable, to_dot
+from nbpregel.notebook.svg import render_svg
+
+__all__ = ["GraphView", "NodeState"]
+
+_STATIC: Final = pathlib.Path(__file__).parent / "static"
+_SVG_MIME: Final = "image/svg+xml"
+
+
+class NodeState(str, Enum):
+    """How a node looks in a :class:`GraphView`; each state has its own fill color."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    DONE = "done"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+    CACHED = "cached"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_STATE_NAMES: Final = tuple(state.value for state in NodeState)
+
+
+class GraphView(anywidget.AnyWidget):  # type: ignore[misc]
+    """A drawn graph whose nodes and edges can be highlighted, step by step.
+
+    Args:
+        graph: a :class:`~nbpregel.graph.description.DrawableGraph` or an object with
+            ``get_graph()`` (a compiled graph).
+        legend: show the legend of state colors under the graph.
+
+    Raises:
+        GraphvizNotFoundError: the ``dot`` program is not installed.
+
+    Example:
+        >>> from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
+        >>> graph = DrawableGraph(
+        ...     nodes=(DrawableNode("a", "a"), DrawableNode("b", "b")),
+        ...     edges=(DrawableEdge("a", "b"),),
+        ... )
+        >>> view = GraphView(graph)
+        >>> view.set_step_states({"a": "done", "b": "running"}, ["a->b"])
+        >>> view.node_states
+        {'a': 'done', 'b': 'running'}
+        >>> view.set_step_states({"a": "idle", "b": "done"})
+        >>> view.node_states, view.active_edges
+        ({'b': 'done'}, [])
+    """
+
+    _esm = _STATIC / "graph_view.js"
+    _css = _STATIC / "graph_view.css"
+
+    svg = traitlets.Unicode("").tag(sync=True)
+    """The SVG, sent once; made by :func:`~nbpregel.notebook.svg.render_svg`."""
+    node_states = traitlets.Dict(value_trait=traitlets.Unicode()).tag(sync=True)
+    """``{node_id: state}`` for the nodes that are not idle (idle entries are dropped)."""
+    active_edges = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Ids of the edges drawn as active (they carried a write in the step shown)."""
+    legend = traitlets.Bool(True).tag(sync=True)
+    """Show the legend of state colors."""
+
+    def __init__(self, graph: object, *, legend: bool = True, **kwargs: Any) -> None:
+        drawable = as_drawable(graph)
+        document = to_dot(drawable)
+        self._graph_name = drawable.name
+        self._node_ids = document.node_ids
+        self._edge_ids = document.edge_ids
+        super().__init__(svg=render_svg(document), legend=legend, **kwargs)
+
+    @property
+    def node_ids(self) -> frozenset[str]:
+        """The ids of the drawn nodes (``"parent|child"`` inside subgraphs)."""
+        return self._node_ids
+
+    @property
+    def edge_ids(self) -> frozenset[str]:
+        """The ids of the drawn edges (see ``DrawableEdge.id``)."""
+        return self._edge_ids
+
+    def set_step_states(
+        self,
+        node_states: Mapping[str, NodeState | str],
+        active_edges: Iterable[str] = (),
+    ) -> None:
+        """Show one step: the state of each node and the edges that carried a write.
+
+        Nodes missing from ``node_states`` (or given as ``idle``) are shown idle. Both traits
+        go to the browser in one message, and only if they changed; the SVG is not re-sent.
+
+        Args:
+            node_states: ``{node_id: state}``; states are :class:`NodeState` members or names.
+            active_edges: ids of the edges to draw as active.
+
+        Raises:
+            ValueError: an unknown state, node id or edge id (the message lists the known ones).
+        """
+        with self.hold_sync():
+            self.node_states = dict(node_states)
+            self.active_edges = list(active_edges)
+
+    def clear_states(self) -> None:
+        """Show every node idle and no edge active."""
+        self.set_step_states({}, ())
+
+    @traitlets.validate("node_states")
+    def _check_node_states(self, proposal: traitlets.Bunch) -> dict[str, str]:
+        checked: dict[str, str] = {}
+        for node_id, state in proposal["value"].items():
+            name = str(state)
+            if name not in _STATE_NAMES:
+                raise ValueError(
+                    f"unknown state {name!r} for node {node_id!r} (must be one of "
+                    f"{list(_STATE_NAMES)})"
+                )
+            if node_id not in self._node_ids:
+                raise ValueError(
+                    f"graph {self._graph_name!r} has no node {node_id!r} "
+                    f"(known: {sorted(self._node_ids)})"
+                )
+            if name != NodeState.IDLE:
+                checked[xml_text(node_id)] = name
+        return checked
+
+    @traitlets.validate("active_edges")
+    def _check_active_edges(self, proposal: traitlets.Bunch) -> list[str]:
+        unknown = [edge for edge in proposal["value"] if edge not in self._edge_ids]
+        if unknown:
+            raise ValueError(
+                f"graph {self._graph_name!r} has no edges {unknown} "
+                f"(known: {sorted(self._edge_ids)})"
+            )
+        return [xml_text(edge) for edge in dict.fromkeys(proposal["value"])]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The widget, plus the SVG for front ends that cannot show widgets."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        return {**data, _SVG_MIME: self.svg}, metadata
+
+    def __repr__(self) -> str:
+        return (
+            f"GraphView(graph={self._graph_name!r}, nodes={len(self._node_ids)}, "
+            f"edges={len(self._edge_ids)})"
+        )

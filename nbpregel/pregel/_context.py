@@ -1,0 +1,126 @@
+"""What a running node can reach: its stream writer, its config, and ``interrupt()``.
+
+A ``TaskRuntime`` is set in a context variable for the duration of each task, so these helpers
+work from any node, sync or async, in any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from nbpregel.channels.base import MISSING
+from nbpregel.errors import GraphInterrupt, NbPregelError
+from nbpregel.pregel._ids import interrupt_id
+from nbpregel.types import Interrupt, StreamWriter
+
+__all__ = ["TaskRuntime", "get_config", "get_stream_writer", "interrupt"]
+
+
+class TaskRuntime:
+    """Per-task state the helpers below read.
+
+    Attributes:
+        task_id: the running task's id.
+        config: the run config with the task's namespace filled in.
+        custom: emits a ``custom`` stream chunk (a no-op when nobody streams ``custom``).
+        resume: answers already given to this task's interrupts, in order.
+        next_resume: a fresh answer for the next unanswered interrupt, or ``MISSING``.
+        task_ns: the task's namespace (``node:task_id``); interrupt ids derive from it.
+        on_resume: records ``resume`` after a fresh answer is consumed (so it survives a crash).
+    """
+
+    __slots__ = (
+        "config",
+        "counter",
+        "custom",
+        "next_resume",
+        "on_resume",
+        "resume",
+        "task_id",
+        "task_ns",
+    )
+
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        config: dict[str, Any],
+        custom: StreamWriter,
+        task_ns: str,
+        resume: list[Any] | None = None,
+        next_resume: Any = MISSING,
+        on_resume: Callable[[list[Any]], None] | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.config = config
+        self.custom = custom
+        self.task_ns = task_ns
+        self.resume = resume if resume is not None else []
+        self.next_resume = next_resume
+        self.on_resume = on_resume
+        self.counter = 0
+
+
+CURRENT: ContextVar[TaskRuntime | None] = ContextVar("nbpregel_task", default=None)
+
+
+def _runtime(caller: str) -> TaskRuntime:
+    runtime = CURRENT.get()
+    if runtime is None:
+        raise NbPregelError(
+            f"{caller}() was called outside a running node: call it from inside a node "
+            f"function while the graph runs"
+        )
+    return runtime
+
+
+def _ignore(_chunk: Any) -> None:
+    return None
+
+
+def get_stream_writer() -> StreamWriter:
+    """A function that emits its argument as a ``custom`` stream chunk.
+
+    Outside a running node, or when the run does not stream ``custom``, the writer does nothing.
+    """
+    runtime = CURRENT.get()
+    return runtime.custom if runtime is not None else _ignore
+
+
+def get_config() -> dict[str, Any]:
+    """The config of the running task (``configurable`` holds thread and namespace)."""
+    return _runtime("get_config").config
+
+
+def interrupt(value: Any) -> Any:
+    """Pause the run and ask for input; on resume, return the answer.
+
+    The first time a node reaches ``interrupt(value)`` the run stops and reports
+    ``Interrupt(value, id)``. Resuming with ``Command(resume=answer)`` runs the node again from its
+    start; this time the same call returns ``answer``. Several calls in one node are answered in
+    order.
+
+    Args:
+        value: what to show the person answering (any serializable value).
+
+    Returns:
+        The answer given with ``Command(resume=...)``.
+
+    Raises:
+        GraphInterrupt: to pause the run (do not catch it in the node).
+    """
+    runtime = _runtime("interrupt")
+    index = runtime.counter
+    runtime.counter += 1
+    if index < len(runtime.resume):
+        return runtime.resume[index]
+    if runtime.next_resume is not MISSING:
+        answer = runtime.next_resume
+        runtime.next_resume = MISSING
+        runtime.resume.append(answer)
+        if runtime.on_resume is not None:
+            runtime.on_resume(list(runtime.resume))
+        return answer
+    raise GraphInterrupt([Interrupt(value=value, id=interrupt_id(runtime.task_ns))])

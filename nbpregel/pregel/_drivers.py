@@ -1,0 +1,177 @@
+"""The two thin drivers around the shared loop: sync (threads) and async (the event loop).
+
+Each runs the same ``RunLoop`` phases; they differ only in how a step's tasks are scheduled
+and awaited. A step with a single sync task runs inline, on the caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from nbpregel.pregel._execute import begin_attempt, call_args, finish_attempt
+from nbpregel.pregel._loop import RunLoop
+from nbpregel.pregel._task import Task
+
+__all__ = ["arun_step", "run_step"]
+
+_WAKE = object()
+
+
+# -- one task ------------------------------------------------------------------------------
+
+
+def run_task(loop: RunLoop, task: Task) -> Task:
+    """Run a sync node to completion, retries included, on the current thread."""
+    fn, value, kwargs = call_args(loop, task)
+    while True:
+        token = begin_attempt(loop, task)
+        try:
+            output, exc = fn(value, **kwargs), None
+        except BaseException as err:  # noqa: BLE001 - decided by finish_attempt
+            output, exc = None, err
+        delay = finish_attempt(loop, task, token, output, exc)
+        if delay is None:
+            return task
+        time.sleep(delay)
+
+
+async def arun_task(loop: RunLoop, task: Task) -> Task:
+    """Run a node (async, or sync in a worker thread) to completion, retries included."""
+    fn, value, kwargs = call_args(loop, task)
+    while True:
+        token = begin_attempt(loop, task)
+        try:
+            if task.node.is_async:
+                output, exc = await fn(value, **kwargs), None
+            else:
+                ctx = contextvars.copy_context()
+                output = await asyncio.get_running_loop().run_in_executor(
+                    loop.executor, lambda: ctx.run(fn, value, **kwargs)
+                )
+                exc = None
+        except asyncio.CancelledError:
+            finish_attempt(loop, task, token, None, TimeoutError("cancelled"))
+            raise
+        except BaseException as err:  # noqa: BLE001 - decided by finish_attempt
+            output, exc = None, err
+        delay = finish_attempt(loop, task, token, output, exc)
+        if delay is None:
+            return task
+        await asyncio.sleep(delay)
+
+
+# -- the background event loop for async nodes under a sync driver -------------------------
+
+_bg_lock = threading.Lock()
+_bg_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    """A private event loop thread: runs async nodes for sync ``invoke``, even inside Jupyter."""
+    global _bg_loop
+    with _bg_lock:
+        if _bg_loop is None or _bg_loop.is_closed():
+            new_loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=new_loop.run_forever, name="nbpregel-async-nodes", daemon=True
+            )
+            thread.start()
+            _bg_loop = new_loop
+        return _bg_loop
+
+
+def _timeout_error(tasks: list[Task], seconds: float) -> TimeoutError:
+    names = sorted({task.name for task in tasks})
+    return TimeoutError(
+        f"superstep timed out after {seconds}s with tasks still running: {names}; raise "
+        f"step_timeout or make those nodes faster"
+    )
+
+
+# -- sync driver ---------------------------------------------------------------------------
+
+
+def run_step(loop: RunLoop) -> Iterator[None]:
+    """Execute the current step's pending tasks; yields whenever there is something to stream."""
+    todo = loop.pending
+    timeout = loop.spec.step_timeout
+    if len(todo) == 1 and not todo[0].node.is_async and timeout is None:
+        task = todo[0]
+        contextvars.copy_context().run(run_task, loop, task)
+        loop.task_done(task)
+        yield
+        return
+    done: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    loop.wake = lambda: done.put(_WAKE)
+    futures: dict[concurrent.futures.Future[Task], Task] = {}
+    for task in todo:
+        if task.node.is_async:
+            future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), _background_loop())
+        else:
+            future = loop.executor.submit(contextvars.copy_context().run, run_task, loop, task)
+        futures[future] = task
+        future.add_done_callback(done.put)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    remaining = len(futures)
+    try:
+        while remaining:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                item = done.get(timeout=wait)
+            except queue.Empty:
+                unfinished = [t for f, t in futures.items() if not f.done()]
+                for future in futures:
+                    future.cancel()
+                raise _timeout_error(unfinished, timeout or 0.0) from None
+            if item is not _WAKE:
+                remaining -= 1
+                item.result()  # re-raises only engine bugs: node errors live on the task
+                loop.task_done(futures[item])
+            yield
+    finally:
+        loop.wake = None
+
+
+# -- async driver --------------------------------------------------------------------------
+
+
+async def arun_step(loop: RunLoop) -> AsyncIterator[None]:
+    """Execute the current step's pending tasks on the running event loop."""
+    todo = loop.pending
+    timeout = loop.spec.step_timeout
+    events: asyncio.Queue[Any] = asyncio.Queue()
+    running = asyncio.get_running_loop()
+    loop.wake = lambda: running.call_soon_threadsafe(events.put_nowait, _WAKE)
+    futures: dict[asyncio.Task[Task], Task] = {}
+    for task in todo:
+        future = asyncio.ensure_future(arun_task(loop, task))
+        futures[future] = task
+        future.add_done_callback(events.put_nowait)
+    deadline = None if timeout is None else running.time() + timeout
+    remaining = len(futures)
+    try:
+        while remaining:
+            wait = None if deadline is None else max(0.0, deadline - running.time())
+            try:
+                item = await asyncio.wait_for(events.get(), wait)
+            except TimeoutError:
+                unfinished = [t for f, t in futures.items() if not f.done()]
+                for future in futures:
+                    future.cancel()
+                raise _timeout_error(unfinished, timeout or 0.0) from None
+            if item is not _WAKE:
+                remaining -= 1
+                item.result()
+                loop.task_done(futures[item])
+            yield
+    finally:
+        loop.wake = None
+        for future in futures:
+            future.cancel()

@@ -1,0 +1,115 @@
+"""Execute phase, the part shared by both drivers: call a node once, turn the result into writes.
+
+Retries, interrupts and errors are decided here; the drivers only schedule the calls (threads,
+the event loop, or a user's executor) and wait for them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.channels.base import MISSING
+from nbpregel.constants import TaskKind
+from nbpregel.errors import GraphInterrupt
+from nbpregel.pregel._context import CURRENT, TaskRuntime
+from nbpregel.pregel._task import Task, TaskStatus
+from nbpregel.types import RetryPolicy
+
+if TYPE_CHECKING:
+    from nbpregel.pregel._loop import RunLoop
+
+__all__ = ["begin_attempt", "call_args", "finish_attempt"]
+
+
+def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[str, Any]]:
+    """The function to call for ``task``, its input and its keyword arguments."""
+    node = task.node
+    value = task.input
+    if node.mapper is not None and task.kind is TaskKind.PULL:
+        value = node.mapper(value)
+    kwargs: dict[str, Any] = {}
+    if node.accepts:
+        if "config" in node.accepts:
+            kwargs["config"] = loop.run_config
+        if "writer" in node.accepts:
+            kwargs["writer"] = loop.custom
+    return task.call or node.bound, value, kwargs
+
+
+def begin_attempt(loop: RunLoop, task: Task) -> Any:
+    """Set the task's runtime in the current context; returns the token to reset it."""
+    task.attempts += 1
+    if task.started_at is None:
+        task.started_at = time.time()
+    next_resume = MISSING
+    if task.config is not None:
+        next_resume = task.config.get("__next_resume__", MISSING)
+    runtime = TaskRuntime(
+        task_id=task.id,
+        config=loop.run_config,
+        custom=loop.custom,
+        task_ns=task.ns,
+        resume=list(task.resume),
+        next_resume=next_resume,
+        on_resume=None,
+    )
+    return CURRENT.set(runtime)
+
+
+def _retry_delay(policies: tuple[RetryPolicy, ...], task: Task, exc: Exception) -> float | None:
+    for policy in policies:
+        if policy.should_retry(exc):
+            if task.attempts >= policy.max_attempts:
+                return None
+            delay = min(
+                policy.max_interval,
+                policy.initial_interval * policy.backoff_factor ** (task.attempts - 1),
+            )
+            return delay + (random.uniform(0, 1) if policy.jitter else 0.0)
+    return None
+
+
+def finish_attempt(
+    loop: RunLoop, task: Task, token: Any, output: Any, exc: BaseException | None
+) -> float | None:
+    """Record an attempt's outcome on ``task``; returns a delay when it should be retried.
+
+    On success the node's writer turns ``output`` into the task's writes (a writer error, such
+    as an unknown state key, fails the task like a node error would).
+    """
+    runtime = CURRENT.get()
+    CURRENT.reset(token)
+    if runtime is not None and runtime.resume:
+        task.resume = runtime.resume
+    if exc is None:
+        try:
+            writer = task.node.writer
+            task.writes = writer(output, task, loop.channels) if writer is not None else []
+            task.status = TaskStatus.OK
+            _stop_clock(task)
+            return None
+        except Exception as writer_exc:  # noqa: BLE001 - recorded on the task, re-raised later
+            exc = writer_exc
+    if isinstance(exc, GraphInterrupt):
+        task.interrupts = list(exc.interrupts)
+        task.status = TaskStatus.INTERRUPTED
+        _stop_clock(task)
+        return None
+    if isinstance(exc, Exception) and task.node.retry_policy:
+        delay = _retry_delay(task.node.retry_policy, task, exc)
+        if delay is not None:
+            task.writes = []
+            return delay
+    exc.add_note(f"during task {task.name!r} (id {task.id}) in superstep {loop.step}")
+    task.error = exc
+    task.status = TaskStatus.ERROR
+    _stop_clock(task)
+    return None
+
+
+def _stop_clock(task: Task) -> None:
+    if task.started_at is not None:
+        task.duration_ms = (time.time() - task.started_at) * 1000.0

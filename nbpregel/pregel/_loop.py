@@ -1,0 +1,309 @@
+"""The superstep loop: one implementation, driven by the thin sync and async runners.
+
+A ``RunLoop`` owns a run's live channels and versions. The driver calls, in order::
+
+    loop.start()                  # load the checkpoint, apply the input
+    while loop.tick():            # plan; False when the run is over
+        ...run loop.pending...    # execute (the driver's job), calling loop.task_done(task)
+        loop.after_tick()         # update: apply writes, save the checkpoint
+    loop.close()
+
+Stream chunks are appended to ``loop.buffer`` as ``(namespace, mode, chunk)``; the driver drains
+it between calls (and while tasks run), so the caller sees events as they happen.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.constants import INTERRUPT, StreamMode, TaskKind
+from nbpregel.errors import GraphRecursionError
+from nbpregel.pregel import _chunks
+from nbpregel.pregel._persist import Persistence
+from nbpregel.pregel._plan import plan_tasks
+from nbpregel.pregel._spec import GraphSpec, map_input
+from nbpregel.pregel._task import Task, TaskStatus
+from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
+from nbpregel.types import Command, Interrupt
+
+__all__ = ["RunLoop", "RunStatus"]
+
+
+class RunStatus:
+    """How a run ended (or that it has not)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+_VALUES, _UPDATES, _TASKS, _DEBUG, _CUSTOM = (
+    StreamMode.VALUES,
+    StreamMode.UPDATES,
+    StreamMode.TASKS,
+    StreamMode.DEBUG,
+    StreamMode.CUSTOM,
+)
+
+
+class RunLoop:
+    """One run of a graph: live channels, versions, the current step's tasks, stream buffer."""
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        input: Any,
+        *,
+        persistence: Persistence,
+        modes: frozenset[StreamMode],
+        recursion_limit: int,
+        interrupt_before: frozenset[str] | str = frozenset(),
+        interrupt_after: frozenset[str] | str = frozenset(),
+        ns: tuple[str, ...] = (),
+    ) -> None:
+        self.spec = spec
+        self.input = input
+        self.persistence = persistence
+        self.recursion_limit = recursion_limit
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.ns = ns
+        self.ns_str = "|".join(ns)
+        self.buffer: deque[tuple[tuple[str, ...], StreamMode, Any]] = deque()
+        self.status = RunStatus.RUNNING
+        self.tasks: list[Task] = []
+        self.interrupts: list[Interrupt] = []
+        self.error: BaseException | None = None
+        self.wake: Callable[[], None] | None = None
+        self.executor: Any = None
+        self.run_config: dict[str, Any] = {}
+        self._want = {mode: mode in modes for mode in StreamMode}
+        self._emit_updates = self._want[_UPDATES] or self._want[_DEBUG] or self._want[_TASKS]
+        self.channels: dict[str, BaseChannel[Any, Any]] = {}
+        self.versions: VersionState
+        self.step = 0
+        self.stop = 0
+        self.updated: set[str] | None = None
+        self.output_dirty = False
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Restore the checkpoint and apply the input (or the resume command)."""
+        saved = self.persistence.load()
+        self.channels = {
+            name: spec.from_checkpoint(saved.channel_values.get(name, MISSING))
+            for name, spec in self.spec.channels.items()
+        }
+        live = {name for name in self.spec.clearable if self.channels[name].is_available()}
+        self.versions = VersionState(saved.channel_versions, saved.versions_seen, live)
+        self.step = saved.step + 1
+        self.updated = set(saved.updated_channels) if saved.updated_channels is not None else None
+        command = self.input if isinstance(self.input, Command) else None
+        if command is not None:
+            self.persistence.accept_resume(command.resume)
+            writes = self._command_writes(command)
+            if writes:
+                self._apply_input_writes(writes, discard_pending=False)
+            self.persistence.mark_resumed(self.versions)
+        elif self.input is None:
+            self.persistence.mark_resumed(self.versions)
+        else:
+            self._apply_input_writes(map_input(self.spec, self.input), discard_pending=True)
+            self.persistence.save(self, source="input")
+            self.step += 1
+        self.stop = self.step + self.recursion_limit
+
+    def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
+        if command.update is None and not command.goto:
+            return []
+        return self.spec.command_writes(command)
+
+    def _apply_input_writes(self, writes: list[tuple[str, Any]], *, discard_pending: bool) -> None:
+        tasks: list[Task] = []
+        if discard_pending and self.persistence.has_history:
+            tasks = self._plan()  # tasks left from the last run are marked seen, never run
+        carrier = Task.carrier("__input__", writes)
+        self.updated = apply_writes(self.channels, [*tasks, carrier], self.versions)
+        self.persistence.discard_pending()
+        if self._want[_VALUES] and self._touches_output(self.updated):
+            self._emit(_VALUES, self.output())
+
+    # -- plan ------------------------------------------------------------------------------
+
+    def _plan(self) -> list[Task]:
+        return plan_tasks(
+            self.spec.index,
+            self.channels,
+            self.versions.channel_versions,
+            self.versions.versions_seen,
+            updated_channels=self.updated,
+            checkpoint_id=self.persistence.checkpoint_id,
+            ns=self.ns_str,
+            step=self.step,
+        )
+
+    def tick(self) -> bool:
+        """Plan the next superstep. Returns False when the run is over (done or paused)."""
+        if self.status != RunStatus.RUNNING:
+            return False
+        tasks = self._plan()
+        if not tasks and self.spec.finishers:
+            finished = finish_channels(self.channels, self.spec.finishers, self.versions)
+            if finished:
+                self.updated = finished
+                tasks = self._plan()
+        if not tasks:
+            self.status = RunStatus.DONE
+            return False
+        if self.step >= self.stop:
+            raise GraphRecursionError(
+                f"recursion limit of {self.recursion_limit} supersteps reached without the graph "
+                f"finishing: raise it with config={{'recursion_limit': N}} if the graph needs more "
+                f"steps, or check for a cycle that never reaches END"
+            )
+        self.tasks = tasks
+        self.persistence.restore_task_writes(tasks)
+        if self.interrupt_before and self._should_interrupt(self.interrupt_before):
+            self._pause_static()
+            return False
+        if self._want[_TASKS] or self._want[_DEBUG]:
+            for task in tasks:
+                if not task.node.hidden:
+                    self._emit_task_start(task)
+        for task in tasks:
+            if task.status != TaskStatus.PENDING:
+                self.task_done(task, restored=True)
+        return True
+
+    @property
+    def pending(self) -> list[Task]:
+        """The tasks of this step still to execute."""
+        return [task for task in self.tasks if task.status == TaskStatus.PENDING]
+
+    # -- execute (called by the driver) ---------------------------------------------------
+
+    def task_done(self, task: Task, *, restored: bool = False) -> None:
+        """Record a finished task: save its writes, stream its update."""
+        if not restored:
+            self.persistence.save_task(task)
+        if task.node.hidden:
+            return
+        if task.interrupts:
+            self.interrupts.extend(task.interrupts)
+            self._emit_interrupts(tuple(task.interrupts))
+        elif task.error is None and self._want[_UPDATES]:
+            self._emit(_UPDATES, _chunks.task_update(task, self.spec.output_channels))
+        if self._want[_TASKS] or self._want[_DEBUG]:
+            payload = _chunks.task_result_payload(task, self.spec.output_channels)
+            self._emit(_TASKS, payload)
+            self._emit_debug("task_result", payload)
+
+    def custom(self, chunk: Any) -> None:
+        """Emit a ``custom`` chunk from a running node."""
+        if self._want[_CUSTOM]:
+            self.buffer.append((self.ns, _CUSTOM, chunk))
+            if self.wake is not None:
+                self.wake()
+
+    # -- update ----------------------------------------------------------------------------
+
+    def after_tick(self) -> None:
+        """Apply the step's writes, stream values, save the checkpoint, advance the step."""
+        tasks = self.tasks
+        failed = [task for task in tasks if task.error is not None]
+        if failed:
+            self.status = RunStatus.ERROR
+            self.error = failed[0].error
+            self.persistence.flush_pending(self)
+            return
+        if self.interrupts:
+            self._pause(self.interrupts)
+            return
+        self.updated = apply_writes(self.channels, tasks, self.versions)
+        if self._want[_VALUES] and self._touches_output(self.updated):
+            self._emit(_VALUES, self.output())
+        self.persistence.save(self, source="loop")
+        self.step += 1
+        if self.interrupt_after and self._should_interrupt(self.interrupt_after):
+            self._pause_static()
+
+    def _touches_output(self, updated: set[str]) -> bool:
+        outputs = self.spec.output_channels
+        if isinstance(outputs, str):
+            return outputs in updated
+        return not updated.isdisjoint(outputs)
+
+    # -- interrupts ------------------------------------------------------------------------
+
+    def _should_interrupt(self, names: frozenset[str] | str) -> bool:
+        if not self.persistence.changed_since_resume(self.versions):
+            return False
+        return any(
+            not task.node.hidden and (names == "*" or task.name in names) for task in self.tasks
+        )
+
+    def _pause_static(self) -> None:
+        self.status = RunStatus.INTERRUPTED
+        self.persistence.flush_pending(self)
+        self._emit(_UPDATES, _chunks.interrupt_update(()))
+
+    def _pause(self, interrupts: list[Interrupt]) -> None:
+        self.status = RunStatus.INTERRUPTED
+        self.persistence.flush_pending(self)
+        # Show the state as it would be with the finished tasks' writes (not saved: the step
+        # re-runs its interrupted tasks on resume and reuses the others' saved writes).
+        finished = [task for task in self.tasks if task.writes and not task.interrupts]
+        if finished:
+            updated = apply_writes(self.channels, finished, self.versions)
+            if self._want[_VALUES] and self._touches_output(updated):
+                self._emit(_VALUES, self.output())
+
+    def _emit_interrupts(self, interrupts: tuple[Interrupt, ...]) -> None:
+        self._emit(_UPDATES, _chunks.interrupt_update(interrupts))
+        if self._want[_VALUES]:
+            values = self.output()
+            if isinstance(values, dict):
+                self._emit(_VALUES, {**values, INTERRUPT: interrupts})
+            else:
+                self._emit(_VALUES, {INTERRUPT: interrupts})
+
+    # -- output ----------------------------------------------------------------------------
+
+    def output(self) -> Any:
+        """The graph's output as of now: one channel's value or a dict of the available ones."""
+        from nbpregel.pregel._plan import read_input
+
+        outputs = self.spec.output_channels
+        if isinstance(outputs, str):
+            channel = self.channels[outputs]
+            return channel.get() if channel.is_available() else None
+        return read_input(self.channels, outputs)
+
+    def close(self) -> None:
+        """End the run: write whatever the durability mode held back."""
+        self.persistence.close(self)
+
+    # -- stream helpers --------------------------------------------------------------------
+
+    def _emit(self, mode: StreamMode, chunk: Any) -> None:
+        if self._want[mode]:
+            self.buffer.append((self.ns, mode, chunk))
+
+    def _emit_debug(self, kind: str, payload: Any) -> None:
+        if self._want[_DEBUG]:
+            self.buffer.append((self.ns, _DEBUG, _chunks.debug_chunk(self.step, kind, payload)))
+
+    def _emit_task_start(self, task: Task) -> None:
+        payload = _chunks.task_start_payload(task)
+        self._emit(_TASKS, payload)
+        self._emit_debug("task", payload)
+
+    def emit_checkpoint(self, snapshot: Mapping[str, Any]) -> None:
+        """Stream a saved checkpoint (``checkpoints`` mode and ``debug``)."""
+        self._emit(StreamMode.CHECKPOINTS, snapshot)
+        self._emit_debug("checkpoint", snapshot)

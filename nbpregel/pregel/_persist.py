@@ -1,0 +1,296 @@
+"""Persistence for one run: load the checkpoint, save steps and pending writes, stage resumes.
+
+The loop talks only to ``Persistence``; with no checkpointer the same object keeps the ids and
+bookkeeping in memory, so the loop has a single code path.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.channels.base import MISSING
+from nbpregel.checkpoint.ids import new_checkpoint_id
+from nbpregel.constants import (
+    BOOKKEEPING_CHANNELS,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_THREAD_ID,
+    ERROR,
+    INTERRUPT,
+    NO_WRITES,
+    RESUME,
+    Durability,
+)
+from nbpregel.errors import CheckpointError, InvalidResumeError
+from nbpregel.pregel._chunks import now_iso
+from nbpregel.pregel._task import Task, TaskStatus
+
+if TYPE_CHECKING:
+    from nbpregel.pregel._loop import RunLoop
+    from nbpregel.pregel._update import VersionState
+
+__all__ = ["Persistence", "Saved"]
+
+
+
+class Saved:
+    """The parts of a checkpoint a run starts from."""
+
+    __slots__ = ("channel_values", "channel_versions", "step", "updated_channels", "versions_seen")
+
+    def __init__(self, checkpoint: Mapping[str, Any] | None, step: int) -> None:
+        checkpoint = checkpoint or {}
+        self.channel_values: dict[str, Any] = dict(checkpoint.get("channel_values", {}))
+        self.channel_versions: dict[str, int] = dict(checkpoint.get("channel_versions", {}))
+        self.versions_seen: dict[str, dict[str, int]] = {
+            node: dict(seen) for node, seen in checkpoint.get("versions_seen", {}).items()
+        }
+        updated = checkpoint.get("updated_channels")
+        self.updated_channels = list(updated) if updated is not None else None
+        self.step = step
+
+
+class Persistence:
+    """Checkpoint traffic of one run, for any saver (or none)."""
+
+    def __init__(
+        self,
+        saver: Any | None,
+        config: Mapping[str, Any],
+        *,
+        durability: Durability = Durability.SYNC,
+        ns: str = "",
+    ) -> None:
+        self.saver = saver
+        self.durability = durability
+        configurable = dict(config.get("configurable", {}))
+        if saver is not None and configurable.get(CONFIG_KEY_THREAD_ID) is None:
+            raise CheckpointError(
+                "this graph has a checkpointer, so each run needs a thread: pass "
+                "config={'configurable': {'thread_id': '...'}}"
+            )
+        configurable.setdefault(CONFIG_KEY_CHECKPOINT_NS, ns)
+        self.config: dict[str, Any] = {"configurable": configurable}
+        self.checkpoint_id: str = configurable.get(CONFIG_KEY_CHECKPOINT_ID) or ""
+        self.has_history = False
+        self.forked = False
+        self.pending: list[tuple[str, str, Any]] = []
+        self._staged_resume: dict[str, Any] = {}
+        self._unsaved: list[tuple[str, list[tuple[str, Any]], str]] = []
+        self._background: concurrent.futures.ThreadPoolExecutor | None = None
+        self._futures: list[concurrent.futures.Future[Any]] = []
+        self.saved_config: dict[str, Any] | None = None
+        self.parent_config: dict[str, Any] | None = None
+        self.metadata: dict[str, Any] | None = None
+        self.last_checkpoint: dict[str, Any] | None = None
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self) -> Saved:
+        """The checkpoint named by the config (or the thread's latest), or an empty one."""
+        if self.saver is None:
+            self.checkpoint_id = new_checkpoint_id()
+            return Saved(None, -2)
+        saved = self.saver.get_tuple(self.config)
+        if saved is None:
+            if self.checkpoint_id:
+                raise CheckpointError(
+                    f"no checkpoint {self.checkpoint_id!r} in thread "
+                    f"{self.config['configurable'][CONFIG_KEY_THREAD_ID]!r}: list the thread's "
+                    f"checkpoints with get_state_history(config)"
+                )
+            self.checkpoint_id = new_checkpoint_id()
+            return Saved(None, -2)
+        self.has_history = True
+        self.forked = bool(self.checkpoint_id)
+        self.saved_config = dict(saved.config)
+        self.parent_config = saved.parent_config
+        self.metadata = dict(saved.metadata or {})
+        self.checkpoint_id = saved.checkpoint["id"]
+        self.pending = list(saved.pending_writes or [])
+        return Saved(saved.checkpoint, int((saved.metadata or {}).get("step", -1)))
+
+    # -- resuming --------------------------------------------------------------------------
+
+    def pending_interrupts(self) -> dict[str, Any]:
+        """Interrupt id -> interrupt, for the interrupts saved on the current checkpoint."""
+        found: dict[str, Any] = {}
+        for task_id, channel, value in self.pending:
+            if channel == INTERRUPT:
+                for item in value:
+                    found.setdefault(item.id, (task_id, item))
+        return found
+
+    def accept_resume(self, resume: Any) -> None:
+        """Validate a ``Command(resume=...)`` against the pending interrupts and stage it."""
+        if resume is None:
+            return
+        if self.saver is None:
+            raise InvalidResumeError(
+                "resuming needs a checkpointer: compile the graph with "
+                "checkpointer=InMemorySaver() (or SqliteSaver) and pass a thread_id"
+            )
+        pending = self.pending_interrupts()
+        answered = {self._task_of(tid) for tid, ch, _ in self.pending if ch == RESUME}
+        if not pending:
+            raise InvalidResumeError(
+                f"nothing to resume: thread "
+                f"{self.config['configurable'][CONFIG_KEY_THREAD_ID]!r} has no pending interrupt"
+            )
+        if isinstance(resume, Mapping) and resume and all(k in pending for k in resume):
+            for interrupt_id, value in resume.items():
+                self._staged_resume[pending[interrupt_id][0]] = value
+            return
+        if isinstance(resume, Mapping) and any(isinstance(k, str) and len(k) == 32 for k in resume):
+            unknown = [k for k in resume if k not in pending]
+            raise InvalidResumeError(
+                f"unknown interrupt id(s) {unknown}: pending interrupts are {sorted(pending)}"
+            )
+        waiting = {task_id for task_id, _ in pending.values()} - answered
+        if len(waiting) > 1:
+            raise InvalidResumeError(
+                f"{len(waiting)} interrupts are pending, so a single answer is ambiguous: resume "
+                f"with Command(resume={{interrupt_id: answer, ...}}) using ids {sorted(pending)}"
+            )
+        for task_id in waiting or {task_id for task_id, _ in pending.values()}:
+            self._staged_resume[task_id] = resume
+
+    @staticmethod
+    def _task_of(task_id: str) -> str:
+        return task_id
+
+    def mark_resumed(self, versions: VersionState) -> None:
+        """Remember the versions at resume time, so static breakpoints do not fire twice."""
+        versions.versions_seen[INTERRUPT] = dict(versions.channel_versions)
+
+    @staticmethod
+    def changed_since_resume(versions: VersionState) -> bool:
+        """Whether any channel changed since the run last paused or resumed."""
+        seen = versions.versions_seen.get(INTERRUPT)
+        if seen is None:
+            return True
+        return any(v > seen.get(ch, 0) for ch, v in versions.channel_versions.items())
+
+    def discard_pending(self) -> None:
+        """Forget the pending writes of the current checkpoint (a new input supersedes them)."""
+        self.pending = []
+
+    def restore_task_writes(self, tasks: list[Task]) -> None:
+        """Give planned tasks their saved writes (they will not run again) and resume values."""
+        if not self.pending and not self._staged_resume:
+            return
+        by_task: dict[str, list[tuple[str, Any]]] = {}
+        for task_id, channel, value in self.pending:
+            by_task.setdefault(task_id, []).append((channel, value))
+        for task in tasks:
+            saved = by_task.get(task.id, [])
+            channels = {channel for channel, _ in saved}
+            for channel, value in saved:
+                if channel == RESUME:
+                    task.resume = list(value)
+            if task.id in self._staged_resume:
+                task.config = {"__next_resume__": self._staged_resume[task.id]}
+            if saved and not channels & {ERROR, INTERRUPT, RESUME}:
+                task.writes = [(ch, v) for ch, v in saved if ch not in BOOKKEEPING_CHANNELS]
+                task.status = TaskStatus.OK
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def save_task(self, task: Task) -> None:
+        """Save a finished task's writes as pending writes of the current checkpoint."""
+        if self.saver is None:
+            return
+        if task.interrupts:
+            writes: list[tuple[str, Any]] = [(INTERRUPT, list(task.interrupts))]
+        elif task.error is not None:
+            writes = [(ERROR, task.error)]
+        else:
+            writes = list(task.writes) or [(NO_WRITES, None)]
+        if task.resume:
+            writes.append((RESUME, list(task.resume)))
+        self.pending.extend((task.id, ch, v) for ch, v in writes)
+        if self.durability is Durability.EXIT:
+            self._unsaved.append((task.id, writes, task.ns))
+            return
+        self._submit(self.saver.put_writes, self._current_config(), writes, task.id, task.ns)
+
+    def save(self, loop: RunLoop, *, source: str) -> None:
+        """Start a new checkpoint for the step that just ended (or for the input)."""
+        new_id = new_checkpoint_id()
+        if self.saver is not None:
+            checkpoint = self._checkpoint(loop, new_id)
+            metadata = {"source": source, "step": loop.step, "parents": {}}
+            self._put(checkpoint, metadata)
+        self.checkpoint_id = new_id
+        self.pending = []
+        self._unsaved = []
+
+    def _checkpoint(self, loop: RunLoop, new_id: str) -> dict[str, Any]:
+        values = {}
+        for name, channel in loop.channels.items():
+            value = channel.checkpoint()
+            if value is not MISSING:
+                values[name] = value
+        return {
+            "v": 1,
+            "id": new_id,
+            "ts": now_iso(),
+            "channel_values": values,
+            "channel_versions": dict(loop.versions.channel_versions),
+            "versions_seen": {k: dict(v) for k, v in loop.versions.versions_seen.items()},
+            "updated_channels": sorted(loop.updated) if loop.updated is not None else None,
+        }
+
+    def _current_config(self) -> dict[str, Any]:
+        configurable = dict(self.config["configurable"])
+        configurable[CONFIG_KEY_CHECKPOINT_ID] = self.checkpoint_id
+        return {"configurable": configurable}
+
+    def _put(self, checkpoint: dict[str, Any], metadata: dict[str, Any]) -> None:
+        assert self.saver is not None
+        parent = self._current_config() if self.has_history or self.saved_config else None
+        self.parent_config = parent
+        self.metadata = metadata
+        self.last_checkpoint = checkpoint
+        self.has_history = True
+        self.saved_config = {
+            "configurable": {**self.config["configurable"], CONFIG_KEY_CHECKPOINT_ID: checkpoint["id"]}
+        }
+        if self.durability is Durability.EXIT:
+            self._exit_parent = parent
+            return
+        put_config = parent or {"configurable": {**self.config["configurable"]}}
+        put_config["configurable"].pop(CONFIG_KEY_CHECKPOINT_ID, None) if parent is None else None
+        self._submit(self.saver.put, put_config, checkpoint, metadata, checkpoint["channel_versions"])
+
+    def _submit(self, fn: Any, *args: Any) -> None:
+        if self.durability is Durability.ASYNC:
+            if self._background is None:
+                self._background = concurrent.futures.ThreadPoolExecutor(1, "nbpregel-save")
+            self._futures.append(self._background.submit(fn, *args))
+        else:
+            fn(*args)
+
+    def flush_pending(self, loop: RunLoop) -> None:
+        """On error or pause: make sure the step's finished writes are saved."""
+        self._drain()
+
+    def close(self, loop: RunLoop) -> None:
+        """Write what ``exit`` durability held back and wait for background saves."""
+        if self.saver is not None and self.durability is Durability.EXIT and self.last_checkpoint:
+            parent = getattr(self, "_exit_parent", None)
+            put_config = parent or {"configurable": dict(self.config["configurable"])}
+            self.saver.put(
+                put_config, self.last_checkpoint, self.metadata,
+                self.last_checkpoint["channel_versions"],
+            )
+            for task_id, writes, path in self._unsaved:
+                self.saver.put_writes(self._current_config(), writes, task_id, path)
+        self._drain()
+
+    def _drain(self) -> None:
+        futures, self._futures = self._futures, []
+        for future in futures:
+            future.result()

@@ -1,0 +1,174 @@
+"""Plan phase: which tasks run in the next superstep.
+
+A PULL task runs when one of its node's trigger channels has a version the node has not seen;
+a PUSH task runs for each ``Send`` waiting in the tasks channel. Only nodes subscribed to the
+channels updated by the previous step are examined, so planning costs what changed, not the size
+of the graph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from nbpregel.channels.base import BaseChannel
+from nbpregel.constants import NS_END, NS_SEP, TASKS, TaskKind
+from nbpregel.errors import EmptyChannelError, InvalidUpdateError
+from nbpregel.pregel._ids import task_id
+from nbpregel.pregel._node import PregelNode
+from nbpregel.pregel._task import Task
+from nbpregel.types import Send
+
+__all__ = ["GraphIndex", "plan_tasks", "read_input"]
+
+_PUSH_TRIGGERS: tuple[str, ...] = ("__pregel_push",)
+_NO_VERSIONS: dict[str, int] = {}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GraphIndex:
+    """What planning needs to know of a graph, computed once per compiled graph.
+
+    Attributes:
+        nodes: the nodes by name.
+        trigger_to_nodes: for each channel, the sorted names of the nodes it triggers.
+        all_nodes: every node name, sorted (planning from a checkpoint with no update record).
+    """
+
+    nodes: Mapping[str, PregelNode]
+    trigger_to_nodes: Mapping[str, tuple[str, ...]]
+    all_nodes: tuple[str, ...]
+
+    @classmethod
+    def build(cls, nodes: Mapping[str, PregelNode]) -> GraphIndex:
+        """Index ``nodes`` by the channels that trigger them."""
+        index: dict[str, set[str]] = {}
+        for name, node in nodes.items():
+            for channel in node.triggers:
+                index.setdefault(channel, set()).add(name)
+        return cls(
+            nodes=dict(nodes),
+            trigger_to_nodes={ch: tuple(sorted(names)) for ch, names in index.items()},
+            all_nodes=tuple(sorted(nodes)),
+        )
+
+
+def read_input(channels: Mapping[str, BaseChannel[Any, Any]], reads: str | tuple[str, ...]) -> Any:
+    """A node's input: one channel's value, or a dict of the available values of several."""
+    if isinstance(reads, str):
+        return channels[reads].get()
+    values: dict[str, Any] = {}
+    for key in reads:
+        try:
+            values[key] = channels[key].get()
+        except EmptyChannelError:
+            pass
+    return values
+
+
+def _task_ns(parent_ns: str, name: str, tid: str) -> str:
+    own = f"{name}{NS_END}{tid}"
+    return f"{parent_ns}{NS_SEP}{own}" if parent_ns else own
+
+
+def _push_tasks(
+    index: GraphIndex,
+    channels: Mapping[str, BaseChannel[Any, Any]],
+    checkpoint_id: str,
+    ns: str,
+    step: int,
+) -> list[Task]:
+    tasks_channel = channels.get(TASKS)
+    if tasks_channel is None or not tasks_channel.is_available():
+        return []
+    tasks = []
+    for i, packet in enumerate(tasks_channel.get()):
+        if not isinstance(packet, Send):
+            raise InvalidUpdateError(f"the tasks channel holds {packet!r}: only Send packets")
+        node = index.nodes.get(packet.node)
+        if node is None:
+            raise InvalidUpdateError(
+                f"Send to unknown node {packet.node!r}: known nodes are {sorted(index.nodes)}"
+            )
+        tid = task_id(checkpoint_id, ns, step, packet.node, "PUSH", i)
+        tasks.append(
+            Task(
+                id=tid,
+                name=packet.node,
+                kind=TaskKind.PUSH,
+                index=i,
+                node=node,
+                input=packet.arg,
+                triggers=_PUSH_TRIGGERS,
+                ns=_task_ns(ns, packet.node, tid),
+            )
+        )
+    return tasks
+
+
+def plan_tasks(
+    index: GraphIndex,
+    channels: Mapping[str, BaseChannel[Any, Any]],
+    channel_versions: Mapping[str, int],
+    versions_seen: Mapping[str, Mapping[str, int]],
+    *,
+    updated_channels: Collection[str] | None,
+    checkpoint_id: str,
+    ns: str,
+    step: int,
+) -> list[Task]:
+    """The tasks of the next superstep: PUSH tasks first (in ``Send`` order), then PULL tasks.
+
+    Args:
+        index: the graph's trigger index.
+        channels: live channels, as of the end of the previous step.
+        channel_versions: the current version of each channel.
+        versions_seen: for each node, the versions of its triggers it last ran on.
+        updated_channels: channels the previous step updated; ``None`` to examine every node.
+        checkpoint_id: id of the checkpoint the step starts from (seeds the task ids).
+        ns: the graph's checkpoint namespace ("" at the top level).
+        step: the superstep's number.
+
+    Returns:
+        The planned tasks, inputs read from ``channels``.
+    """
+    tasks = _push_tasks(index, channels, checkpoint_id, ns, step)
+    if updated_channels is None:
+        candidates: Collection[str] = index.all_nodes
+    else:
+        names: set[str] = set()
+        t2n = index.trigger_to_nodes
+        for channel in updated_channels:
+            subscribed = t2n.get(channel)
+            if subscribed:
+                names.update(subscribed)
+        candidates = sorted(names) if len(names) > 1 else names
+    for name in candidates:
+        node = index.nodes[name]
+        seen = versions_seen.get(name, _NO_VERSIONS)
+        fired = [
+            ch
+            for ch in node.triggers
+            if channel_versions.get(ch, 0) > seen.get(ch, 0) and channels[ch].is_available()
+        ]
+        if not fired:
+            continue
+        try:
+            value = read_input(channels, node.reads)
+        except EmptyChannelError:
+            continue  # a node reading a single empty channel has nothing to run on
+        tid = task_id(checkpoint_id, ns, step, name, "PULL", name)
+        tasks.append(
+            Task(
+                id=tid,
+                name=name,
+                kind=TaskKind.PULL,
+                index=0,
+                node=node,
+                input=value,
+                triggers=tuple(fired),
+                ns=_task_ns(ns, name, tid),
+            )
+        )
+    return tasks

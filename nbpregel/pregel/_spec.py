@@ -1,0 +1,96 @@
+"""The compiled, immutable description of a graph that the loop runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from nbpregel.channels.base import BaseChannel
+from nbpregel.constants import TASKS
+from nbpregel.errors import InvalidUpdateError
+from nbpregel.pregel._plan import GraphIndex
+from nbpregel.types import Command, Send
+
+__all__ = ["GraphSpec", "map_input"]
+
+Interrupts = frozenset[str] | Literal["*"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GraphSpec:
+    """Everything the loop needs to know of a graph, fixed at compile time.
+
+    Attributes:
+        index: nodes and the trigger index.
+        channels: channel *specs*; every run copies them.
+        input_channels: where input goes: one channel (the whole input) or several (a dict).
+        output_channels: what a run returns: one channel's value or a dict of several.
+        finishers: channels with a ``finish()`` rule (deferred nodes and barriers).
+        clearable: channels whose ``update([])`` may clear them.
+        interrupt_before: nodes to pause before (``"*"``: all).
+        interrupt_after: nodes to pause after.
+        step_timeout: seconds a superstep may take, or ``None``.
+    """
+
+    index: GraphIndex
+    channels: Mapping[str, BaseChannel[Any, Any]]
+    input_channels: str | tuple[str, ...]
+    output_channels: str | tuple[str, ...]
+    finishers: tuple[str, ...]
+    clearable: frozenset[str]
+    interrupt_before: Interrupts = frozenset()
+    interrupt_after: Interrupts = frozenset()
+    step_timeout: float | None = None
+    command_mapper: Callable[[Command[Any]], list[tuple[str, Any]]] | None = None
+
+    def command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
+        """The writes of a ``Command`` given as input (its ``update`` and ``goto``)."""
+        if self.command_mapper is not None:
+            return self.command_mapper(command)
+        writes: list[tuple[str, Any]] = list(command.update_items())
+        for target in command.goto_targets():
+            if not isinstance(target, Send):
+                raise InvalidUpdateError(
+                    f"Command(goto={target!r}) needs a StateGraph; in a low-level Pregel graph "
+                    f"route with Send(node, arg)"
+                )
+            writes.append((TASKS, target))
+        return writes
+
+    @classmethod
+    def build(
+        cls,
+        index: GraphIndex,
+        channels: Mapping[str, BaseChannel[Any, Any]],
+        **kwargs: Any,
+    ) -> GraphSpec:
+        """A spec whose finisher and clearable sets are derived from the channel kinds."""
+        finishers = tuple(
+            name for name, ch in channels.items() if type(ch).finish is not BaseChannel.finish
+        )
+        clearable = frozenset(name for name, ch in channels.items() if ch.clears_when_idle)
+        return cls(
+            index=index,
+            channels=channels,
+            finishers=finishers,
+            clearable=clearable,
+            **kwargs,
+        )
+
+
+def map_input(spec: GraphSpec, value: Any) -> list[tuple[str, Any]]:
+    """The writes that feed ``value`` into the graph's input channels."""
+    inputs = spec.input_channels
+    if isinstance(inputs, str):
+        return [(inputs, value)]
+    if not isinstance(value, Mapping):
+        raise InvalidUpdateError(
+            f"input must be a dict with keys among {list(inputs)}, got {type(value).__name__}"
+        )
+    unknown = [key for key in value if key not in inputs]
+    if unknown:
+        raise InvalidUpdateError(
+            f"input has unknown keys {unknown}: the input channels are {list(inputs)}"
+        )
+    return [(key, val) for key, val in value.items() if key != TASKS]

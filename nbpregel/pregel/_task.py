@@ -1,0 +1,112 @@
+"""A planned unit of work: one node run with one input in one superstep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.constants import TaskKind
+
+if TYPE_CHECKING:
+    from nbpregel.pregel._node import PregelNode
+    from nbpregel.types import Interrupt
+
+__all__ = ["Task", "TaskStatus"]
+
+
+class TaskStatus:
+    """Where a task is in its life; plain string constants because they cross into streams."""
+
+    PENDING = "pending"
+    OK = "ok"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+    CACHED = "cached"
+
+
+class Task:
+    """One execution of a node within a superstep.
+
+    The planner creates tasks; the runner fills ``writes`` (or ``error`` / ``interrupts``); the
+    update phase applies the writes. ``sort_key`` orders tasks so reducers always see writes in
+    the same order: PUSH tasks by index first, then PULL tasks by node name.
+    """
+
+    __slots__ = (
+        "attempts",
+        "config",
+        "duration_ms",
+        "error",
+        "id",
+        "index",
+        "input",
+        "interrupts",
+        "kind",
+        "name",
+        "node",
+        "ns",
+        "resume",
+        "sort_key",
+        "started_at",
+        "status",
+        "triggers",
+        "writes",
+        "cache_key",
+        "call",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        name: str,
+        kind: TaskKind,
+        index: int,
+        node: PregelNode,
+        input: Any,
+        triggers: tuple[str, ...],
+        ns: str,
+        call: Callable[..., Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.index = index
+        self.node = node
+        self.input = input
+        self.triggers = triggers
+        self.ns = ns
+        self.call = call
+        self.sort_key: tuple[int, int, str] = (
+            (0, index, name) if kind is TaskKind.PUSH else (1, 0, name)
+        )
+        self.writes: list[tuple[str, Any]] = []
+        self.error: BaseException | None = None
+        self.interrupts: list[Interrupt] = []
+        self.resume: list[Any] = []
+        self.status: str = TaskStatus.PENDING
+        self.attempts = 0
+        self.started_at: float | None = None
+        self.duration_ms: float | None = None
+        self.config: dict[str, Any] | None = None
+        self.cache_key: str | None = None
+
+    @classmethod
+    def carrier(cls, name: str, writes: list[tuple[str, Any]]) -> Task:
+        """A pseudo-task that only carries writes (the input, a state update)."""
+        task = cls(
+            id=name, name=name, kind=TaskKind.PUSH, index=-1, node=None,  # type: ignore[arg-type]
+            input=None, triggers=(), ns="",
+        )
+        task.writes = writes
+        return task
+
+    @property
+    def path(self) -> tuple[str, int | str]:
+        """LangGraph-style path: ``("__pregel_push", index)`` or ``("__pregel_pull", name)``."""
+        if self.kind is TaskKind.PUSH:
+            return ("__pregel_push", self.index)
+        return ("__pregel_pull", self.name)
+
+    def __repr__(self) -> str:
+        return f"Task({self.name!r}, {self.kind.value}, id={self.id[:8]}…, status={self.status})"

@@ -1,0 +1,359 @@
+"""``Pregel``: a compiled graph of nodes and channels, run superstep by superstep."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from nbpregel.channels.base import BaseChannel
+from nbpregel.channels.topic import Topic
+from nbpregel.constants import (
+    DEFAULT_RECURSION_LIMIT,
+    INTERRUPT,
+    TASKS,
+    Durability,
+    StreamMode,
+)
+from nbpregel.errors import GraphValidationError
+from nbpregel.pregel._drivers import arun_step, run_step
+from nbpregel.pregel._loop import RunLoop, RunStatus
+from nbpregel.pregel._node import NodeBuilder, PregelNode
+from nbpregel.pregel._persist import Persistence
+from nbpregel.pregel._plan import GraphIndex
+from nbpregel.pregel._spec import GraphSpec
+from nbpregel.types import Send
+
+__all__ = ["Pregel"]
+
+
+class _LazyPool:
+    """A thread pool created on first use (most steps run one task inline and never need it)."""
+
+    def __init__(self, max_workers: int | None) -> None:
+        self.max_workers = max_workers
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        if self.pool is None:
+            self.pool = concurrent.futures.ThreadPoolExecutor(
+                self.max_workers, thread_name_prefix="nbpregel-task"
+            )
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _names(value: Sequence[str] | str | None) -> frozenset[str] | str:
+    if value is None:
+        return frozenset()
+    if value == "*":
+        return "*"
+    if isinstance(value, str):
+        return frozenset([value])
+    return frozenset(value)
+
+
+def _modes(stream_mode: Any) -> tuple[list[StreamMode], bool]:
+    single = isinstance(stream_mode, str | StreamMode)
+    raw = [stream_mode] if single else list(stream_mode)
+    modes = []
+    for mode in raw:
+        try:
+            modes.append(StreamMode(mode))
+        except ValueError:
+            allowed = [m.value for m in StreamMode]
+            raise ValueError(f"unknown stream_mode {mode!r} (must be one of {allowed})") from None
+    return modes, single
+
+
+class Pregel:
+    """A graph of nodes and channels, run in supersteps (plan, execute, update).
+
+    Args:
+        nodes: node name -> ``PregelNode`` or ``NodeBuilder``.
+        channels: channel name -> channel.
+        input_channels: the channel (or channels) the input is written to.
+        output_channels: the channel (or channels) the output is read from.
+        checkpointer: a saver; needed for interrupts, resuming and time travel.
+        interrupt_before: nodes to pause before (``"*"`` for all).
+        interrupt_after: nodes to pause after.
+        step_timeout: seconds each superstep may take.
+        stream_mode: the default for ``stream``.
+        name: the graph's name (for drawing and namespaces).
+    """
+
+    def __init__(
+        self,
+        *,
+        nodes: Mapping[str, PregelNode | NodeBuilder],
+        channels: Mapping[str, BaseChannel[Any, Any]],
+        input_channels: str | Sequence[str],
+        output_channels: str | Sequence[str],
+        checkpointer: Any | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        step_timeout: float | None = None,
+        stream_mode: str | Sequence[str] = "values",
+        name: str = "LangGraph",
+        executor: concurrent.futures.Executor | None = None,
+        command_mapper: Any | None = None,
+    ) -> None:
+        built = {
+            key: node.build(key) if isinstance(node, NodeBuilder) else node
+            for key, node in nodes.items()
+        }
+        all_channels = dict(channels)
+        all_channels.setdefault(TASKS, Topic(Send))
+        for key, channel in all_channels.items():
+            channel.key = key
+        self.nodes: dict[str, PregelNode] = built
+        self.channels = all_channels
+        self.input_channels = input_channels if isinstance(input_channels, str) else tuple(
+            input_channels
+        )
+        self.output_channels = output_channels if isinstance(output_channels, str) else tuple(
+            output_channels
+        )
+        self.checkpointer = checkpointer
+        self.stream_mode = stream_mode
+        self.name = name
+        self.executor = executor
+        self._validate()
+        self.spec = GraphSpec.build(
+            GraphIndex.build(built),
+            all_channels,
+            input_channels=self.input_channels,
+            output_channels=self.output_channels,
+            interrupt_before=_names(interrupt_before),
+            interrupt_after=_names(interrupt_after),
+            step_timeout=step_timeout,
+            command_mapper=command_mapper,
+        )
+
+    def _validate(self) -> None:
+        for name, node in self.nodes.items():
+            reads = (node.reads,) if isinstance(node.reads, str) else node.reads
+            for channel in (*node.triggers, *reads):
+                if channel not in self.channels:
+                    raise GraphValidationError(
+                        f"node {name!r} subscribes to or reads unknown channel {channel!r}: "
+                        f"declare it in channels= (known: {sorted(self.channels)})"
+                    )
+        outputs = (self.output_channels,) if isinstance(self.output_channels, str) else (
+            self.output_channels
+        )
+        inputs = (self.input_channels,) if isinstance(self.input_channels, str) else (
+            self.input_channels
+        )
+        for channel in (*inputs, *outputs):
+            if channel not in self.channels:
+                raise GraphValidationError(
+                    f"input/output channel {channel!r} is not declared in channels= "
+                    f"(known: {sorted(self.channels)})"
+                )
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _loop(
+        self,
+        input: Any,
+        config: Mapping[str, Any] | None,
+        modes: Sequence[StreamMode],
+        *,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        durability: str | None,
+        checkpointer: Any | None = None,
+    ) -> RunLoop:
+        config = dict(config or {})
+        saver = checkpointer if checkpointer is not None else self.checkpointer
+        persistence = Persistence(
+            saver, config, durability=Durability(durability or Durability.SYNC)
+        )
+        loop = RunLoop(
+            self.spec,
+            input,
+            persistence=persistence,
+            modes=frozenset(modes),
+            recursion_limit=int(config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)),
+            interrupt_before=(
+                _names(interrupt_before)
+                if interrupt_before is not None
+                else self.spec.interrupt_before
+            ),
+            interrupt_after=(
+                _names(interrupt_after) if interrupt_after is not None else self.spec.interrupt_after
+            ),
+        )
+        loop.run_config = {**config, "configurable": persistence.config["configurable"]}
+        loop.executor = self.executor or _LazyPool(config.get("max_concurrency"))
+        return loop
+
+    def stream(
+        self,
+        input: Any,
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        subgraphs: bool = False,
+        checkpointer: Any | None = None,
+    ) -> Iterator[Any]:
+        """Run the graph, yielding chunks as work happens.
+
+        Args:
+            input: the input, ``None`` to continue a paused thread, or a ``Command``.
+            config: ``{"configurable": {"thread_id": ...}, "recursion_limit": N}``.
+            stream_mode: one of ``values``, ``updates``, ``custom``, ``tasks``, ``checkpoints``,
+                ``debug``, or a list of them (chunks are then ``(mode, chunk)``).
+            interrupt_before: pause before these nodes (overrides the compiled setting).
+            interrupt_after: pause after these nodes.
+            durability: ``sync``, ``async`` or ``exit``.
+            subgraphs: also yield subgraph chunks, prefixed with their namespace.
+
+        Yields:
+            Chunks shaped as the stream modes say.
+        """
+        modes, single = _modes(stream_mode or self.stream_mode)
+        loop = self._loop(
+            input, config, modes, interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after, durability=durability, checkpointer=checkpointer,
+        )
+        buffer = loop.buffer
+
+        def drain() -> Iterator[Any]:
+            while buffer:
+                ns, mode, chunk = buffer.popleft()
+                if subgraphs:
+                    yield (ns, chunk) if single else (ns, mode.value, chunk)
+                else:
+                    yield chunk if single else (mode.value, chunk)
+
+        try:
+            loop.start()
+            yield from drain()
+            while loop.tick():
+                yield from drain()
+                for _ in run_step(loop):
+                    yield from drain()
+                loop.after_tick()
+                yield from drain()
+            loop.close()
+            yield from drain()
+        finally:
+            if isinstance(loop.executor, _LazyPool):
+                loop.executor.shutdown()
+        if loop.status == RunStatus.ERROR and loop.error is not None:
+            raise loop.error
+
+    async def astream(
+        self,
+        input: Any,
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        subgraphs: bool = False,
+        checkpointer: Any | None = None,
+    ) -> AsyncIterator[Any]:
+        """The async twin of ``stream``: same arguments, same chunks."""
+        modes, single = _modes(stream_mode or self.stream_mode)
+        loop = self._loop(
+            input, config, modes, interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after, durability=durability, checkpointer=checkpointer,
+        )
+        buffer = loop.buffer
+
+        def drain() -> list[Any]:
+            out = []
+            while buffer:
+                ns, mode, chunk = buffer.popleft()
+                if subgraphs:
+                    out.append((ns, chunk) if single else (ns, mode.value, chunk))
+                else:
+                    out.append(chunk if single else (mode.value, chunk))
+            return out
+
+        try:
+            loop.start()
+            for chunk in drain():
+                yield chunk
+            while loop.tick():
+                for chunk in drain():
+                    yield chunk
+                async for _ in arun_step(loop):
+                    for chunk in drain():
+                        yield chunk
+                loop.after_tick()
+                for chunk in drain():
+                    yield chunk
+            loop.close()
+            for chunk in drain():
+                yield chunk
+        finally:
+            if isinstance(loop.executor, _LazyPool):
+                loop.executor.shutdown()
+        if loop.status == RunStatus.ERROR and loop.error is not None:
+            raise loop.error
+
+    def invoke(
+        self,
+        input: Any,
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str = "values",
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to the end (or to a pause) and return its output.
+
+        With ``stream_mode="values"`` (the default) the output is the final state; a paused run
+        adds the pending interrupts under ``"__interrupt__"``.
+        """
+        if stream_mode != "values":
+            chunks = list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
+            return chunks
+        return _collect(self.stream(input, config, stream_mode=["values", "updates"], **kwargs))
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str = "values",
+        **kwargs: Any,
+    ) -> Any:
+        """The async twin of ``invoke``."""
+        if stream_mode != "values":
+            return [c async for c in self.astream(input, config, stream_mode=stream_mode, **kwargs)]
+        chunks = [
+            chunk
+            async for chunk in self.astream(
+                input, config, stream_mode=["values", "updates"], **kwargs
+            )
+        ]
+        return _collect(chunks)
+
+
+def _collect(chunks: Iterable[tuple[str, Any]]) -> Any:
+    """``invoke``'s result: the last ``values`` chunk, with any interrupts under ``__interrupt__``."""
+    latest: Any = None
+    interrupts: list[Any] = []
+    for mode, payload in chunks:
+        if mode == "values":
+            latest = payload
+        elif isinstance(payload, dict) and INTERRUPT in payload:
+            interrupts.extend(payload[INTERRUPT])
+    if interrupts:
+        if isinstance(latest, dict):
+            return {**latest, INTERRUPT: interrupts}
+        return {INTERRUPT: interrupts}
+    if isinstance(latest, dict) and INTERRUPT in latest:
+        return {k: v for k, v in latest.items() if k != INTERRUPT}
+    return latest
