@@ -25,15 +25,24 @@ ENGINE_MODULES = (
 NOTEBOOK_LAYER = ("nbpregel.notebook",)
 
 # Imports the modules named in argv (or, given `--walk`, every nbpregel module outside the notebook
-# layer) and prints the top-level names of all modules then loaded, as JSON.
+# layer, never importing that layer's packages even to list them) and prints, as JSON, what it
+# imported and the top-level names of all modules then loaded.
 _PROBE = """
 import importlib, json, pkgutil, sys
+
+def walk(path, prefix, skip):
+    for info in pkgutil.iter_modules(path, prefix):
+        if any(info.name == s or info.name.startswith(s + ".") for s in skip):
+            continue
+        module = importlib.import_module(info.name)
+        yield info.name
+        if info.ispkg:
+            yield from walk(module.__path__, info.name + ".", skip)
+
 names = sys.argv[1:]
 if names == ["--walk"]:
     import nbpregel
-    skip = tuple(json.loads(sys.stdin.read()))
-    names = [m.name for m in pkgutil.walk_packages(nbpregel.__path__, "nbpregel.")
-             if not m.name.startswith(skip)]
+    names = list(walk(nbpregel.__path__, "nbpregel.", json.loads(sys.stdin.read())))
 for name in names:
     importlib.import_module(name)
 print(json.dumps({"imported": names, "loaded": sorted({m.partition(".")[0] for m in sys.modules})}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Final
@@ -53,6 +53,8 @@ def _encode_tz(tz: tzinfo | None) -> Any:
     if isinstance(tz, timezone):
         offset = tz.utcoffset(None)
         name = tz.tzname(None)
+        if name == timezone(offset).tzname(None):
+            name = None  # the default name: keep repr and equality exact on the way back
         return [offset.days, offset.seconds, offset.microseconds, name]
     if isinstance(tz, zoneinfo.ZoneInfo) and isinstance(tz.key, str):
         return tz.key
@@ -69,7 +71,7 @@ def _decode_tz(data: Any) -> tzinfo | None:
         return zoneinfo.ZoneInfo(data)  # rejects keys that are paths
     days, seconds, micros, name = data
     offset = timedelta(days=days, seconds=seconds, microseconds=micros)
-    return UTC if offset == timedelta(0) and name == "UTC" else timezone(offset, name)
+    return timezone(offset) if name is None else timezone(offset, name)
 
 
 def _datetime_payload(d: datetime) -> list[Any]:

@@ -21,7 +21,7 @@ start an HTML-like label, or smuggle in an escape sequence.
 from __future__ import annotations
 
 import dataclasses
-from enum import Enum
+from enum import StrEnum
 from typing import Final
 
 import graphviz
@@ -65,7 +65,7 @@ _JOIN_COLORS: Final = ("#1971c2", "#9c36b5", "#2f9e44", "#0c8599", "#c2255c", "#
 _DUPLICATE_MARK: Final = "%%"  # never produced by dom_token, so a de-duplicated id stays unique
 
 
-class ElementKind(str, Enum):
+class ElementKind(StrEnum):
     """What an SVG group stands for."""
 
     NODE = "node"
@@ -76,9 +76,6 @@ class ElementKind(str, Enum):
     """The point where the edges of one join meet."""
     JOIN_OUT = "join-out"
     """The segment from a join's junction point to its target, shared by the join's edges."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -171,8 +168,9 @@ def to_dot(graph: DrawableGraph) -> DotDocument:
         ValueError: an edge names a node that the graph does not have.
 
     Example:
+        >>> start = DrawableNode("__start__", "__start__", kind="start")
         >>> g = DrawableGraph(
-        ...     nodes=(DrawableNode("__start__", "__start__", kind="start"), DrawableNode("a", "a")),
+        ...     nodes=(start, DrawableNode("a", "a")),
         ...     edges=(DrawableEdge("__start__", "a"),),
         ... )
         >>> doc = to_dot(g)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Iterable, Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Final
 
 import anywidget
@@ -33,7 +33,7 @@ _STATIC: Final = pathlib.Path(__file__).parent / "static"
 _SVG_MIME: Final = "image/svg+xml"
 
 
-class NodeState(str, Enum):
+class NodeState(StrEnum):
     """How a node looks in a :class:`GraphView`; each state has its own fill color."""
 
     IDLE = "idle"
@@ -43,14 +43,11 @@ class NodeState(str, Enum):
     INTERRUPTED = "interrupted"
     CACHED = "cached"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 _STATE_NAMES: Final = tuple(state.value for state in NodeState)
 
 
-class GraphView(anywidget.AnyWidget):  # type: ignore[misc]
+class GraphView(anywidget.AnyWidget):
     """A drawn graph whose nodes and edges can be highlighted, step by step.
 
     Args:
@@ -94,6 +91,8 @@ class GraphView(anywidget.AnyWidget):  # type: ignore[misc]
         self._graph_name = drawable.name
         self._node_ids = document.node_ids
         self._edge_ids = document.edge_ids
+        self._node_keys = frozenset(map(xml_text, self._node_ids))
+        self._edge_keys = frozenset(map(xml_text, self._edge_ids))
         super().__init__(svg=render_svg(document), legend=legend, **kwargs)
 
     @property
@@ -121,44 +120,56 @@ class GraphView(anywidget.AnyWidget):  # type: ignore[misc]
             active_edges: ids of the edges to draw as active.
 
         Raises:
-            ValueError: an unknown state, node id or edge id (the message lists the known ones).
+            ValueError: an unknown state, node id or edge id (the message lists the known
+                ones); nothing is changed then.
         """
+        states, edges = self._checked_states(node_states), self._checked_edges(active_edges)
         with self.hold_sync():
-            self.node_states = dict(node_states)
-            self.active_edges = list(active_edges)
+            self.node_states = states
+            self.active_edges = edges
 
     def clear_states(self) -> None:
         """Show every node idle and no edge active."""
         self.set_step_states({}, ())
 
-    @traitlets.validate("node_states")
-    def _check_node_states(self, proposal: traitlets.Bunch) -> dict[str, str]:
+    def _checked_states(self, node_states: Mapping[str, NodeState | str]) -> dict[str, str]:
+        """The non-idle entries, ids in the form the SVG's ``data-node`` holds them."""
         checked: dict[str, str] = {}
-        for node_id, state in proposal["value"].items():
+        for node_id, state in node_states.items():
             name = str(state)
             if name not in _STATE_NAMES:
                 raise ValueError(
                     f"unknown state {name!r} for node {node_id!r} (must be one of "
                     f"{list(_STATE_NAMES)})"
                 )
-            if node_id not in self._node_ids:
+            key = xml_text(node_id)
+            if key not in self._node_keys:
                 raise ValueError(
                     f"graph {self._graph_name!r} has no node {node_id!r} "
-                    f"(known: {sorted(self._node_ids)})"
+                    f"(known: {sorted(self._node_keys)})"
                 )
             if name != NodeState.IDLE:
-                checked[xml_text(node_id)] = name
+                checked[key] = name
         return checked
 
-    @traitlets.validate("active_edges")
-    def _check_active_edges(self, proposal: traitlets.Bunch) -> list[str]:
-        unknown = [edge for edge in proposal["value"] if edge not in self._edge_ids]
+    def _checked_edges(self, active_edges: Iterable[str]) -> list[str]:
+        """The edge ids without repeats, in the form the SVG's ``data-edge`` holds them."""
+        keys = list(dict.fromkeys(xml_text(edge) for edge in active_edges))
+        unknown = [edge for edge in keys if edge not in self._edge_keys]
         if unknown:
             raise ValueError(
                 f"graph {self._graph_name!r} has no edges {unknown} "
-                f"(known: {sorted(self._edge_ids)})"
+                f"(known: {sorted(self._edge_keys)})"
             )
-        return [xml_text(edge) for edge in dict.fromkeys(proposal["value"])]
+        return keys
+
+    @traitlets.validate("node_states")
+    def _validate_node_states(self, proposal: traitlets.Bunch) -> dict[str, str]:
+        return self._checked_states(proposal["value"])
+
+    @traitlets.validate("active_edges")
+    def _validate_active_edges(self, proposal: traitlets.Bunch) -> list[str]:
+        return self._checked_edges(proposal["value"])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The widget, plus the SVG for front ends that cannot show widgets."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from nbpregel.notebook.dot import as_drawable
-from nbpregel.notebook.graph_view import GraphView
 from nbpregel.notebook.svg import render_svg
+
+if TYPE_CHECKING:
+    from nbpregel.notebook.graph_view import GraphView
 
 __all__ = ["graph_mimebundle", "show"]
 
@@ -35,6 +37,8 @@ def show(graph: object, *, legend: bool = True) -> GraphView:
         >>> show(DrawableGraph(nodes=(DrawableNode("a", "a"),), edges=()))
         GraphView(graph='graph', nodes=1, edges=0)
     """
+    from nbpregel.notebook.graph_view import GraphView  # ipywidgets only when a widget is made
+
     return GraphView(graph, legend=legend)
 
 

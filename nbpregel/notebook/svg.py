@@ -206,6 +206,5 @@ def _group_open(element: DrawnElement) -> str:
 
 
 def _attr(value: str) -> str:
-    """``value`` escaped for an attribute, whitespace included (XML turns raw newlines to spaces)."""
+    """``value`` escaped for an attribute; XML would turn raw newlines and tabs into spaces."""
     return html.escape(xml_text(value), quote=True).translate(_ATTR_WHITESPACE)
-

@@ -82,7 +82,7 @@ class RunLoop:
         self.executor: Any = None
         self.run_config: dict[str, Any] = {}
         self._want = {mode: mode in modes for mode in StreamMode}
-        self._emit_updates = self._want[_UPDATES] or self._want[_DEBUG] or self._want[_TASKS]
+        self.emits_checkpoints = self._want[StreamMode.CHECKPOINTS] or self._want[_DEBUG]
         self.channels: dict[str, BaseChannel[Any, Any]] = {}
         self.versions: VersionState
         self.step = 0
@@ -136,15 +136,19 @@ class RunLoop:
     # -- plan ------------------------------------------------------------------------------
 
     def _plan(self) -> list[Task]:
+        return self.peek_next(self.persistence.checkpoint_id, self.step)
+
+    def peek_next(self, checkpoint_id: str, step: int) -> list[Task]:
+        """The tasks that would run at ``step`` from the current channels (changes nothing)."""
         return plan_tasks(
             self.spec.index,
             self.channels,
             self.versions.channel_versions,
             self.versions.versions_seen,
             updated_channels=self.updated,
-            checkpoint_id=self.persistence.checkpoint_id,
+            checkpoint_id=checkpoint_id,
             ns=self.ns_str,
-            step=self.step,
+            step=step,
         )
 
     def tick(self) -> bool:

@@ -82,6 +82,7 @@ class Persistence:
         self._background: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: list[concurrent.futures.Future[Any]] = []
         self.saved_config: dict[str, Any] | None = None
+        self._exit_parent: dict[str, Any] | None = None
         self.parent_config: dict[str, Any] | None = None
         self.metadata: dict[str, Any] | None = None
         self.last_checkpoint: dict[str, Any] | None = None
@@ -198,6 +199,11 @@ class Persistence:
 
     # -- saving ----------------------------------------------------------------------------
 
+    def _config_for(self, checkpoint_id: str) -> dict[str, Any]:
+        return {
+            "configurable": {**self.config["configurable"], CONFIG_KEY_CHECKPOINT_ID: checkpoint_id}
+        }
+
     def save_task(self, task: Task) -> None:
         """Save a finished task's writes as pending writes of the current checkpoint."""
         if self.saver is None:
@@ -214,7 +220,8 @@ class Persistence:
         if self.durability is Durability.EXIT:
             self._unsaved.append((task.id, writes, task.ns))
             return
-        self._submit(self.saver.put_writes, self._current_config(), writes, task.id, task.ns)
+        self._submit(self.saver.put_writes, self._config_for(self.checkpoint_id), writes,
+                     task.id, task.ns)
 
     def save(self, loop: RunLoop, *, source: str) -> None:
         """Start a new checkpoint for the step that just ended (or for the input)."""
@@ -222,10 +229,30 @@ class Persistence:
         if self.saver is not None:
             checkpoint = self._checkpoint(loop, new_id)
             metadata = {"source": source, "step": loop.step, "parents": {}}
-            self._put(checkpoint, metadata)
+            parent = self.saved_config
+            if self.durability is Durability.EXIT:
+                if self._exit_parent is None:
+                    self._exit_parent = parent or self._thread_config()
+            else:
+                self._submit(
+                    self.saver.put, parent or self._thread_config(), checkpoint, metadata,
+                    checkpoint["channel_versions"],
+                )
+            self.parent_config = parent
+            self.metadata = metadata
+            self.last_checkpoint = checkpoint
+            self.saved_config = self._config_for(new_id)
+            self.has_history = True
+            if loop.emits_checkpoints:
+                loop.emit_checkpoint(self.snapshot_payload(loop, checkpoint, metadata))
         self.checkpoint_id = new_id
         self.pending = []
         self._unsaved = []
+
+    def _thread_config(self) -> dict[str, Any]:
+        configurable = dict(self.config["configurable"])
+        configurable.pop(CONFIG_KEY_CHECKPOINT_ID, None)
+        return {"configurable": configurable}
 
     def _checkpoint(self, loop: RunLoop, new_id: str) -> dict[str, Any]:
         values = {}
@@ -243,27 +270,22 @@ class Persistence:
             "updated_channels": sorted(loop.updated) if loop.updated is not None else None,
         }
 
-    def _current_config(self) -> dict[str, Any]:
-        configurable = dict(self.config["configurable"])
-        configurable[CONFIG_KEY_CHECKPOINT_ID] = self.checkpoint_id
-        return {"configurable": configurable}
-
-    def _put(self, checkpoint: dict[str, Any], metadata: dict[str, Any]) -> None:
-        assert self.saver is not None
-        parent = self._current_config() if self.has_history or self.saved_config else None
-        self.parent_config = parent
-        self.metadata = metadata
-        self.last_checkpoint = checkpoint
-        self.has_history = True
-        self.saved_config = {
-            "configurable": {**self.config["configurable"], CONFIG_KEY_CHECKPOINT_ID: checkpoint["id"]}
+    def snapshot_payload(
+        self, loop: RunLoop, checkpoint: Mapping[str, Any], metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The ``checkpoints`` stream chunk: a StateSnapshot-like dict of a saved checkpoint."""
+        next_tasks = loop.peek_next(checkpoint["id"], loop.step + 1)
+        return {
+            "config": self._config_for(checkpoint["id"]),
+            "parent_config": self.saved_config,
+            "values": loop.output(),
+            "metadata": dict(metadata),
+            "next": [task.name for task in next_tasks],
+            "tasks": [
+                {"id": task.id, "name": task.name, "interrupts": (), "state": None}
+                for task in next_tasks
+            ],
         }
-        if self.durability is Durability.EXIT:
-            self._exit_parent = parent
-            return
-        put_config = parent or {"configurable": {**self.config["configurable"]}}
-        put_config["configurable"].pop(CONFIG_KEY_CHECKPOINT_ID, None) if parent is None else None
-        self._submit(self.saver.put, put_config, checkpoint, metadata, checkpoint["channel_versions"])
 
     def _submit(self, fn: Any, *args: Any) -> None:
         if self.durability is Durability.ASYNC:
@@ -280,15 +302,19 @@ class Persistence:
     def close(self, loop: RunLoop) -> None:
         """Write what ``exit`` durability held back and wait for background saves."""
         if self.saver is not None and self.durability is Durability.EXIT and self.last_checkpoint:
-            parent = getattr(self, "_exit_parent", None)
-            put_config = parent or {"configurable": dict(self.config["configurable"])}
             self.saver.put(
-                put_config, self.last_checkpoint, self.metadata,
+                self._exit_parent or self._thread_config(),
+                self.last_checkpoint,
+                self.metadata,
                 self.last_checkpoint["channel_versions"],
             )
             for task_id, writes, path in self._unsaved:
-                self.saver.put_writes(self._current_config(), writes, task_id, path)
+                self.saver.put_writes(self._config_for(self.checkpoint_id), writes, task_id, path)
+            self._unsaved = []
         self._drain()
+        if self._background is not None:
+            self._background.shutdown(wait=True)
+            self._background = None
 
     def _drain(self) -> None:
         futures, self._futures = self._futures, []

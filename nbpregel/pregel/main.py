@@ -22,6 +22,7 @@ from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.pregel._spec import GraphSpec
+from nbpregel.pregel._state import StateMixin
 from nbpregel.types import Send
 
 __all__ = ["Pregel"]
@@ -69,7 +70,7 @@ def _modes(stream_mode: Any) -> tuple[list[StreamMode], bool]:
     return modes, single
 
 
-class Pregel:
+class Pregel(StateMixin):
     """A graph of nodes and channels, run in supersteps (plan, execute, update).
 
     Args:
@@ -243,11 +244,11 @@ class Pregel:
                     yield from drain()
                 loop.after_tick()
                 yield from drain()
-            loop.close()
-            yield from drain()
         finally:
+            loop.close()
             if isinstance(loop.executor, _LazyPool):
                 loop.executor.shutdown()
+        yield from drain()
         if loop.status == RunStatus.ERROR and loop.error is not None:
             raise loop.error
 
@@ -294,12 +295,12 @@ class Pregel:
                 loop.after_tick()
                 for chunk in drain():
                     yield chunk
-            loop.close()
-            for chunk in drain():
-                yield chunk
         finally:
+            loop.close()
             if isinstance(loop.executor, _LazyPool):
                 loop.executor.shutdown()
+        for chunk in drain():
+            yield chunk
         if loop.status == RunStatus.ERROR and loop.error is not None:
             raise loop.error
 

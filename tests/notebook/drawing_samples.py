@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
 
-HOSTILE = '<img src=x onerror=alert(1)>'
+HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_NAMES = [
     HOSTILE,
     '"quoted" name',

@@ -141,9 +141,7 @@ def test_as_drawable_accepts_objects_with_get_graph() -> None:
     assert dot_source(Compiled()) == to_dot(small_graph()).source
 
 
-@pytest.mark.parametrize(
-    "bad", [42, "a string", object()], ids=["int", "str", "object"]
-)
+@pytest.mark.parametrize("bad", [42, "a string", object()], ids=["int", "str", "object"])
 def test_as_drawable_rejects_other_objects(bad: object) -> None:
     with pytest.raises(TypeError, match="DrawableGraph or an object with a get_graph"):
         as_drawable(bad)
@@ -189,7 +187,7 @@ def test_hostile_names_are_quoted_and_escaped() -> None:
     # quotes inside labels are escaped, backslashes doubled (so `\N` is not an escape)
     assert r'label="\"quoted\" name"' in source
     assert r'label="back\\slash\\"' in source
-    assert r'\\N \\G' in source
+    assert r"\\N \\G" in source
     assert "\x00" not in source and "\x07" not in source
 
 

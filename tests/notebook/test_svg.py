@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,7 +55,7 @@ def counting_dot(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.exe
 @pytest.mark.parametrize("make", [small_graph, nested_graph], ids=["small", "nested"])
-def test_every_node_and_edge_has_its_stable_id(make) -> None:  # type: ignore[no-untyped-def]
+def test_every_node_and_edge_has_its_stable_id(make: Callable[[], DrawableGraph]) -> None:
     graph = make()
     drawn = groups(render_svg(graph))
     document = to_dot(graph)
@@ -205,3 +208,16 @@ def test_unknown_edge_endpoint_fails_before_dot_runs(
     with pytest.raises(ValueError, match="names node 'b'"):
         render_svg(graph)
     assert runs == []
+
+
+@pytest.mark.exe
+def test_graph_mimebundle_does_not_load_widgets() -> None:
+    code = (
+        "import sys\n"
+        "from nbpregel.graph.description import DrawableGraph, DrawableNode\n"
+        "from nbpregel.notebook import graph_mimebundle\n"
+        "graph_mimebundle(DrawableGraph(nodes=(DrawableNode('a', 'a'),), edges=()))\n"
+        "print(sorted(m for m in ('ipywidgets', 'anywidget') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

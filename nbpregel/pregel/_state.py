@@ -1,0 +1,283 @@
+"""Reading and editing a thread's saved state: ``get_state``, ``get_state_history``,
+``update_state`` (and their async twins), as a mixin of ``Pregel``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.checkpoint.ids import new_checkpoint_id
+from nbpregel.constants import (
+    BOOKKEEPING_CHANNELS,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_THREAD_ID,
+    ERROR,
+    INTERRUPT,
+    START,
+    TaskKind,
+)
+from nbpregel.errors import CheckpointError, InvalidUpdateError
+from nbpregel.pregel._chunks import now_iso, output_of_writes
+from nbpregel.pregel._plan import plan_tasks, read_input
+from nbpregel.pregel._task import Task
+from nbpregel.pregel._update import VersionState, apply_writes
+from nbpregel.types import PregelTask, StateSnapshot
+
+if TYPE_CHECKING:
+    from nbpregel.pregel.main import Pregel
+
+__all__ = ["StateMixin"]
+
+
+class _Restored:
+    """Live channels and versions rebuilt from a saved checkpoint."""
+
+    def __init__(self, graph: Pregel, saved: Any | None) -> None:
+        checkpoint = saved.checkpoint if saved is not None else {}
+        values = checkpoint.get("channel_values", {})
+        self.channels: dict[str, BaseChannel[Any, Any]] = {
+            name: spec.from_checkpoint(values.get(name, MISSING))
+            for name, spec in graph.channels.items()
+        }
+        live = {n for n in graph.spec.clearable if self.channels[n].is_available()}
+        self.versions = VersionState(
+            dict(checkpoint.get("channel_versions", {})),
+            {k: dict(v) for k, v in checkpoint.get("versions_seen", {}).items()},
+            live,
+        )
+        self.step = int((saved.metadata or {}).get("step", -2)) if saved is not None else -2
+        updated = checkpoint.get("updated_channels")
+        self.updated = set(updated) if updated is not None else None
+        self.checkpoint_id = checkpoint.get("id", "")
+
+    def next_tasks(self, graph: Pregel, ns: str) -> list[Task]:
+        return plan_tasks(
+            graph.spec.index,
+            self.channels,
+            self.versions.channel_versions,
+            self.versions.versions_seen,
+            updated_channels=self.updated,
+            checkpoint_id=self.checkpoint_id,
+            ns=ns,
+            step=self.step + 1,
+        )
+
+
+class StateMixin:
+    """The state API of a compiled graph; needs a checkpointer."""
+
+    def _saver(self: Pregel, checkpointer: Any | None = None) -> Any:
+        saver = checkpointer if checkpointer is not None else self.checkpointer
+        if saver is None:
+            raise CheckpointError(
+                "this graph has no checkpointer, so it keeps no state: compile it with "
+                "checkpointer=InMemorySaver() (or SqliteSaver(path))"
+            )
+        return saver
+
+    def _state_keys(self: Pregel) -> str | tuple[str, ...]:
+        return getattr(self, "state_keys", None) or self.output_channels
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _snapshot(
+        self: Pregel, saved: Any | None, config: Mapping[str, Any], *, apply_pending: bool
+    ) -> StateSnapshot:
+        if saved is None:
+            return StateSnapshot({}, (), dict(config), None, None, None, (), ())
+        restored = _Restored(self, saved)
+        ns = saved.config["configurable"].get(CONFIG_KEY_CHECKPOINT_NS, "")
+        tasks = restored.next_tasks(self, ns)
+        by_task: dict[str, list[tuple[str, Any]]] = {}
+        for task_id, channel, value in saved.pending_writes or ():
+            by_task.setdefault(task_id, []).append((channel, value))
+        finished = []
+        reported = []
+        for task in tasks:
+            saved_writes = by_task.get(task.id, [])
+            error = next((v for ch, v in saved_writes if ch == ERROR), None)
+            interrupts = tuple(i for ch, v in saved_writes if ch == INTERRUPT for i in v)
+            if apply_pending:
+                task.writes = [
+                    (ch, v) for ch, v in saved_writes if ch not in BOOKKEEPING_CHANNELS
+                ]
+            done = bool(saved_writes) and error is None and not interrupts
+            if task.writes:
+                finished.append(task)
+            keys = self._state_keys()
+            result = output_of_writes(task.writes, keys) if done else None
+            reported.append(
+                (task, PregelTask(task.id, task.name, task.path, error, interrupts, None, result))
+            )
+        if finished:
+            apply_writes(restored.channels, finished, restored.versions)
+        values = _read(restored.channels, self._state_keys())
+        return StateSnapshot(
+            values=values,
+            next=tuple(task.name for task, _ in reported if not task.writes),
+            config=saved.config,
+            metadata=saved.metadata,
+            created_at=saved.checkpoint.get("ts"),
+            parent_config=saved.parent_config,
+            tasks=tuple(info for _, info in reported),
+            interrupts=tuple(i for _, info in reported for i in info.interrupts),
+        )
+
+    def get_state(
+        self: Pregel, config: Mapping[str, Any], *, subgraphs: bool = False
+    ) -> StateSnapshot:
+        """The thread's state at ``config`` (its latest checkpoint without a checkpoint_id).
+
+        Returns:
+            ``StateSnapshot(values, next, config, metadata, created_at, parent_config, tasks,
+            interrupts)``; ``next`` names the nodes that would run on ``invoke(None, config)``.
+        """
+        saver = self._saver()
+        latest = not config.get("configurable", {}).get(CONFIG_KEY_CHECKPOINT_ID)
+        return self._snapshot(saver.get_tuple(_with_ns(config)), config, apply_pending=latest)
+
+    def get_state_history(
+        self: Pregel,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """The thread's snapshots, newest first (``filter`` matches metadata keys)."""
+        saver = self._saver()
+        for saved in saver.list(_with_ns(config), filter=filter, before=before, limit=limit):
+            yield self._snapshot(saved, config, apply_pending=False)
+
+    async def aget_state(
+        self: Pregel, config: Mapping[str, Any], *, subgraphs: bool = False
+    ) -> StateSnapshot:
+        """The async twin of ``get_state``."""
+        return await asyncio.to_thread(self.get_state, config, subgraphs=subgraphs)
+
+    async def aget_state_history(
+        self: Pregel,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """The async twin of ``get_state_history``."""
+        snapshots = await asyncio.to_thread(
+            lambda: list(self.get_state_history(config, filter=filter, before=before, limit=limit))
+        )
+        for snapshot in snapshots:
+            yield snapshot
+
+    # -- editing ---------------------------------------------------------------------------
+
+    def update_state(
+        self: Pregel,
+        config: Mapping[str, Any],
+        values: Any,
+        as_node: str | None = None,
+    ) -> dict[str, Any]:
+        """Write ``values`` to the thread as if node ``as_node`` had returned them.
+
+        The values go through the reducers and the node's edges fire, so ``invoke(None,
+        config)`` continues from there. Without ``as_node`` the update is attributed to the node
+        that ran last (an error when that is ambiguous).
+
+        Returns:
+            The config of the new checkpoint.
+
+        Raises:
+            InvalidUpdateError: an unknown or ambiguous ``as_node``, or values the node could
+                not have written; nothing is saved then.
+        """
+        saver = self._saver()
+        config = _with_ns(config)
+        saved = saver.get_tuple(config)
+        restored = _Restored(self, saved)
+        node_name = as_node or _guess_as_node(self, restored)
+        node = self.nodes.get(node_name)
+        if node is None:
+            raise InvalidUpdateError(
+                f"as_node={node_name!r} is not a node: known nodes are "
+                f"{sorted(n for n in self.nodes if n != START)} (or START for input)"
+            )
+        carrier = Task.carrier(node_name, [])
+        carrier.kind = TaskKind.PULL
+        carrier.triggers = tuple(
+            ch for ch in node.triggers if ch in restored.versions.channel_versions
+        )
+        output = node.bound(values) if node.hidden else values
+        carrier.writes = node.writer(output, carrier, restored.channels) if node.writer else []
+        updated = apply_writes(restored.channels, [carrier], restored.versions)
+        return _save_update(saver, config, saved, restored, updated)
+
+    async def aupdate_state(
+        self: Pregel, config: Mapping[str, Any], values: Any, as_node: str | None = None
+    ) -> dict[str, Any]:
+        """The async twin of ``update_state``."""
+        return await asyncio.to_thread(self.update_state, config, values, as_node)
+
+
+def _with_ns(config: Mapping[str, Any]) -> dict[str, Any]:
+    configurable = dict(config.get("configurable", {}))
+    if configurable.get(CONFIG_KEY_THREAD_ID) is None:
+        raise CheckpointError(
+            "config has no thread: pass config={'configurable': {'thread_id': '...'}}"
+        )
+    configurable.setdefault(CONFIG_KEY_CHECKPOINT_NS, "")
+    return {**config, "configurable": configurable}
+
+
+def _read(channels: Mapping[str, BaseChannel[Any, Any]], keys: str | tuple[str, ...]) -> Any:
+    if isinstance(keys, str):
+        channel = channels[keys]
+        return channel.get() if channel.is_available() else None
+    return read_input(channels, keys)
+
+
+def _guess_as_node(graph: Pregel, restored: _Restored) -> str:
+    seen = restored.versions.versions_seen
+    if not any(v for versions in seen.values() for v in versions.values()):
+        return START
+    last = sorted(
+        (version, node)
+        for node, versions in seen.items()
+        if node in graph.nodes
+        for version in versions.values()
+    )
+    if len(last) == 1 or (len(last) > 1 and last[-1][0] != last[-2][0]):
+        return last[-1][1]
+    candidates = sorted({node for version, node in last if version == last[-1][0]})
+    raise InvalidUpdateError(
+        f"ambiguous update: nodes {candidates} ran last, so update_state cannot tell which "
+        f"one the values come from; pass as_node='...'"
+    )
+
+
+def _save_update(
+    saver: Any, config: dict[str, Any], saved: Any, restored: _Restored, updated: set[str]
+) -> dict[str, Any]:
+    values = {}
+    for name, channel in restored.channels.items():
+        value = channel.checkpoint()
+        if value is not MISSING:
+            values[name] = value
+    checkpoint = {
+        "v": 1,
+        "id": new_checkpoint_id(),
+        "ts": now_iso(),
+        "channel_values": values,
+        "channel_versions": dict(restored.versions.channel_versions),
+        "versions_seen": {k: dict(v) for k, v in restored.versions.versions_seen.items()},
+        "updated_channels": sorted(updated),
+    }
+    metadata = {"source": "update", "step": restored.step + 1, "parents": {}}
+    parent = saved.config if saved is not None else config
+    if saved is None:
+        parent = {"configurable": {**config["configurable"]}}
+        parent["configurable"].pop(CONFIG_KEY_CHECKPOINT_ID, None)
+    return saver.put(parent, checkpoint, metadata, checkpoint["channel_versions"])
