@@ -35,6 +35,10 @@ __all__ = ["Persistence", "Saved"]
 
 
 
+_OUTCOME_UNKNOWN = frozenset({ERROR, INTERRUPT, RESUME})
+"""Pending-write channels that do not by themselves mean a task finished."""
+
+
 class Saved:
     """The parts of a checkpoint a run starts from."""
 
@@ -115,11 +119,16 @@ class Persistence:
 
     # -- resuming --------------------------------------------------------------------------
 
+    def finished_tasks(self) -> set[str]:
+        """Ids of the tasks whose saved writes show they finished (they will not run again)."""
+        return {task_id for task_id, channel, _ in self.pending if channel not in _OUTCOME_UNKNOWN}
+
     def pending_interrupts(self) -> dict[str, Any]:
-        """Interrupt id -> interrupt, for the interrupts saved on the current checkpoint."""
+        """Interrupt id -> (task id, interrupt), for interrupts not yet answered by a rerun."""
+        finished = self.finished_tasks()
         found: dict[str, Any] = {}
         for task_id, channel, value in self.pending:
-            if channel == INTERRUPT:
+            if channel == INTERRUPT and task_id not in finished:
                 for item in value:
                     found.setdefault(item.id, (task_id, item))
         return found
@@ -193,7 +202,7 @@ class Persistence:
                     task.resume = list(value)
             if task.id in self._staged_resume:
                 task.config = {"__next_resume__": self._staged_resume[task.id]}
-            if saved and not channels & {ERROR, INTERRUPT, RESUME}:
+            if channels - _OUTCOME_UNKNOWN:
                 task.writes = [(ch, v) for ch, v in saved if ch not in BOOKKEEPING_CHANNELS]
                 task.status = TaskStatus.OK
 

@@ -16,6 +16,7 @@ from nbpregel.constants import (
     CONFIG_KEY_THREAD_ID,
     ERROR,
     INTERRUPT,
+    RESUME,
     START,
     TaskKind,
 )
@@ -94,26 +95,29 @@ class StateMixin:
         by_task: dict[str, list[tuple[str, Any]]] = {}
         for task_id, channel, value in saved.pending_writes or ():
             by_task.setdefault(task_id, []).append((channel, value))
-        finished = []
+        with_writes = []
         reported = []
         for task in tasks:
             saved_writes = by_task.get(task.id, [])
-            error = next((v for ch, v in saved_writes if ch == ERROR), None)
-            interrupts = tuple(i for ch, v in saved_writes if ch == INTERRUPT for i in v)
+            finished = any(ch not in (ERROR, INTERRUPT, RESUME) for ch, _ in saved_writes)
+            error = None if finished else next((v for ch, v in saved_writes if ch == ERROR), None)
+            interrupts = () if finished else tuple(
+                i for ch, v in saved_writes if ch == INTERRUPT for i in v
+            )
             if apply_pending:
                 task.writes = [
                     (ch, v) for ch, v in saved_writes if ch not in BOOKKEEPING_CHANNELS
                 ]
             done = bool(saved_writes) and error is None and not interrupts
             if task.writes:
-                finished.append(task)
+                with_writes.append(task)
             keys = self._state_keys()
             result = output_of_writes(task.writes, keys) if done else None
             reported.append(
                 (task, PregelTask(task.id, task.name, task.path, error, interrupts, None, result))
             )
-        if finished:
-            apply_writes(restored.channels, finished, restored.versions)
+        if with_writes:
+            apply_writes(restored.channels, with_writes, restored.versions)
         values = _read(restored.channels, self._state_keys())
         return StateSnapshot(
             values=values,

@@ -20,8 +20,6 @@ from nbpregel.notebook import GraphView, NodeState, show
 from nbpregel.notebook import __all__ as notebook_all
 from nbpregel.notebook.graph_view import _STATIC
 
-pytestmark = pytest.mark.exe  # every view lays its graph out with `dot`
-
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -42,6 +40,7 @@ def updates(comm: RecordingComm) -> list[dict[str, Any]]:
     return [msg["state"] for msg in comm.sent if msg.get("method") == "update"]
 
 
+@pytest.mark.exe
 def test_svg_goes_out_once_with_the_opening_state(recording_comm: list[RecordingComm]) -> None:
     view = GraphView(small_graph())
     comm = comm_of(view, recording_comm)
@@ -52,6 +51,7 @@ def test_svg_goes_out_once_with_the_opening_state(recording_comm: list[Recording
     assert view.get_state()["svg"] == view.svg
 
 
+@pytest.mark.exe
 def test_a_step_sends_only_states_in_one_message(recording_comm: list[RecordingComm]) -> None:
     view = GraphView(small_graph())
     comm = comm_of(view, recording_comm)
@@ -64,6 +64,7 @@ def test_a_step_sends_only_states_in_one_message(recording_comm: list[RecordingC
     assert all("svg" not in state for state in updates(comm))
 
 
+@pytest.mark.exe
 def test_an_unchanged_step_sends_nothing(recording_comm: list[RecordingComm]) -> None:
     view = GraphView(small_graph())
     comm = comm_of(view, recording_comm)
@@ -76,6 +77,7 @@ def test_an_unchanged_step_sends_nothing(recording_comm: list[RecordingComm]) ->
     assert updates(comm)[-1] == {"node_states": {}}
 
 
+@pytest.mark.exe
 def test_step_message_does_not_grow_with_the_graph(recording_comm: list[RecordingComm]) -> None:
     small, large = GraphView(chain(3)), GraphView(chain(300))
     for view in (small, large):
@@ -85,6 +87,7 @@ def test_step_message_does_not_grow_with_the_graph(recording_comm: list[Recordin
     assert len(large.svg) > 20 * len(small.svg)
 
 
+@pytest.mark.exe
 def test_legend_toggle_sends_only_the_legend(recording_comm: list[RecordingComm]) -> None:
     view = GraphView(small_graph(), legend=False)
     comm = comm_of(view, recording_comm)
@@ -102,6 +105,7 @@ def test_legend_toggle_sends_only_the_legend(recording_comm: list[RecordingComm]
     ],
     ids=["state", "node", "edge"],
 )
+@pytest.mark.exe
 def test_bad_steps_are_refused(
     states: dict[str, str], edges: list[str], message: str, recording_comm: list[RecordingComm]
 ) -> None:
@@ -112,6 +116,7 @@ def test_bad_steps_are_refused(
     assert view.node_states == {"a": "done"}
 
 
+@pytest.mark.exe
 def test_nested_nodes_use_qualified_ids(recording_comm: list[RecordingComm]) -> None:
     view = GraphView(nested_graph())
     view.set_step_states({"sub": "running", "sub|inner": "interrupted"}, ["sub|__start__->inner"])
@@ -119,6 +124,7 @@ def test_nested_nodes_use_qualified_ids(recording_comm: list[RecordingComm]) -> 
     assert "sub|inner" in view.node_ids and "prep->sub" in view.edge_ids
 
 
+@pytest.mark.exe
 def test_display_bundle_has_the_widget_and_an_svg_fallback(
     recording_comm: list[RecordingComm],
 ) -> None:
@@ -131,6 +137,7 @@ def test_display_bundle_has_the_widget_and_an_svg_fallback(
     assert data["text/plain"] == "GraphView(graph='small', nodes=6, edges=6)"
 
 
+@pytest.mark.exe
 def test_show_accepts_objects_with_get_graph(recording_comm: list[RecordingComm]) -> None:
     class Compiled:
         def get_graph(self) -> DrawableGraph:
@@ -150,7 +157,6 @@ def test_front_end_never_parses_html() -> None:
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "eval(" not in js
 
 
-@pytest.mark.exe
 def test_importing_nbpregel_loads_no_notebook_libraries() -> None:
     code = (
         "import sys, nbpregel; "
@@ -228,6 +234,7 @@ def forward(page: Any, comm: RecordingComm) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.exe
 def test_each_state_has_its_own_fill(page: Any, recording_comm: list[RecordingComm]) -> None:
     view = GraphView(chain(6))
     mount(page, view)
@@ -242,6 +249,7 @@ def test_each_state_has_its_own_fill(page: Any, recording_comm: list[RecordingCo
 
 
 @pytest.mark.browser
+@pytest.mark.exe
 def test_steps_toggle_classes_on_the_same_svg(
     page: Any, recording_comm: list[RecordingComm]
 ) -> None:
@@ -267,6 +275,7 @@ def test_steps_toggle_classes_on_the_same_svg(
 
 
 @pytest.mark.browser
+@pytest.mark.exe
 def test_hostile_names_stay_text_in_the_browser(
     page: Any, recording_comm: list[RecordingComm]
 ) -> None:
