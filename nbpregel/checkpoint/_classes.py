@@ -20,6 +20,7 @@ from nbpregel.errors import SerializationError
 __all__ = [
     "CLASS_BUILDERS",
     "CLASS_PAYLOADS",
+    "KIND_NAMES",
     "REGISTRY",
     "check_registrable",
     "class_kind",
@@ -30,6 +31,13 @@ __all__ = [
 ]
 
 T = TypeVar("T", bound=type)
+KIND_NAMES: Final = {
+    Ext.ENUM: "an enum",
+    Ext.DATACLASS: "a dataclass",
+    Ext.NAMEDTUPLE: "a namedtuple",
+    Ext.PYDANTIC: "a pydantic model",
+    Ext.ERROR: "an exception class",
+}
 REGISTRY: dict[tuple[str, str], type] = {}
 
 

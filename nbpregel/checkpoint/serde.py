@@ -37,6 +37,7 @@ import nbpregel.errors
 from nbpregel.checkpoint._classes import (
     CLASS_BUILDERS,
     CLASS_PAYLOADS,
+    KIND_NAMES,
     REGISTRY,
     check_registrable,
     class_kind,
@@ -267,9 +268,9 @@ class SafeSerializer:
         cls = self._lookup(module, qualname)
         actual = class_kind(cls)
         if actual is not kind:
-            what = actual.name.lower() if actual else "not an allowed class"
+            what = KIND_NAMES[actual] if actual else "not an allowed class"
             raise SerializationError(
-                f"refusing to load {module}.{qualname} as a {kind.name.lower()}: it is {what}"
+                f"refusing to load {module}.{qualname} as {KIND_NAMES[kind]}: it is {what}"
             )
         return CLASS_BUILDERS[kind](cls, body)
 

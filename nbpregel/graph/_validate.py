@@ -70,12 +70,17 @@ def _check_reachable(graph: StateGraph, nexts: dict[str, set[str]], dynamic: set
 
 
 def _check_way_out(graph: StateGraph, nexts: dict[str, set[str]], dynamic: set[str]) -> None:
-    # A node can finish if it may end the run (END, a dead end, dynamic routing, a branch) or
-    # may reach such a node; what is left loops forever.
+    # A node can finish if it may end the run (END, a dead end, dynamic routing, a branch, a
+    # Command whose declared destinations are hints, not obligations) or may reach such a node;
+    # what is left loops forever.
     exits = {
         name
         for name in graph.nodes
-        if END in nexts[name] or name in dynamic or name in graph.branches or not nexts[name]
+        if END in nexts[name]
+        or name in dynamic
+        or name in graph.branches
+        or graph.nodes[name].destinations
+        or not nexts[name]
     }
     changed = True
     while changed:

@@ -1,7 +1,7 @@
 """The notebook layer: draw graphs and watch runs (needs the ``notebook`` extra).
 
-Names are imported on first use, so that drawing an SVG (``graph_mimebundle``) does not load
-ipywidgets.
+The widget classes are imported on first use, so that drawing an SVG (``graph_mimebundle``)
+does not load ipywidgets.
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from nbpregel.notebook.dot import dot_source, to_dot
+from nbpregel.notebook.show import graph_mimebundle, show
+from nbpregel.notebook.svg import (
+    GraphvizError,
+    GraphvizNotFoundError,
+    GraphvizRenderError,
+    render_svg,
+)
+
 if TYPE_CHECKING:
-    from nbpregel.notebook.dot import dot_source, to_dot
     from nbpregel.notebook.graph_view import GraphView, NodeState
-    from nbpregel.notebook.show import graph_mimebundle, show
-    from nbpregel.notebook.svg import (
-        GraphvizError,
-        GraphvizNotFoundError,
-        GraphvizRenderError,
-        render_svg,
-    )
 
 __all__ = [
     "GraphView",
@@ -33,22 +34,13 @@ __all__ = [
     "to_dot",
 ]
 
-_MODULES = {
-    "GraphView": "graph_view",
-    "GraphvizError": "svg",
-    "GraphvizNotFoundError": "svg",
-    "GraphvizRenderError": "svg",
-    "NodeState": "graph_view",
-    "dot_source": "dot",
-    "graph_mimebundle": "show",
-    "render_svg": "svg",
-    "show": "show",
-    "to_dot": "dot",
-}
+# Loaded on first use. (Modules named like a function they define, such as ``show``, are imported
+# above: once imported, a submodule would otherwise shadow the function of the same name.)
+_LAZY = {"GraphView": "graph_view", "NodeState": "graph_view"}
 
 
 def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
+    module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)

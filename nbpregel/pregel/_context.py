@@ -27,7 +27,7 @@ class TaskRuntime:
         custom: emits a ``custom`` stream chunk (a no-op when nobody streams ``custom``).
         resume: answers already given to this task's interrupts, in order.
         next_resume: a fresh answer for the next unanswered interrupt, or ``MISSING``.
-        task_ns: the task's namespace (``node:task_id``); interrupt ids derive from it.
+        task: the running task (its namespace gives the interrupt id).
         on_resume: records ``resume`` after a fresh answer is consumed (so it survives a crash).
     """
 
@@ -38,8 +38,8 @@ class TaskRuntime:
         "next_resume",
         "on_resume",
         "resume",
+        "task",
         "task_id",
-        "task_ns",
     )
 
     def __init__(
@@ -48,7 +48,7 @@ class TaskRuntime:
         task_id: str,
         config: dict[str, Any],
         custom: StreamWriter,
-        task_ns: str,
+        task: Any,
         resume: list[Any] | None = None,
         next_resume: Any = MISSING,
         on_resume: Callable[[list[Any]], None] | None = None,
@@ -56,7 +56,7 @@ class TaskRuntime:
         self.task_id = task_id
         self.config = config
         self.custom = custom
-        self.task_ns = task_ns
+        self.task = task
         self.resume = resume if resume is not None else []
         self.next_resume = next_resume
         self.on_resume = on_resume
@@ -123,4 +123,4 @@ def interrupt(value: Any) -> Any:
         if runtime.on_resume is not None:
             runtime.on_resume(list(runtime.resume))
         return answer
-    raise GraphInterrupt([Interrupt(value=value, id=interrupt_id(runtime.task_ns))])
+    raise GraphInterrupt([Interrupt(value=value, id=interrupt_id(runtime.task.ns))])

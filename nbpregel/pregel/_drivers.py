@@ -104,7 +104,7 @@ def run_step(loop: RunLoop) -> Iterator[None]:
     timeout = loop.spec.step_timeout
     if len(todo) == 1 and not todo[0].node.is_async and timeout is None:
         task = todo[0]
-        contextvars.copy_context().run(run_task, loop, task)
+        run_task(loop, task)  # the runtime context var is set and reset by the attempt itself
         loop.task_done(task)
         yield
         return

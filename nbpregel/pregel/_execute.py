@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = ["begin_attempt", "call_args", "finish_attempt"]
 
+_PULL = TaskKind.PULL
+
 
 def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[str, Any]]:
     """The function to call for ``task``, its input and its keyword arguments."""
     node = task.node
     value = task.input
-    if node.mapper is not None and task.kind is TaskKind.PULL:
+    if node.mapper is not None and task.kind is _PULL:
         value = node.mapper(value)
     kwargs: dict[str, Any] = {}
     if node.accepts:
@@ -51,7 +53,7 @@ def begin_attempt(loop: RunLoop, task: Task) -> Any:
         task_id=task.id,
         config=loop.run_config,
         custom=loop.custom,
-        task_ns=task.ns,
+        task=task,
         resume=list(task.resume),
         next_resume=next_resume,
         on_resume=None,

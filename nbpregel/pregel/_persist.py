@@ -87,6 +87,8 @@ class Persistence:
         self._futures: list[concurrent.futures.Future[Any]] = []
         self.saved_config: dict[str, Any] | None = None
         self._exit_parent: dict[str, Any] | None = None
+        self._run_id = ""
+        self._counter = 0
         self.parent_config: dict[str, Any] | None = None
         self.metadata: dict[str, Any] | None = None
         self.last_checkpoint: dict[str, Any] | None = None
@@ -96,7 +98,7 @@ class Persistence:
     def load(self) -> Saved:
         """The checkpoint named by the config (or the thread's latest), or an empty one."""
         if self.saver is None:
-            self.checkpoint_id = new_checkpoint_id()
+            self.checkpoint_id = self._run_id = new_checkpoint_id()
             return Saved(None, -2)
         saved = self.saver.get_tuple(self.config)
         if saved is None:
@@ -234,6 +236,12 @@ class Persistence:
 
     def save(self, loop: RunLoop, *, source: str) -> None:
         """Start a new checkpoint for the step that just ended (or for the input)."""
+        if self.saver is None:
+            # Nothing is stored, so the id only needs to be unique within the run (task ids
+            # derive from it); a counter on the run's first id is much cheaper than a new id.
+            self._counter += 1
+            self.checkpoint_id = f"{self._run_id}.{self._counter}"
+            return
         new_id = new_checkpoint_id()
         if self.saver is not None:
             checkpoint = self._checkpoint(loop, new_id)

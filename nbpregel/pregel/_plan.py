@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from nbpregel.channels.base import BaseChannel
-from nbpregel.constants import NS_END, NS_SEP, TASKS, TaskKind
+from nbpregel.constants import TASKS, TaskKind
 from nbpregel.errors import EmptyChannelError, InvalidUpdateError
 from nbpregel.pregel._ids import task_id
 from nbpregel.pregel._node import PregelNode
@@ -23,6 +23,7 @@ from nbpregel.types import Send
 __all__ = ["GraphIndex", "plan_tasks", "read_input"]
 
 _PUSH_TRIGGERS: tuple[str, ...] = ("__pregel_push",)
+_PUSH, _PULL = TaskKind.PUSH, TaskKind.PULL
 _NO_VERSIONS: dict[str, int] = {}
 
 
@@ -67,11 +68,6 @@ def read_input(channels: Mapping[str, BaseChannel[Any, Any]], reads: str | tuple
     return values
 
 
-def _task_ns(parent_ns: str, name: str, tid: str) -> str:
-    own = f"{name}{NS_END}{tid}"
-    return f"{parent_ns}{NS_SEP}{own}" if parent_ns else own
-
-
 def _push_tasks(
     index: GraphIndex,
     channels: Mapping[str, BaseChannel[Any, Any]],
@@ -96,12 +92,12 @@ def _push_tasks(
             Task(
                 id=tid,
                 name=packet.node,
-                kind=TaskKind.PUSH,
+                kind=_PUSH,
                 index=i,
                 node=node,
                 input=packet.arg,
                 triggers=_PUSH_TRIGGERS,
-                ns=_task_ns(ns, packet.node, tid),
+                parent_ns=ns,
             )
         )
     return tasks
@@ -147,12 +143,14 @@ def plan_tasks(
     for name in candidates:
         node = index.nodes[name]
         seen = versions_seen.get(name, _NO_VERSIONS)
-        fired = [
-            ch
-            for ch in node.triggers
-            if channel_versions.get(ch, 0) > seen.get(ch, 0) and channels[ch].is_available()
-        ]
-        if not fired:
+        fired = None
+        for ch in node.triggers:
+            if channel_versions.get(ch, 0) > seen.get(ch, 0) and channels[ch].is_available():
+                if fired is None:
+                    fired = [ch]
+                else:
+                    fired.append(ch)
+        if fired is None:
             continue
         try:
             value = read_input(channels, node.reads)
@@ -163,12 +161,12 @@ def plan_tasks(
             Task(
                 id=tid,
                 name=name,
-                kind=TaskKind.PULL,
+                kind=_PULL,
                 index=0,
                 node=node,
                 input=value,
                 triggers=tuple(fired),
-                ns=_task_ns(ns, name, tid),
+                parent_ns=ns,
             )
         )
     return tasks

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nbpregel.constants import TaskKind
+from nbpregel.constants import NS_END, NS_SEP, TaskKind
 
 if TYPE_CHECKING:
     from nbpregel.pregel._node import PregelNode
     from nbpregel.types import Interrupt
 
 __all__ = ["Task", "TaskStatus"]
+
+_PULL = TaskKind.PULL
 
 
 class TaskStatus:
@@ -44,7 +46,7 @@ class Task:
         "kind",
         "name",
         "node",
-        "ns",
+        "parent_ns",
         "resume",
         "sort_key",
         "started_at",
@@ -65,7 +67,7 @@ class Task:
         node: PregelNode,
         input: Any,
         triggers: tuple[str, ...],
-        ns: str,
+        parent_ns: str,
         call: Callable[..., Any] | None = None,
     ) -> None:
         self.id = id
@@ -75,10 +77,10 @@ class Task:
         self.node = node
         self.input = input
         self.triggers = triggers
-        self.ns = ns
+        self.parent_ns = parent_ns
         self.call = call
         self.sort_key: tuple[int, int, str] = (
-            (0, index, name) if kind is TaskKind.PUSH else (1, 0, name)
+            (1, 0, name) if kind is _PULL else (0, index, name)
         )
         self.writes: list[tuple[str, Any]] = []
         self.error: BaseException | None = None
@@ -96,10 +98,16 @@ class Task:
         """A pseudo-task that only carries writes (the input, a state update)."""
         task = cls(
             id=name, name=name, kind=TaskKind.PUSH, index=-1, node=None,  # type: ignore[arg-type]
-            input=None, triggers=(), ns="",
+            input=None, triggers=(), parent_ns="",
         )
         task.writes = writes
         return task
+
+    @property
+    def ns(self) -> str:
+        """The task's checkpoint namespace: ``parent|node:task_id`` (interrupt ids derive from it)."""
+        own = f"{self.name}{NS_END}{self.id}"
+        return f"{self.parent_ns}{NS_SEP}{own}" if self.parent_ns else own
 
     @property
     def path(self) -> tuple[str, int | str]:

@@ -16,6 +16,8 @@ from nbpregel.constants import BOOKKEEPING_CHANNELS, RESERVED_CHANNELS, TaskKind
 from nbpregel.errors import InvalidUpdateError
 from nbpregel.pregel._task import Task
 
+_PULL = TaskKind.PULL
+
 __all__ = ["VersionState", "apply_writes", "finish_channels"]
 
 
@@ -99,7 +101,7 @@ def apply_writes(
     # 1. record what each task saw, and consume the channels that triggered it
     consumed: set[str] = set()
     for task in tasks:
-        if task.kind is TaskKind.PULL:
+        if task.kind is _PULL:
             seen = versions.versions_seen.get(task.name)
             if seen is None:
                 seen = versions.versions_seen[task.name] = {}

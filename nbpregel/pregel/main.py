@@ -225,6 +225,11 @@ class Pregel(StateMixin):
             input, config, modes, interrupt_before=interrupt_before,
             interrupt_after=interrupt_after, durability=durability, checkpointer=checkpointer,
         )
+        yield from self._run(loop, single=single, subgraphs=subgraphs)
+
+    @staticmethod
+    def _run(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
+        """Drive ``loop`` on this thread, yielding its chunks as they are produced."""
         buffer = loop.buffer
 
         def drain() -> Iterator[Any]:
@@ -241,9 +246,11 @@ class Pregel(StateMixin):
             while loop.tick():
                 yield from drain()
                 for _ in run_step(loop):
-                    yield from drain()
+                    if buffer:
+                        yield from drain()
                 loop.after_tick()
-                yield from drain()
+                if buffer:
+                    yield from drain()
         finally:
             loop.close()
             if isinstance(loop.executor, _LazyPool):
@@ -318,9 +325,24 @@ class Pregel(StateMixin):
         adds the pending interrupts under ``"__interrupt__"``.
         """
         if stream_mode != "values":
-            chunks = list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
-            return chunks
-        return _collect(self.stream(input, config, stream_mode=["values", "updates"], **kwargs))
+            return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
+        if self._output_may_clear():
+            return _collect(self.stream(input, config, stream_mode=["values", "updates"], **kwargs))
+        # The output channels keep their values, so the final read equals the last ``values``
+        # chunk: run without building a chunk per step.
+        loop = self._loop(
+            input, config, (), interrupt_before=kwargs.get("interrupt_before"),
+            interrupt_after=kwargs.get("interrupt_after"), durability=kwargs.get("durability"),
+            checkpointer=kwargs.get("checkpointer"),
+        )
+        for _ in self._run(loop, single=True, subgraphs=False):
+            pass
+        return _final_output(loop)
+
+    def _output_may_clear(self) -> bool:
+        outputs = self.output_channels
+        names = (outputs,) if isinstance(outputs, str) else outputs
+        return any(name in self.spec.clearable for name in names)
 
     async def ainvoke(
         self,
@@ -340,6 +362,16 @@ class Pregel(StateMixin):
             )
         ]
         return _collect(chunks)
+
+
+def _final_output(loop: RunLoop) -> Any:
+    output = loop.output()
+    if loop.interrupts:
+        interrupts = list(loop.interrupts)
+        return {**output, INTERRUPT: interrupts} if isinstance(output, dict) else {
+            INTERRUPT: interrupts
+        }
+    return output
 
 
 def _collect(chunks: Iterable[tuple[str, Any]]) -> Any:
