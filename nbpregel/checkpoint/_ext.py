@@ -52,7 +52,7 @@ def _encode_tz(tz: tzinfo | None) -> Any:
         return None
     if isinstance(tz, timezone):
         offset = tz.utcoffset(None)
-        name = tz.tzname(None)
+        name: str | None = tz.tzname(None)
         if name == timezone(offset).tzname(None):
             name = None  # the default name: keep repr and equality exact on the way back
         return [offset.days, offset.seconds, offset.microseconds, name]

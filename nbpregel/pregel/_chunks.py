@@ -66,8 +66,9 @@ def task_start_payload(task: Task) -> dict[str, Any]:
 def task_result_payload(task: Task, output_keys: str | Sequence[str]) -> dict[str, Any]:
     """The ``tasks`` chunk reporting a finished task.
 
-    Beyond LangGraph's keys it carries ``attempts``, ``cached`` and ``duration_ms`` (the notebook
-    tables show them).
+    Beyond LangGraph's keys it carries ``writes`` (every ``(channel, value)`` the task wrote,
+    routing included), ``attempts``, ``cached``, ``started_at`` and ``duration_ms``: the notebook
+    layer builds its tables and highlights edges from them.
     """
     result = output_of_writes(task.writes, output_keys)
     return {
@@ -76,7 +77,9 @@ def task_result_payload(task: Task, output_keys: str | Sequence[str]) -> dict[st
         "error": None if task.error is None else repr(task.error),
         "result": result if result is not None else {},
         "interrupts": list(task.interrupts),
+        "writes": list(task.writes),
         "attempts": task.attempts,
+        "started_at": task.started_at,
         "cached": task.status == TaskStatus.CACHED,
         "duration_ms": task.duration_ms,
     }

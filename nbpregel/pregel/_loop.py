@@ -83,6 +83,7 @@ class RunLoop:
         self.run_config: dict[str, Any] = {}
         self._want = {mode: mode in modes for mode in StreamMode}
         self.emits_checkpoints = self._want[StreamMode.CHECKPOINTS] or self._want[_DEBUG]
+        self._unreported: tuple[Any, ...] | None = None
         self.channels: dict[str, BaseChannel[Any, Any]] = {}
         self.versions: VersionState
         self.step = 0
@@ -161,6 +162,8 @@ class RunLoop:
             if finished:
                 self.updated = finished
                 tasks = self._plan()
+        if self._unreported is not None:
+            self._report_checkpoint(tasks)
         if not tasks:
             self.status = RunStatus.DONE
             return False
@@ -290,6 +293,8 @@ class RunLoop:
 
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""
+        if self._unreported is not None:
+            self._report_checkpoint(self.tasks if self.status == RunStatus.INTERRUPTED else [])
         self.persistence.close(self)
 
     # -- stream helpers --------------------------------------------------------------------
@@ -307,7 +312,37 @@ class RunLoop:
         self._emit(_TASKS, payload)
         self._emit_debug("task", payload)
 
-    def emit_checkpoint(self, snapshot: Mapping[str, Any]) -> None:
-        """Stream a saved checkpoint (``checkpoints`` mode and ``debug``)."""
+    def checkpoint_ready(
+        self,
+        config: dict[str, Any],
+        parent_config: dict[str, Any] | None,
+        metadata: Mapping[str, Any],
+    ) -> None:
+        """Note a saved checkpoint; its stream chunk goes out once the next plan is known."""
+        self._unreported = (config, parent_config, dict(metadata), self.output(),
+                            dict(self.versions.channel_versions), sorted(self.updated or ()))
+
+    def _report_checkpoint(self, next_tasks: list[Task]) -> None:
+        """Stream the last saved checkpoint (``checkpoints`` mode and ``debug``)."""
+        if self._unreported is None:
+            return
+        config, parent, metadata, values, versions, updated = self._unreported
+        self._unreported = None
+        visible = next_tasks
+        snapshot = {
+            "config": config,
+            "parent_config": parent,
+            "values": values,
+            "metadata": metadata,
+            "next": [task.name for task in visible],
+            "tasks": [
+                {"id": t.id, "name": t.name, "interrupts": tuple(t.interrupts), "state": None}
+                for t in visible
+            ],
+        }
         self._emit(StreamMode.CHECKPOINTS, snapshot)
-        self._emit_debug("checkpoint", snapshot)
+        if self._want[_DEBUG]:
+            extended = {**snapshot, "channel_versions": versions, "updated_channels": updated}
+            self.buffer.append(
+                (self.ns, _DEBUG, _chunks.debug_chunk(metadata["step"], "checkpoint", extended))
+            )

@@ -240,7 +240,11 @@ class Persistence:
             # Nothing is stored, so the id only needs to be unique within the run (task ids
             # derive from it); a counter on the run's first id is much cheaper than a new id.
             self._counter += 1
+            parent = self._config_for(self.checkpoint_id)
             self.checkpoint_id = f"{self._run_id}.{self._counter}"
+            if loop.emits_checkpoints:
+                metadata = {"source": source, "step": loop.step, "parents": {}}
+                loop.checkpoint_ready(self._config_for(self.checkpoint_id), parent, metadata)
             return
         new_id = new_checkpoint_id()
         if self.saver is not None:
@@ -261,7 +265,7 @@ class Persistence:
             self.saved_config = self._config_for(new_id)
             self.has_history = True
             if loop.emits_checkpoints:
-                loop.emit_checkpoint(self.snapshot_payload(loop, checkpoint, metadata))
+                loop.checkpoint_ready(self._config_for(new_id), parent, metadata)
         self.checkpoint_id = new_id
         self.pending = []
         self._unsaved = []
@@ -285,23 +289,6 @@ class Persistence:
             "channel_versions": dict(loop.versions.channel_versions),
             "versions_seen": {k: dict(v) for k, v in loop.versions.versions_seen.items()},
             "updated_channels": sorted(loop.updated) if loop.updated is not None else None,
-        }
-
-    def snapshot_payload(
-        self, loop: RunLoop, checkpoint: Mapping[str, Any], metadata: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """The ``checkpoints`` stream chunk: a StateSnapshot-like dict of a saved checkpoint."""
-        next_tasks = loop.peek_next(checkpoint["id"], loop.step + 1)
-        return {
-            "config": self._config_for(checkpoint["id"]),
-            "parent_config": self.saved_config,
-            "values": loop.output(),
-            "metadata": dict(metadata),
-            "next": [task.name for task in next_tasks],
-            "tasks": [
-                {"id": task.id, "name": task.name, "interrupts": (), "state": None}
-                for task in next_tasks
-            ],
         }
 
     def _submit(self, fn: Any, *args: Any) -> None:
