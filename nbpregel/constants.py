@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Final, Literal
 
 __all__ = [
@@ -57,17 +57,14 @@ DEFAULT_RECURSION_LIMIT: Final = 10007
 """Supersteps allowed per invocation when the config sets none (the LangGraph 1.x default)."""
 
 
-class TaskKind(str, Enum):
+class TaskKind(StrEnum):
     """How a task was planned: from a trigger channel (PULL) or from a ``Send`` (PUSH)."""
 
     PUSH = "PUSH"
     PULL = "PULL"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class StreamMode(str, Enum):
+class StreamMode(StrEnum):
     """What a stream yields; the values are the strings users pass as ``stream_mode``."""
 
     VALUES = "values"
@@ -78,22 +75,16 @@ class StreamMode(str, Enum):
     DEBUG = "debug"
     MESSAGES = "messages"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 StreamModeName = Literal["values", "updates", "custom", "tasks", "checkpoints", "debug", "messages"]
 
 
-class Durability(str, Enum):
+class Durability(StrEnum):
     """When checkpoints are written: before the next step, in the background, or at exit."""
 
     SYNC = "sync"
     ASYNC = "async"
     EXIT = "exit"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 DurabilityName = Literal["sync", "async", "exit"]

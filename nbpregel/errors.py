@@ -72,11 +72,11 @@ class InvalidResumeError(NbPregelError, ValueError):
     """A resume value whose shape or interrupt id matches no pending interrupt."""
 
 
-class GraphBubbleUp(NbPregelError):  # noqa: N818 - control flow, named like LangGraph's
+class GraphBubbleUp(NbPregelError):
     """Unwinds a task without failing the run (interrupts, parent commands)."""
 
 
-class GraphInterrupt(GraphBubbleUp):  # noqa: N818
+class GraphInterrupt(GraphBubbleUp):
     """Raised inside a task by ``interrupt()``; the run pauses and reports the interrupts."""
 
     def __init__(self, interrupts: Sequence[Interrupt] = ()) -> None:

@@ -6,8 +6,6 @@ import dataclasses
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
-
-
 __all__ = [
     "All",
     "CachePolicy",
@@ -177,7 +175,7 @@ class RetryPolicy:
 
     def should_retry(self, exc: Exception) -> bool:
         """Whether ``exc`` is one this policy retries."""
-        retry_on = self.retry_on
+        retry_on: Any = self.retry_on
         if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
             return isinstance(exc, retry_on)
         if isinstance(retry_on, Sequence):
@@ -230,5 +228,3 @@ class StateSnapshot(NamedTuple):
     parent_config: dict[str, Any] | None
     tasks: tuple[PregelTask, ...]
     interrupts: tuple[Interrupt, ...] = ()
-
-

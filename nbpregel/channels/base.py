@@ -6,8 +6,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
-
-
 from nbpregel.errors import EmptyChannelError
 
 __all__ = ["MISSING", "BaseChannel"]

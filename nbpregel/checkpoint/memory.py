@@ -106,10 +106,10 @@ class InMemorySaver(BaseCheckpointSaver):
         filter: Mapping[str, Any] | None,
         limit: int | None,
     ) -> Iterator[CheckpointTuple]:
+        if limit is not None and limit <= 0:
+            return
         remaining = limit
         for address, stored in found:
-            if remaining is not None and remaining <= 0:
-                return
             metadata = self.serde.loads_typed(stored.metadata)
             if not metadata_matches(metadata, filter):
                 continue
@@ -118,6 +118,8 @@ class InMemorySaver(BaseCheckpointSaver):
             yield self._build_tuple(address, stored.checkpoint, metadata, stored.parent_id, writes)
             if remaining is not None:
                 remaining -= 1
+                if remaining == 0:
+                    return
 
     def put(
         self,

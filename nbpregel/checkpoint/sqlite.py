@@ -131,13 +131,19 @@ class SqliteSaver(BaseCheckpointSaver):
 
     def _open(self) -> sqlite3.Connection:
         path = self._path or ":memory:"
-        return sqlite3.connect(
-            path,
-            timeout=self._busy_timeout,
-            check_same_thread=False,
-            isolation_level=None,  # transactions are explicit and short
-            uri=path.startswith("file:"),
-        )
+        try:
+            return sqlite3.connect(
+                path,
+                timeout=self._busy_timeout,
+                check_same_thread=False,
+                isolation_level=None,  # transactions are explicit and short
+                uri=path.startswith("file:"),
+            )
+        except sqlite3.Error as exc:
+            raise CheckpointError(
+                f"cannot open the SQLite checkpoint file {path!r} ({exc}); check that its "
+                "folder exists and is writable"
+            ) from exc
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
@@ -227,10 +233,10 @@ class SqliteSaver(BaseCheckpointSaver):
         scope = ListScope.from_args(config, before)
         # Metadata is filtered after loading it, so with a filter rows are read page by page.
         page_size = limit if limit is not None and not filter else _LIST_PAGE
+        if limit is not None and limit <= 0:
+            return
         remaining = limit
         for row in self._list_rows(scope, max(page_size, 1)):
-            if remaining is not None and remaining <= 0:
-                return
             metadata = self.serde.loads_typed((row[6], row[7]))
             if not metadata_matches(metadata, filter):
                 continue
@@ -239,6 +245,8 @@ class SqliteSaver(BaseCheckpointSaver):
             yield self._row_to_tuple(row, writes, metadata)
             if remaining is not None:
                 remaining -= 1
+                if remaining == 0:
+                    return
 
     def _list_rows(self, scope: ListScope, page_size: int) -> Iterator[tuple[Any, ...]]:
         """Rows in scope, newest first, read in pages so no statement stays open meanwhile."""

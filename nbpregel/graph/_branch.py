@@ -35,7 +35,7 @@ def literal_targets(annotation: Any) -> tuple[str, ...] | None:
 def _return_annotation(fn: Callable[..., Any]) -> Any:
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:  # noqa: BLE001 - unresolvable annotations simply give no targets
+    except Exception:
         return None
     return hints.get("return")
 

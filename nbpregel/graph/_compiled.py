@@ -16,7 +16,7 @@ from nbpregel.constants import END, START, TASKS
 from nbpregel.errors import InvalidUpdateError
 from nbpregel.graph._schema import channels_for, coerce_to_schema
 from nbpregel.graph._writers import StateWriter, branch_channel, update_items
-from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
+from nbpregel.graph.description import DrawableGraph
 from nbpregel.pregel._node import PregelNode
 from nbpregel.pregel.main import Pregel
 from nbpregel.types import Command, Send
@@ -61,8 +61,8 @@ class CompiledStateGraph(Pregel):
         triggers: dict[str, list[str]] = {name: [branch_channel(name)] for name in builder.nodes}
         for name, spec in builder.nodes.items():
             trigger = branch_channel(name)
-            channels[trigger] = LastValueAfterFinish(str) if spec.defer else EphemeralValue(
-                str, guard=False
+            channels[trigger] = (
+                LastValueAfterFinish(str) if spec.defer else EphemeralValue(str, guard=False)
             )
         for source, target in builder.edges:
             if target != END:
@@ -138,9 +138,7 @@ class CompiledStateGraph(Pregel):
         triggers: list[str],
         edges: list[tuple[str, Any]],
     ) -> PregelNode:
-        reads = (
-            tuple(channels_for(spec.input_schema)) if spec.input_schema else self.state_keys
-        )
+        reads = tuple(channels_for(spec.input_schema)) if spec.input_schema else self.state_keys
         schema = spec.input_schema or builder.state_schema
         action = spec.action
         if isinstance(action, Pregel):
@@ -159,7 +157,7 @@ class CompiledStateGraph(Pregel):
         )
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
-        writes, goto = update_items("input Command", Command(update=command.update))
+        writes, _goto = update_items("input Command", Command(update=command.update))
         unknown = [key for key, _ in writes if key not in self._keys]
         if unknown:
             raise InvalidUpdateError(

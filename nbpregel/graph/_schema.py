@@ -38,7 +38,7 @@ def is_schema(schema: Any) -> bool:
 def _hints(schema: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(schema, include_extras=True)
-    except Exception:  # noqa: BLE001 - unresolvable forward refs: fall back to raw annotations
+    except Exception:
         hints: dict[str, Any] = {}
         for klass in reversed(schema.__mro__):
             hints.update(getattr(klass, "__annotations__", {}))

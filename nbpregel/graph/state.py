@@ -39,7 +39,7 @@ def _first_param_schema(action: Any) -> Any:
     try:
         params = list(inspect.signature(action).parameters.values())
         hints = typing.get_type_hints(action)
-    except Exception:  # noqa: BLE001 - no usable annotations: the node reads the whole state
+    except Exception:
         return None
     if not params:
         return None
@@ -50,7 +50,7 @@ def _first_param_schema(action: Any) -> Any:
 def _command_destinations(action: Any) -> dict[str, str] | None:
     try:
         hint = typing.get_type_hints(action).get("return")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     names = literal_targets(hint) if hint is not None else None
     return {name: "" for name in names} if names else None

@@ -1,4 +1,4 @@
-"""Stream chunk builders: the shapes of ``updates``, ``tasks``, ``debug`` and ``checkpoints`` chunks.
+"""Stream chunk builders: the shapes of ``updates``, ``tasks``, ``debug`` and ``checkpoints``.
 
 Pure functions of a task or a snapshot, so the loop stays about control flow and the shapes are
 in one place (they are a compatibility contract with LangGraph's streams).
@@ -28,9 +28,7 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def output_of_writes(
-    writes: Sequence[tuple[str, Any]], output_keys: str | Sequence[str]
-) -> Any:
+def output_of_writes(writes: Sequence[tuple[str, Any]], output_keys: str | Sequence[str]) -> Any:
     """What a task's writes look like through the graph's output channels.
 
     A dict of the written output keys (``None`` when it wrote none), or for a single output

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 import queue
 import threading
 import time
@@ -34,7 +35,7 @@ def run_task(loop: RunLoop, task: Task) -> Task:
         token = begin_attempt(loop, task)
         try:
             output, exc = fn(value, **kwargs), None
-        except BaseException as err:  # noqa: BLE001 - decided by finish_attempt
+        except BaseException as err:
             output, exc = None, err
         delay = finish_attempt(loop, task, token, output, exc)
         if delay is None:
@@ -53,13 +54,13 @@ async def arun_task(loop: RunLoop, task: Task) -> Task:
             else:
                 ctx = contextvars.copy_context()
                 output = await asyncio.get_running_loop().run_in_executor(
-                    loop.executor, lambda: ctx.run(fn, value, **kwargs)
+                    loop.executor, functools.partial(ctx.run, fn, value, **kwargs)
                 )
                 exc = None
         except asyncio.CancelledError:
             finish_attempt(loop, task, token, None, TimeoutError("cancelled"))
             raise
-        except BaseException as err:  # noqa: BLE001 - decided by finish_attempt
+        except BaseException as err:
             output, exc = None, err
         delay = finish_attempt(loop, task, token, output, exc)
         if delay is None:
@@ -148,7 +149,11 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[None]:
     timeout = loop.spec.step_timeout
     events: asyncio.Queue[Any] = asyncio.Queue()
     running = asyncio.get_running_loop()
-    loop.wake = lambda: running.call_soon_threadsafe(events.put_nowait, _WAKE)
+
+    def wake() -> None:
+        running.call_soon_threadsafe(events.put_nowait, _WAKE)
+
+    loop.wake = wake
     futures: dict[asyncio.Task[Task], Task] = {}
     for task in todo:
         future = asyncio.ensure_future(arun_task(loop, task))

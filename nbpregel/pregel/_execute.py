@@ -93,7 +93,7 @@ def finish_attempt(
             task.status = TaskStatus.OK
             _stop_clock(task)
             return None
-        except Exception as writer_exc:  # noqa: BLE001 - recorded on the task, re-raised later
+        except Exception as writer_exc:
             exc = writer_exc
     if isinstance(exc, GraphInterrupt):
         task.interrupts = list(exc.interrupts)

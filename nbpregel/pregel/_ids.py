@@ -10,7 +10,7 @@ _SEP = "\x1f"  # unit separator: cannot appear ambiguously between the joined pa
 
 
 def task_id(checkpoint_id: str, ns: str, step: int, name: str, kind: str, index: int | str) -> str:
-    """The id of a task: the same checkpoint, namespace, step, node, kind and index give the same id.
+    """The id of a task: equal checkpoint, namespace, step, node, kind and index give equal ids.
 
     >>> task_id("c1", "", 3, "a", "PULL", 0) == task_id("c1", "", 3, "a", "PULL", 0)
     True
@@ -23,5 +23,5 @@ def task_id(checkpoint_id: str, ns: str, step: int, name: str, kind: str, index:
 
 
 def interrupt_id(task_ns: str) -> str:
-    """The id of the interrupts raised by the task whose namespace is ``task_ns`` (``node:task_id``)."""
+    """The id of the interrupts of the task whose namespace is ``task_ns`` (``node:task_id``)."""
     return xxh3_128_hexdigest(task_ns.encode())

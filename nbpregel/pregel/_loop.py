@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nbpregel.channels.base import MISSING, BaseChannel
-from nbpregel.constants import INTERRUPT, StreamMode, TaskKind
+from nbpregel.constants import INTERRUPT, StreamMode
 from nbpregel.errors import GraphRecursionError
 from nbpregel.pregel import _chunks
 from nbpregel.pregel._persist import Persistence
@@ -319,8 +319,14 @@ class RunLoop:
         metadata: Mapping[str, Any],
     ) -> None:
         """Note a saved checkpoint; its stream chunk goes out once the next plan is known."""
-        self._unreported = (config, parent_config, dict(metadata), self.output(),
-                            dict(self.versions.channel_versions), sorted(self.updated or ()))
+        self._unreported = (
+            config,
+            parent_config,
+            dict(metadata),
+            self.output(),
+            dict(self.versions.channel_versions),
+            sorted(self.updated or ()),
+        )
 
     def _report_checkpoint(self, next_tasks: list[Task]) -> None:
         """Stream the last saved checkpoint (``checkpoints`` mode and ``debug``)."""

@@ -101,9 +101,7 @@ class PregelNode:
         return f"PregelNode({self.name!r}, triggers={self.triggers!r})"
 
 
-def _write_output(
-    targets: tuple[str, ...], mapped: dict[str, Any]
-) -> Writer:
+def _write_output(targets: tuple[str, ...], mapped: dict[str, Any]) -> Writer:
     def write(output: Any, task: Any, channels: Any) -> list[tuple[str, Any]]:
         writes: list[tuple[str, Any]] = []
         if output is not None:

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["Persistence", "Saved"]
 
 
-
 _OUTCOME_UNKNOWN = frozenset({ERROR, INTERRUPT, RESUME})
 """Pending-write channels that do not by themselves mean a task finished."""
 
@@ -231,8 +230,9 @@ class Persistence:
         if self.durability is Durability.EXIT:
             self._unsaved.append((task.id, writes, task.ns))
             return
-        self._submit(self.saver.put_writes, self._config_for(self.checkpoint_id), writes,
-                     task.id, task.ns)
+        self._submit(
+            self.saver.put_writes, self._config_for(self.checkpoint_id), writes, task.id, task.ns
+        )
 
     def save(self, loop: RunLoop, *, source: str) -> None:
         """Start a new checkpoint for the step that just ended (or for the input)."""
@@ -240,11 +240,11 @@ class Persistence:
             # Nothing is stored, so the id only needs to be unique within the run (task ids
             # derive from it); a counter on the run's first id is much cheaper than a new id.
             self._counter += 1
-            parent = self._config_for(self.checkpoint_id)
+            previous = self._config_for(self.checkpoint_id)
             self.checkpoint_id = f"{self._run_id}.{self._counter}"
             if loop.emits_checkpoints:
                 metadata = {"source": source, "step": loop.step, "parents": {}}
-                loop.checkpoint_ready(self._config_for(self.checkpoint_id), parent, metadata)
+                loop.checkpoint_ready(self._config_for(self.checkpoint_id), previous, metadata)
             return
         new_id = new_checkpoint_id()
         if self.saver is not None:
@@ -256,7 +256,10 @@ class Persistence:
                     self._exit_parent = parent or self._thread_config()
             else:
                 self._submit(
-                    self.saver.put, parent or self._thread_config(), checkpoint, metadata,
+                    self.saver.put,
+                    parent or self._thread_config(),
+                    checkpoint,
+                    metadata,
                     checkpoint["channel_versions"],
                 )
             self.parent_config = parent

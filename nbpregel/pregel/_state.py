@@ -28,7 +28,8 @@ from nbpregel.pregel._update import VersionState, apply_writes
 from nbpregel.types import PregelTask, StateSnapshot
 
 if TYPE_CHECKING:
-    from nbpregel.pregel.main import Pregel
+    from nbpregel.pregel._node import PregelNode
+    from nbpregel.pregel._spec import GraphSpec
 
 __all__ = ["StateMixin"]
 
@@ -36,7 +37,7 @@ __all__ = ["StateMixin"]
 class _Restored:
     """Live channels and versions rebuilt from a saved checkpoint."""
 
-    def __init__(self, graph: Pregel, saved: Any | None) -> None:
+    def __init__(self, graph: StateMixin, saved: Any | None) -> None:
         checkpoint = saved.checkpoint if saved is not None else {}
         values = checkpoint.get("channel_values", {})
         self.channels: dict[str, BaseChannel[Any, Any]] = {
@@ -54,7 +55,7 @@ class _Restored:
         self.updated = set(updated) if updated is not None else None
         self.checkpoint_id = checkpoint.get("id", "")
 
-    def next_tasks(self, graph: Pregel, ns: str) -> list[Task]:
+    def next_tasks(self, graph: StateMixin, ns: str) -> list[Task]:
         return plan_tasks(
             graph.spec.index,
             self.channels,
@@ -70,7 +71,14 @@ class _Restored:
 class StateMixin:
     """The state API of a compiled graph; needs a checkpointer."""
 
-    def _saver(self: Pregel, checkpointer: Any | None = None) -> Any:
+    if TYPE_CHECKING:
+        checkpointer: Any
+        channels: dict[str, BaseChannel[Any, Any]]
+        nodes: dict[str, PregelNode]
+        output_channels: str | tuple[str, ...]
+        spec: GraphSpec
+
+    def _saver(self, checkpointer: Any | None = None) -> Any:
         saver = checkpointer if checkpointer is not None else self.checkpointer
         if saver is None:
             raise CheckpointError(
@@ -79,13 +87,13 @@ class StateMixin:
             )
         return saver
 
-    def _state_keys(self: Pregel) -> str | tuple[str, ...]:
+    def _state_keys(self) -> str | tuple[str, ...]:
         return getattr(self, "state_keys", None) or self.output_channels
 
     # -- reading ---------------------------------------------------------------------------
 
     def _snapshot(
-        self: Pregel, saved: Any | None, config: Mapping[str, Any], *, apply_pending: bool
+        self, saved: Any | None, config: Mapping[str, Any], *, apply_pending: bool
     ) -> StateSnapshot:
         if saved is None:
             return StateSnapshot({}, (), dict(config), None, None, None, (), ())
@@ -101,13 +109,11 @@ class StateMixin:
             saved_writes = by_task.get(task.id, [])
             finished = any(ch not in (ERROR, INTERRUPT, RESUME) for ch, _ in saved_writes)
             error = None if finished else next((v for ch, v in saved_writes if ch == ERROR), None)
-            interrupts = () if finished else tuple(
-                i for ch, v in saved_writes if ch == INTERRUPT for i in v
+            interrupts = (
+                () if finished else tuple(i for ch, v in saved_writes if ch == INTERRUPT for i in v)
             )
             if apply_pending:
-                task.writes = [
-                    (ch, v) for ch, v in saved_writes if ch not in BOOKKEEPING_CHANNELS
-                ]
+                task.writes = [(ch, v) for ch, v in saved_writes if ch not in BOOKKEEPING_CHANNELS]
             done = bool(saved_writes) and error is None and not interrupts
             if task.writes:
                 with_writes.append(task)
@@ -130,9 +136,7 @@ class StateMixin:
             interrupts=tuple(i for _, info in reported for i in info.interrupts),
         )
 
-    def get_state(
-        self: Pregel, config: Mapping[str, Any], *, subgraphs: bool = False
-    ) -> StateSnapshot:
+    def get_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state at ``config`` (its latest checkpoint without a checkpoint_id).
 
         Returns:
@@ -144,7 +148,7 @@ class StateMixin:
         return self._snapshot(saver.get_tuple(_with_ns(config)), config, apply_pending=latest)
 
     def get_state_history(
-        self: Pregel,
+        self,
         config: Mapping[str, Any],
         *,
         filter: Mapping[str, Any] | None = None,
@@ -157,13 +161,13 @@ class StateMixin:
             yield self._snapshot(saved, config, apply_pending=False)
 
     async def aget_state(
-        self: Pregel, config: Mapping[str, Any], *, subgraphs: bool = False
+        self, config: Mapping[str, Any], *, subgraphs: bool = False
     ) -> StateSnapshot:
         """The async twin of ``get_state``."""
         return await asyncio.to_thread(self.get_state, config, subgraphs=subgraphs)
 
     async def aget_state_history(
-        self: Pregel,
+        self,
         config: Mapping[str, Any],
         *,
         filter: Mapping[str, Any] | None = None,
@@ -180,7 +184,7 @@ class StateMixin:
     # -- editing ---------------------------------------------------------------------------
 
     def update_state(
-        self: Pregel,
+        self,
         config: Mapping[str, Any],
         values: Any,
         as_node: str | None = None,
@@ -220,7 +224,7 @@ class StateMixin:
         return _save_update(saver, config, saved, restored, updated)
 
     async def aupdate_state(
-        self: Pregel, config: Mapping[str, Any], values: Any, as_node: str | None = None
+        self, config: Mapping[str, Any], values: Any, as_node: str | None = None
     ) -> dict[str, Any]:
         """The async twin of ``update_state``."""
         return await asyncio.to_thread(self.update_state, config, values, as_node)
@@ -243,7 +247,7 @@ def _read(channels: Mapping[str, BaseChannel[Any, Any]], keys: str | tuple[str, 
     return read_input(channels, keys)
 
 
-def _guess_as_node(graph: Pregel, restored: _Restored) -> str:
+def _guess_as_node(graph: StateMixin, restored: _Restored) -> str:
     seen = restored.versions.versions_seen
     if not any(v for versions in seen.values() for v in versions.values()):
         return START

@@ -36,6 +36,8 @@ class Task:
 
     __slots__ = (
         "attempts",
+        "cache_key",
+        "call",
         "config",
         "duration_ms",
         "error",
@@ -53,8 +55,6 @@ class Task:
         "status",
         "triggers",
         "writes",
-        "cache_key",
-        "call",
     )
 
     def __init__(
@@ -79,9 +79,7 @@ class Task:
         self.triggers = triggers
         self.parent_ns = parent_ns
         self.call = call
-        self.sort_key: tuple[int, int, str] = (
-            (1, 0, name) if kind is _PULL else (0, index, name)
-        )
+        self.sort_key: tuple[int, int, str] = (1, 0, name) if kind is _PULL else (0, index, name)
         self.writes: list[tuple[str, Any]] = []
         self.error: BaseException | None = None
         self.interrupts: list[Interrupt] = []
@@ -97,15 +95,21 @@ class Task:
     def carrier(cls, name: str, writes: list[tuple[str, Any]]) -> Task:
         """A pseudo-task that only carries writes (the input, a state update)."""
         task = cls(
-            id=name, name=name, kind=TaskKind.PUSH, index=-1, node=None,  # type: ignore[arg-type]
-            input=None, triggers=(), parent_ns="",
+            id=name,
+            name=name,
+            kind=TaskKind.PUSH,
+            index=-1,
+            node=None,  # type: ignore[arg-type]
+            input=None,
+            triggers=(),
+            parent_ns="",
         )
         task.writes = writes
         return task
 
     @property
     def ns(self) -> str:
-        """The task's checkpoint namespace: ``parent|node:task_id`` (interrupt ids derive from it)."""
+        """The task's namespace, ``parent|node:task_id``; interrupt ids derive from it."""
         own = f"{self.name}{NS_END}{self.id}"
         return f"{self.parent_ns}{NS_SEP}{own}" if self.parent_ns else own
 

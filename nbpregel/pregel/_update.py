@@ -36,8 +36,8 @@ class VersionState:
 
     def __init__(
         self,
-        channel_versions: MutableMapping[str, int],
-        versions_seen: MutableMapping[str, MutableMapping[str, int]],
+        channel_versions: dict[str, int],
+        versions_seen: dict[str, dict[str, int]],
         live_clearable: MutableSet[str],
     ) -> None:
         self.channel_versions = channel_versions
@@ -117,17 +117,17 @@ def apply_writes(
     grouped = _group_writes(tasks)
     live_clearable = versions.live_clearable
     for name, values in grouped.items():
-        channel = channels.get(name)
-        if channel is None:
+        target = channels.get(name)
+        if target is None:
             raise _unknown_channel(name, _writers(tasks, name), channels)
         try:
-            changed = channel.update(values)
+            changed = target.update(values)
         except InvalidUpdateError as exc:
             raise with_writers(exc, _writers(tasks, name)) from exc
         if changed:
             channel_versions[name] = new_version
             updated.add(name)
-        if channel.clears_when_idle:
+        if target.clears_when_idle:
             live_clearable.add(name)
 
     # 3. channels not written this step may clear (ephemeral values, non-accumulating topics)

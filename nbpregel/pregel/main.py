@@ -112,11 +112,11 @@ class Pregel(StateMixin):
             channel.key = key
         self.nodes: dict[str, PregelNode] = built
         self.channels = all_channels
-        self.input_channels = input_channels if isinstance(input_channels, str) else tuple(
-            input_channels
+        self.input_channels = (
+            input_channels if isinstance(input_channels, str) else tuple(input_channels)
         )
-        self.output_channels = output_channels if isinstance(output_channels, str) else tuple(
-            output_channels
+        self.output_channels = (
+            output_channels if isinstance(output_channels, str) else tuple(output_channels)
         )
         self.checkpointer = checkpointer
         self.stream_mode = stream_mode
@@ -143,11 +143,15 @@ class Pregel(StateMixin):
                         f"node {name!r} subscribes to or reads unknown channel {channel!r}: "
                         f"declare it in channels= (known: {sorted(self.channels)})"
                     )
-        outputs = (self.output_channels,) if isinstance(self.output_channels, str) else (
-            self.output_channels
+        outputs = (
+            (self.output_channels,)
+            if isinstance(self.output_channels, str)
+            else (self.output_channels)
         )
-        inputs = (self.input_channels,) if isinstance(self.input_channels, str) else (
-            self.input_channels
+        inputs = (
+            (self.input_channels,)
+            if isinstance(self.input_channels, str)
+            else (self.input_channels)
         )
         for channel in (*inputs, *outputs):
             if channel not in self.channels:
@@ -186,7 +190,9 @@ class Pregel(StateMixin):
                 else self.spec.interrupt_before
             ),
             interrupt_after=(
-                _names(interrupt_after) if interrupt_after is not None else self.spec.interrupt_after
+                _names(interrupt_after)
+                if interrupt_after is not None
+                else self.spec.interrupt_after
             ),
         )
         loop.run_config = {**config, "configurable": persistence.config["configurable"]}
@@ -222,8 +228,13 @@ class Pregel(StateMixin):
         """
         modes, single = _modes(stream_mode or self.stream_mode)
         loop = self._loop(
-            input, config, modes, interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after, durability=durability, checkpointer=checkpointer,
+            input,
+            config,
+            modes,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            checkpointer=checkpointer,
         )
         yield from self._run(loop, single=single, subgraphs=subgraphs)
 
@@ -274,13 +285,18 @@ class Pregel(StateMixin):
         """The async twin of ``stream``: same arguments, same chunks."""
         modes, single = _modes(stream_mode or self.stream_mode)
         loop = self._loop(
-            input, config, modes, interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after, durability=durability, checkpointer=checkpointer,
+            input,
+            config,
+            modes,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            checkpointer=checkpointer,
         )
         buffer = loop.buffer
 
         def drain() -> list[Any]:
-            out = []
+            out: list[Any] = []
             while buffer:
                 ns, mode, chunk = buffer.popleft()
                 if subgraphs:
@@ -331,8 +347,12 @@ class Pregel(StateMixin):
         # The output channels keep their values, so the final read equals the last ``values``
         # chunk: run without building a chunk per step.
         loop = self._loop(
-            input, config, (), interrupt_before=kwargs.get("interrupt_before"),
-            interrupt_after=kwargs.get("interrupt_after"), durability=kwargs.get("durability"),
+            input,
+            config,
+            (),
+            interrupt_before=kwargs.get("interrupt_before"),
+            interrupt_after=kwargs.get("interrupt_after"),
+            durability=kwargs.get("durability"),
             checkpointer=kwargs.get("checkpointer"),
         )
         for _ in self._run(loop, single=True, subgraphs=False):
@@ -368,14 +388,16 @@ def _final_output(loop: RunLoop) -> Any:
     output = loop.output()
     if loop.interrupts:
         interrupts = list(loop.interrupts)
-        return {**output, INTERRUPT: interrupts} if isinstance(output, dict) else {
-            INTERRUPT: interrupts
-        }
+        return (
+            {**output, INTERRUPT: interrupts}
+            if isinstance(output, dict)
+            else {INTERRUPT: interrupts}
+        )
     return output
 
 
 def _collect(chunks: Iterable[tuple[str, Any]]) -> Any:
-    """``invoke``'s result: the last ``values`` chunk, with any interrupts under ``__interrupt__``."""
+    """``invoke``'s result: the last ``values`` chunk, interrupts under ``__interrupt__``."""
     latest: Any = None
     interrupts: list[Any] = []
     for mode, payload in chunks:
