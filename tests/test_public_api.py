@@ -1,0 +1,107 @@
+"""The public surface is a contract: these names are what users import."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import nbpregel
+
+EXPECTED = {
+    "nbpregel": {
+        "END",
+        "START",
+        "CachePolicy",
+        "Command",
+        "CompiledStateGraph",
+        "EmptyChannelError",
+        "GraphInterrupt",
+        "GraphRecursionError",
+        "GraphValidationError",
+        "Interrupt",
+        "InvalidUpdateError",
+        "NbPregelError",
+        "NodeBuilder",
+        "Overwrite",
+        "Pregel",
+        "RetryPolicy",
+        "Send",
+        "StateGraph",
+        "StateSnapshot",
+        "get_config",
+        "get_stream_writer",
+        "interrupt",
+    },
+    "nbpregel.errors": {
+        "CheckpointError",
+        "EmptyChannelError",
+        "GraphBubbleUp",
+        "GraphInterrupt",
+        "GraphRecursionError",
+        "GraphValidationError",
+        "InvalidResumeError",
+        "InvalidUpdateError",
+        "NbPregelError",
+        "SerializationError",
+    },
+    "nbpregel.types": {
+        "All",
+        "CachePolicy",
+        "Command",
+        "Interrupt",
+        "Overwrite",
+        "PregelTask",
+        "RetryPolicy",
+        "Send",
+        "StateSnapshot",
+        "StreamWriter",
+    },
+    "nbpregel.graph": {
+        "END",
+        "START",
+        "CompiledStateGraph",
+        "DrawableEdge",
+        "DrawableGraph",
+        "DrawableNode",
+        "StateGraph",
+    },
+    "nbpregel.pregel": {
+        "NodeBuilder",
+        "Pregel",
+        "PregelNode",
+        "get_config",
+        "get_stream_writer",
+        "interrupt",
+    },
+}
+
+
+@pytest.mark.parametrize("module", sorted(EXPECTED), ids=sorted(EXPECTED))
+def test_all_is_pinned(module: str) -> None:
+    mod = importlib.import_module(module)
+    assert set(mod.__all__) == EXPECTED[module]
+    for name in mod.__all__:
+        assert getattr(mod, name) is not None, f"{module}.{name} is exported but missing"
+
+
+def test_every_error_derives_from_the_base() -> None:
+    import nbpregel.errors as errors
+
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), errors.NbPregelError), name
+
+
+def test_lazy_names_resolve_and_unknown_names_fail() -> None:
+    assert nbpregel.InMemorySaver.__name__ == "InMemorySaver"
+    assert "show" in dir(nbpregel)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = nbpregel.no_such_name  # type: ignore[attr-defined]
+
+
+def test_langgraph_names_match_ours() -> None:
+    """A LangGraph notebook ports by changing imports: the core names exist with the same roles."""
+    from nbpregel import END, START
+
+    assert (START, END) == ("__start__", "__end__")
+    assert nbpregel.Command.PARENT == "__parent__"
