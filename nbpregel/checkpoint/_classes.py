@@ -50,6 +50,7 @@ def static_attr(cls: type, name: str) -> Any:
 
 
 def pydantic_base() -> type | None:
+    """pydantic's BaseModel if pydantic is loaded (reading it imports nothing), else None."""
     main = sys.modules.get("pydantic.main")
     base = vars(main).get("BaseModel") if isinstance(main, ModuleType) else None
     return base if isinstance(base, type) else None
@@ -88,6 +89,7 @@ def register_type(cls: T) -> T:
 
 
 def check_registrable(cls: type) -> None:
+    """Raise SerializationError unless ``cls`` is a class of a kind the serializer rebuilds."""
     if not isinstance(cls, type) or class_kind(cls) is None:
         raise SerializationError(
             f"cannot allow {cls!r}: only enums, dataclasses, namedtuples, pydantic models and "
@@ -122,6 +124,7 @@ def resolve_imported(module: str, qualname: str) -> type:
 
 
 def dataclass_payload(obj: Any) -> dict[str, Any]:
+    """A dataclass instance's fields by name (those that are set)."""
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if hasattr(obj, f.name)}
 
 

@@ -159,7 +159,8 @@ class SafeSerializer:
             raise SerializationError(f"{exc} (found at {where})" if where else str(exc)) from None
         except SerializationError:
             raise
-        except (TypeError, ValueError, OverflowError) as exc:
+        except (TypeError, ValueError, OverflowError, AttributeError, pickle.PickleError) as exc:
+            # msgpack's nesting limit, a property that raises, an unpicklable fallback value
             raise SerializationError(f"cannot serialize {type(obj).__name__}: {exc}") from exc
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:

@@ -236,7 +236,7 @@ class SqliteSaver(BaseCheckpointSaver):
         if limit is not None and limit <= 0:
             return
         remaining = limit
-        for row in self._list_rows(scope, max(page_size, 1)):
+        for row in self._list_rows(scope, page_size):
             metadata = self.serde.loads_typed((row[6], row[7]))
             if not metadata_matches(metadata, filter):
                 continue

@@ -78,7 +78,11 @@ class StateWriter:
         self, output: Any, task: Any, channels: Mapping[str, BaseChannel[Any, Any]]
     ) -> list[tuple[str, Any]]:
         writes, goto = update_items(self.name, output)
-        if writes:
+        if writes and not (
+            output.keys() <= self.keys
+            if type(output) is dict
+            else all(key in self.keys for key, _ in writes)
+        ):
             unknown = [key for key, _ in writes if key not in self.keys]
             if unknown:
                 raise InvalidUpdateError(

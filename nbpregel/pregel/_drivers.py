@@ -10,9 +10,11 @@ import asyncio
 import concurrent.futures
 import contextvars
 import functools
+import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -20,7 +22,7 @@ from nbpregel.pregel._execute import begin_attempt, call_args, finish_attempt
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._task import Task
 
-__all__ = ["arun_step", "run_step"]
+__all__ = ["TaskPool", "arun_step", "run_step"]
 
 _WAKE = object()
 
@@ -99,6 +101,77 @@ def _timeout_error(tasks: list[Task], seconds: float) -> TimeoutError:
 # -- sync driver ---------------------------------------------------------------------------
 
 
+class TaskPool:
+    """The default executor: threads created on first use, a few workers sharing a step's tasks.
+
+    Most steps run one task inline and never start a thread. For a step with many tasks, a few
+    workers drain one shared queue, instead of one future per task: tiny tasks (a map over
+    hundreds of ``Send``) then cost a queue pop, not a thread hand-off each.
+    """
+
+    def __init__(self, max_workers: int | None) -> None:
+        self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        """Run ``fn`` on a pool thread."""
+        if self.pool is None:
+            self.pool = concurrent.futures.ThreadPoolExecutor(
+                self.max_workers, thread_name_prefix="nbpregel-task"
+            )
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self) -> None:
+        """Stop the threads (running tasks finish; queued ones are dropped)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_reporting(loop: RunLoop, task: Task, done: queue.SimpleQueue[Any]) -> None:
+    try:
+        run_task(loop, task)
+    except BaseException as exc:
+        task.error = exc
+    finally:
+        done.put(task)
+
+
+def _report_done(done: queue.SimpleQueue[Any], task: Task, future: Any) -> None:
+    if future.exception() is not None and task.error is None:
+        task.error = future.exception()
+    done.put(task)
+
+
+def _drain_shared(loop: RunLoop, shared: deque[Task], done: queue.SimpleQueue[Any]) -> None:
+    while True:
+        try:
+            task = shared.popleft()
+        except IndexError:
+            return
+        _run_reporting(loop, task, done)
+
+
+def _start(loop: RunLoop, todo: list[Task], done: queue.SimpleQueue[Any]) -> deque[Task]:
+    """Start every task of the step; returns the shared queue that pool workers drain."""
+    shared: deque[Task] = deque()
+    sync_tasks = []
+    for task in todo:
+        if task.node.is_async:
+            future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), _background_loop())
+            future.add_done_callback(functools.partial(_report_done, done, task))
+        else:
+            sync_tasks.append(task)
+    executor = loop.executor
+    if isinstance(executor, TaskPool):
+        shared.extend(sync_tasks)
+        for _ in range(min(len(sync_tasks), executor.max_workers)):
+            executor.submit(contextvars.copy_context().run, _drain_shared, loop, shared, done)
+    else:
+        for task in sync_tasks:  # a user's executor (e.g. a cluster) gets one call per task
+            executor.submit(contextvars.copy_context().run, _run_reporting, loop, task, done)
+    return shared
+
+
 def run_step(loop: RunLoop) -> Iterator[None]:
     """Execute the current step's pending tasks; yields whenever there is something to stream."""
     todo = loop.pending
@@ -111,30 +184,20 @@ def run_step(loop: RunLoop) -> Iterator[None]:
         return
     done: queue.SimpleQueue[Any] = queue.SimpleQueue()
     loop.wake = lambda: done.put(_WAKE)
-    futures: dict[concurrent.futures.Future[Task], Task] = {}
-    for task in todo:
-        if task.node.is_async:
-            future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), _background_loop())
-        else:
-            future = loop.executor.submit(contextvars.copy_context().run, run_task, loop, task)
-        futures[future] = task
-        future.add_done_callback(done.put)
+    shared = _start(loop, todo, done)
     deadline = None if timeout is None else time.monotonic() + timeout
-    remaining = len(futures)
+    unfinished = {task.id: task for task in todo}
     try:
-        while remaining:
+        while unfinished:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 item = done.get(timeout=wait)
             except queue.Empty:
-                unfinished = [t for f, t in futures.items() if not f.done()]
-                for future in futures:
-                    future.cancel()
-                raise _timeout_error(unfinished, timeout or 0.0) from None
+                shared.clear()  # no further task starts; running ones cannot be stopped
+                raise _timeout_error(list(unfinished.values()), timeout or 0.0) from None
             if item is not _WAKE:
-                remaining -= 1
-                item.result()  # re-raises only engine bugs: node errors live on the task
-                loop.task_done(futures[item])
+                del unfinished[item.id]
+                loop.task_done(item)
             yield
     finally:
         loop.wake = None

@@ -101,7 +101,9 @@ class RunLoop:
             for name, spec in self.spec.channels.items()
         }
         live = {name for name in self.spec.clearable if self.channels[name].is_available()}
-        self.versions = VersionState(saved.channel_versions, saved.versions_seen, live)
+        self.versions = VersionState(
+            saved.channel_versions, saved.versions_seen, live, self.spec.clearable
+        )
         self.step = saved.step + 1
         self.updated = set(saved.updated_channels) if saved.updated_channels is not None else None
         command = self.input if isinstance(self.input, Command) else None

@@ -40,6 +40,7 @@ class GraphIndex:
     nodes: Mapping[str, PregelNode]
     trigger_to_nodes: Mapping[str, tuple[str, ...]]
     all_nodes: tuple[str, ...]
+    trigger_channels: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, nodes: Mapping[str, PregelNode]) -> GraphIndex:
@@ -52,6 +53,7 @@ class GraphIndex:
             nodes=dict(nodes),
             trigger_to_nodes={ch: tuple(sorted(names)) for ch, names in index.items()},
             all_nodes=tuple(sorted(nodes)),
+            trigger_channels=frozenset(index),
         )
 
 
@@ -135,10 +137,9 @@ def plan_tasks(
     else:
         names: set[str] = set()
         t2n = index.trigger_to_nodes
-        for channel in updated_channels:
-            subscribed = t2n.get(channel)
-            if subscribed:
-                names.update(subscribed)
+        # Only trigger channels matter; the set intersection skips plain state keys in C.
+        for channel in index.trigger_channels.intersection(updated_channels):
+            names.update(t2n[channel])
         candidates = sorted(names) if len(names) > 1 else names
     for name in candidates:
         node = index.nodes[name]

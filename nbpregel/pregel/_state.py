@@ -49,6 +49,7 @@ class _Restored:
             dict(checkpoint.get("channel_versions", {})),
             {k: dict(v) for k, v in checkpoint.get("versions_seen", {}).items()},
             live,
+            graph.spec.clearable,
         )
         self.step = int((saved.metadata or {}).get("step", -2)) if saved is not None else -2
         updated = checkpoint.get("updated_channels")

@@ -30,17 +30,21 @@ class VersionState:
         max_version: the largest version handed out so far.
         live_clearable: channels that hold a value and may clear when not written
             (``clears_when_idle``); only these get ``update([])`` at the end of a step.
+        clearable: every channel of the graph with ``clears_when_idle`` (derived from the
+            channels on first use when not given).
     """
 
-    __slots__ = ("channel_versions", "live_clearable", "max_version", "versions_seen")
+    __slots__ = ("channel_versions", "clearable", "live_clearable", "max_version", "versions_seen")
 
     def __init__(
         self,
         channel_versions: dict[str, int],
         versions_seen: dict[str, dict[str, int]],
         live_clearable: MutableSet[str],
+        clearable: frozenset[str] | None = None,
     ) -> None:
         self.channel_versions = channel_versions
+        self.clearable = clearable
         self.versions_seen = versions_seen
         self.max_version = max(channel_versions.values(), default=0)
         self.live_clearable = live_clearable
@@ -60,6 +64,16 @@ def _unknown_channel(channel: str, writers: Iterable[str], known: Iterable[str])
 
 def _group_writes(tasks: Sequence[Task]) -> dict[str, list[Any]]:
     grouped: dict[str, list[Any]] = {}
+    if len(tasks) == 1:
+        # One task: most channels get one value, so build the lists without lookups first.
+        for channel, value in tasks[0].writes:
+            if channel in BOOKKEEPING_CHANNELS:
+                continue
+            if channel in grouped:
+                grouped[channel].append(value)
+            else:
+                grouped[channel] = [value]
+        return grouped
     for task in tasks:
         for channel, value in task.writes:
             if channel in BOOKKEEPING_CHANNELS:
@@ -116,18 +130,22 @@ def apply_writes(
     # 2. hand every written channel all its values at once
     grouped = _group_writes(tasks)
     live_clearable = versions.live_clearable
+    clearable = versions.clearable
+    if clearable is None:
+        clearable = versions.clearable = frozenset(
+            name for name, channel in channels.items() if channel.clears_when_idle
+        )
     for name, values in grouped.items():
         target = channels.get(name)
         if target is None:
             raise _unknown_channel(name, _writers(tasks, name), channels)
         try:
-            changed = target.update(values)
+            if target.update(values):
+                channel_versions[name] = new_version
+                updated.add(name)
         except InvalidUpdateError as exc:
             raise with_writers(exc, _writers(tasks, name)) from exc
-        if changed:
-            channel_versions[name] = new_version
-            updated.add(name)
-        if target.clears_when_idle:
+        if name in clearable:
             live_clearable.add(name)
 
     # 3. channels not written this step may clear (ephemeral values, non-accumulating topics)

@@ -16,7 +16,7 @@ from nbpregel.constants import (
     StreamMode,
 )
 from nbpregel.errors import GraphValidationError
-from nbpregel.pregel._drivers import arun_step, run_step
+from nbpregel.pregel._drivers import TaskPool, arun_step, run_step
 from nbpregel.pregel._loop import RunLoop, RunStatus
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._persist import Persistence
@@ -26,25 +26,6 @@ from nbpregel.pregel._state import StateMixin
 from nbpregel.types import Send
 
 __all__ = ["Pregel"]
-
-
-class _LazyPool:
-    """A thread pool created on first use (most steps run one task inline and never need it)."""
-
-    def __init__(self, max_workers: int | None) -> None:
-        self.max_workers = max_workers
-        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
-
-    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        if self.pool is None:
-            self.pool = concurrent.futures.ThreadPoolExecutor(
-                self.max_workers, thread_name_prefix="nbpregel-task"
-            )
-        return self.pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _names(value: Sequence[str] | str | None) -> frozenset[str] | str:
@@ -196,7 +177,7 @@ class Pregel(StateMixin):
             ),
         )
         loop.run_config = {**config, "configurable": persistence.config["configurable"]}
-        loop.executor = self.executor or _LazyPool(config.get("max_concurrency"))
+        loop.executor = self.executor or TaskPool(config.get("max_concurrency"))
         return loop
 
     def stream(
@@ -264,7 +245,7 @@ class Pregel(StateMixin):
                     yield from drain()
         finally:
             loop.close()
-            if isinstance(loop.executor, _LazyPool):
+            if isinstance(loop.executor, TaskPool):
                 loop.executor.shutdown()
         yield from drain()
         if loop.status == RunStatus.ERROR and loop.error is not None:
@@ -320,7 +301,7 @@ class Pregel(StateMixin):
                     yield chunk
         finally:
             loop.close()
-            if isinstance(loop.executor, _LazyPool):
+            if isinstance(loop.executor, TaskPool):
                 loop.executor.shutdown()
         for chunk in drain():
             yield chunk
