@@ -22,7 +22,7 @@ from nbpregel.pregel._execute import begin_attempt, call_args, finish_attempt
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._task import Task
 
-__all__ = ["TaskPool", "arun_step", "run_step"]
+__all__ = ["TaskPool", "arun_step", "run_step", "shared_pool"]
 
 _WAKE = object()
 
@@ -125,6 +125,19 @@ class TaskPool:
         """Stop the threads (running tasks finish; queued ones are dropped)."""
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+_shared_pools: dict[int | None, TaskPool] = {}
+_shared_pools_lock = threading.Lock()
+
+
+def shared_pool(max_workers: int | None) -> TaskPool:
+    """The process-wide pool for ``max_workers`` (threads outlive runs: starting them is slow)."""
+    with _shared_pools_lock:
+        pool = _shared_pools.get(max_workers)
+        if pool is None:
+            pool = _shared_pools[max_workers] = TaskPool(max_workers)
+        return pool
 
 
 def _run_reporting(loop: RunLoop, task: Task, done: queue.SimpleQueue[Any]) -> None:

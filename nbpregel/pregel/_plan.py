@@ -141,6 +141,7 @@ def plan_tasks(
         for channel in index.trigger_channels.intersection(updated_channels):
             names.update(t2n[channel])
         candidates = sorted(names) if len(names) > 1 else names
+    read_cache: dict[Any, dict[str, Any]] = {}
     for name in candidates:
         node = index.nodes[name]
         seen = versions_seen.get(name, _NO_VERSIONS)
@@ -153,10 +154,17 @@ def plan_tasks(
                     fired.append(ch)
         if fired is None:
             continue
-        try:
-            value = read_input(channels, node.reads)
-        except EmptyChannelError:
-            continue  # a node reading a single empty channel has nothing to run on
+        reads = node.reads
+        cached = read_cache.get(reads)
+        if cached is not None:
+            value = dict(cached)  # same keys as a sibling: copy its read instead of re-reading
+        else:
+            try:
+                value = read_input(channels, reads)
+            except EmptyChannelError:
+                continue  # a node reading a single empty channel has nothing to run on
+            if type(value) is dict:
+                read_cache[reads] = dict(value)
         tid = task_id(checkpoint_id, ns, step, name, "PULL", name)
         tasks.append(
             Task(

@@ -16,7 +16,7 @@ from nbpregel.constants import (
     StreamMode,
 )
 from nbpregel.errors import GraphValidationError
-from nbpregel.pregel._drivers import TaskPool, arun_step, run_step
+from nbpregel.pregel._drivers import arun_step, run_step, shared_pool
 from nbpregel.pregel._loop import RunLoop, RunStatus
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._persist import Persistence
@@ -177,7 +177,7 @@ class Pregel(StateMixin):
             ),
         )
         loop.run_config = {**config, "configurable": persistence.config["configurable"]}
-        loop.executor = self.executor or TaskPool(config.get("max_concurrency"))
+        loop.executor = self.executor or shared_pool(config.get("max_concurrency"))
         return loop
 
     def stream(
@@ -245,8 +245,6 @@ class Pregel(StateMixin):
                     yield from drain()
         finally:
             loop.close()
-            if isinstance(loop.executor, TaskPool):
-                loop.executor.shutdown()
         yield from drain()
         if loop.status == RunStatus.ERROR and loop.error is not None:
             raise loop.error
@@ -301,8 +299,6 @@ class Pregel(StateMixin):
                     yield chunk
         finally:
             loop.close()
-            if isinstance(loop.executor, TaskPool):
-                loop.executor.shutdown()
         for chunk in drain():
             yield chunk
         if loop.status == RunStatus.ERROR and loop.error is not None:
