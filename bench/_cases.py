@@ -5,7 +5,7 @@ names it needs) and returns a compiled graph; the graph's shape never depends on
 
 Supersteps are counted as the recursion limit counts them: the input step (where the hidden
 ``__start__`` task writes the input) plus one step per round of node tasks. ``Case.steps`` is
-therefore the smallest ``recursion_limit`` the run succeeds with, which ``_measure.verify``
+therefore the smallest ``recursion_limit`` the run succeeds with, which ``_measure._verify``
 checks on both libraries before anything is timed. ``Case.tasks`` counts the graph's own node
 tasks (not the hidden ``__start__`` task).
 """
@@ -24,7 +24,8 @@ CYCLE_STEPS = 1_000
 FANOUT_WIDTH = 100
 WIDE_KEYS = 300
 WIDE_WRITERS = 10
-WIDE_INPUT_STEPS = 1
+# Every run starts with the input step (the hidden __start__ task), counted like any other.
+INPUT_STEP = 1
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def _chain_case(length: int, *, targets: bool) -> Case:
         title=f"{'(a) ' if targets else ''}chain of {length:,} nodes",
         build=lambda lib: _build_chain(lib, length),
         make_input=lambda: {"n": 0},
-        steps=length + 1,
+        steps=INPUT_STEP + length,
         tasks=length,
         check=_expect_n(length),
         targets=targets,
@@ -178,7 +179,7 @@ FANOUT = Case(
     title=f"(c) fan-out of {FANOUT_WIDTH} Sends",
     build=_build_fanout,
     make_input=lambda: {"width": FANOUT_WIDTH, "results": []},
-    steps=3,  # input, dispatch, the 100 workers
+    steps=INPUT_STEP + 2,  # then dispatch, then the 100 workers
     tasks=1 + FANOUT_WIDTH,
     check=_check_fanout,
 )
@@ -205,7 +206,7 @@ CYCLE = Case(
     title=f"(d) 2-node cycle, {CYCLE_STEPS:,} steps",
     build=_build_cycle,
     make_input=lambda: {"n": 0},
-    steps=CYCLE_STEPS + 1,
+    steps=INPUT_STEP + CYCLE_STEPS,
     tasks=CYCLE_STEPS,
     check=_expect_n(CYCLE_STEPS),
 )
@@ -267,7 +268,7 @@ WIDE_SEQUENTIAL = Case(
     title=f"(e) {WIDE_KEYS}-key state, {WIDE_WRITERS} sequential writers",
     build=_build_wide_sequential,
     make_input=lambda: dict.fromkeys(WIDE_KEY_NAMES, 0),
-    steps=WIDE_INPUT_STEPS + WIDE_WRITERS,
+    steps=INPUT_STEP + WIDE_WRITERS,
     tasks=WIDE_WRITERS,
     check=_expect_all(WIDE_WRITERS),
 )
@@ -277,7 +278,7 @@ WIDE_PARALLEL = Case(
     title=f"(e) {WIDE_KEYS}-key state, {WIDE_WRITERS} parallel writers + join",
     build=_build_wide_parallel,
     make_input=lambda: dict.fromkeys(WIDE_KEY_NAMES, 0),
-    steps=3,  # input, the 10 writers, join
+    steps=INPUT_STEP + 2,  # then the 10 writers, then join
     tasks=WIDE_WRITERS + 1,
     check=_expect_all(1),
 )

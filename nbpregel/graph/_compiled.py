@@ -48,6 +48,7 @@ class CompiledStateGraph(Pregel):
         interrupt_after: Sequence[str] | str | None,
         name: str,
         step_timeout: float | None,
+        executor: Any | None = None,
     ) -> None:
         self.builder = builder
         self.cache = cache
@@ -85,6 +86,8 @@ class CompiledStateGraph(Pregel):
             channels=channels,
             input_channels=START,
             output_channels=output_keys,
+            stream_channels=self.state_keys,
+            executor=executor,
             checkpointer=checkpointer,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,

@@ -238,8 +238,22 @@ class StateGraph:
         debug: bool = False,
         name: str | None = None,
         step_timeout: float | None = None,
+        executor: Any | None = None,
     ) -> CompiledStateGraph:
         """Validate the graph and build a runnable one.
+
+        Args:
+            checkpointer: a saver (``InMemorySaver``, ``SqliteSaver``); needed for interrupts,
+                resuming, ``get_state`` and time travel.
+            cache: accepted for compatibility (node caching is not implemented yet).
+            store: accepted for compatibility; not used.
+            interrupt_before: pause before these nodes (``"*"``: all).
+            interrupt_after: pause after these nodes.
+            debug: accepted for compatibility; not used.
+            name: the graph's name.
+            step_timeout: seconds a superstep may take before it fails with ``TimeoutError``.
+            executor: runs sync tasks (default: a shared thread pool), e.g. a Dask client's
+                ``get_executor()``.
 
         Raises:
             GraphValidationError: naming the culprit: no entry point, an edge to an unknown
@@ -258,4 +272,5 @@ class StateGraph:
             interrupt_after=interrupt_after,
             name=name or "LangGraph",
             step_timeout=step_timeout,
+            executor=executor,
         )

@@ -30,8 +30,6 @@ def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[
     """The function to call for ``task``, its input and its keyword arguments."""
     node = task.node
     value = task.input
-    if node.mapper is not None and task.kind is _PULL:
-        value = node.mapper(value)
     kwargs: dict[str, Any] = {}
     if node.accepts:
         if "config" in node.accepts:

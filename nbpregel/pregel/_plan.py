@@ -165,6 +165,8 @@ def plan_tasks(
                 continue  # a node reading a single empty channel has nothing to run on
             if type(value) is dict:
                 read_cache[reads] = dict(value)
+        if node.mapper is not None:
+            value = node.mapper(value)  # the node's own input type (dataclass, pydantic model)
         tid = task_id(checkpoint_id, ns, step, name, "PULL", name)
         tasks.append(
             Task(

@@ -26,6 +26,8 @@ class GraphSpec:
         channels: channel *specs*; every run copies them.
         input_channels: where input goes: one channel (the whole input) or several (a dict).
         output_channels: what a run returns: one channel's value or a dict of several.
+        stream_channels: what ``values`` / ``updates`` / ``tasks`` chunks show (for a state
+            graph, every state key; the output schema applies only to ``invoke``'s result).
         finishers: channels with a ``finish()`` rule (deferred nodes and barriers).
         clearable: channels whose ``update([])`` may clear them.
         interrupt_before: nodes to pause before (``"*"``: all).
@@ -37,6 +39,7 @@ class GraphSpec:
     channels: Mapping[str, BaseChannel[Any, Any]]
     input_channels: str | tuple[str, ...]
     output_channels: str | tuple[str, ...]
+    stream_channels: str | tuple[str, ...]
     finishers: tuple[str, ...]
     clearable: frozenset[str]
     interrupt_before: Interrupts = frozenset()

@@ -63,6 +63,9 @@ class Pregel(StateMixin):
         interrupt_before: nodes to pause before (``"*"`` for all).
         interrupt_after: nodes to pause after.
         step_timeout: seconds each superstep may take.
+        executor: runs sync tasks (default: a shared thread pool); any
+            ``concurrent.futures.Executor``, such as a Dask client's ``get_executor()``.
+        stream_channels: what stream chunks show (default: the output channels).
         stream_mode: the default for ``stream``.
         name: the graph's name (for drawing and namespaces).
     """
@@ -81,6 +84,7 @@ class Pregel(StateMixin):
         stream_mode: str | Sequence[str] = "values",
         name: str = "LangGraph",
         executor: concurrent.futures.Executor | None = None,
+        stream_channels: str | Sequence[str] | None = None,
         command_mapper: Any | None = None,
     ) -> None:
         built = {
@@ -109,6 +113,13 @@ class Pregel(StateMixin):
             all_channels,
             input_channels=self.input_channels,
             output_channels=self.output_channels,
+            stream_channels=(
+                self.output_channels
+                if stream_channels is None
+                else stream_channels
+                if isinstance(stream_channels, str)
+                else tuple(stream_channels)
+            ),
             interrupt_before=_names(interrupt_before),
             interrupt_after=_names(interrupt_after),
             step_timeout=step_timeout,

@@ -55,7 +55,9 @@ class SaverApi:
             return await self.saver.aget(config)
         return self.saver.get(config)
 
-    async def list(self, config: Mapping[str, Any] | None, **kwargs: Any) -> list[CheckpointTuple]:
+    async def list(
+        self, config: Mapping[str, Any] | None, **kwargs: Any
+    ) -> builtins.list[CheckpointTuple]:
         if self.use_async:
             return [item async for item in self.saver.alist(config, **kwargs)]
         return builtins.list(self.saver.list(config, **kwargs))
@@ -80,7 +82,7 @@ class SaverApi:
 
     async def put_chain(
         self, thread_id: str, steps: int, checkpoint_ns: str = "", **metadata: Any
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Save ``steps`` checkpoints, each the child of the previous; return their configs."""
         config: dict[str, Any] = {
             "configurable": {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns}

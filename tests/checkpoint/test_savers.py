@@ -30,7 +30,7 @@ def ids(tuples: list[Any]) -> list[str]:
 
 async def test_put_then_get_latest_and_by_id(api: SaverApi) -> None:
     first = empty_checkpoint()
-    first["channel_values"] = {"messages": [("user", "hi")], "seen": {1, 2}, 3: None}
+    first["channel_values"] = {"messages": [("user", "hi")], "seen": {1, 2}, "by_id": {3: None}}
     first["channel_versions"] = {"messages": 2, "seen": 1}
     first["versions_seen"] = {"node": {"messages": 1}}
     first["updated_channels"] = ["messages"]

@@ -203,7 +203,7 @@ def test_pydantic_model_keeps_fields_set_private_and_extra_values() -> None:
     assert type(loaded.anything) is Point
     assert loaded.model_fields_set == {"inner", "anything", "count"}
     assert loaded._secret == "s3"
-    loose = Loose(a=1, extra_field=(1, 2))
+    loose = Loose.model_validate({"a": 1, "extra_field": (1, 2)})
     loaded_loose = serde.loads_typed(serde.dumps_typed(loose))
     assert loaded_loose.model_extra == {"extra_field": (1, 2)}
 
@@ -279,6 +279,12 @@ def test_unsupported_tzinfo_is_refused() -> None:
     class Custom(tzinfo):
         def utcoffset(self, dt: datetime | None) -> timedelta:
             return timedelta(0)
+
+        def dst(self, dt: datetime | None) -> timedelta:
+            return timedelta(0)
+
+        def tzname(self, dt: datetime | None) -> str:
+            return "custom"
 
     with pytest.raises(SerializationError, match="zoneinfo"):
         SafeSerializer().dumps_typed(datetime(2024, 1, 1, tzinfo=Custom()))

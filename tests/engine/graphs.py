@@ -14,6 +14,7 @@ built, so that both libraries see real types.
 """
 
 import asyncio
+import copy
 import dataclasses
 import operator
 import random
@@ -39,12 +40,9 @@ class Lib:
 
 
 def _nbpregel_lib() -> Lib:
-    import nbpregel
+    import nbpregel as nb
 
-    return Lib(
-        "nbpregel", nbpregel.StateGraph, nbpregel.START, nbpregel.END, nbpregel.Send,
-        nbpregel.Command,
-    )  # fmt: skip
+    return Lib("nbpregel", nb.StateGraph, nb.START, nb.END, nb.Send, nb.Command)
 
 
 def langgraph_lib() -> Lib:
@@ -79,6 +77,11 @@ class GraphCase:
 
 
 CASES: dict[str, GraphCase] = {}
+
+
+def fresh(value: Any) -> Any:
+    """A deep copy of a case's input, so that no run sees another run's mutations."""
+    return copy.deepcopy(value)
 
 
 def case(
@@ -311,11 +314,21 @@ def build_conditional_map(lib: Lib) -> Any:
     g.add_node("odd", _append("odd"))
     g.add_node("even", _append("even"))
     g.add_edge(lib.START, "check")
-    g.add_conditional_edges(
-        "check", lambda s: s["n"] % 2 == 0, {True: "even", False: "odd"}
-    )
+    g.add_conditional_edges("check", lambda s: s["n"] % 2 == 0, {True: "even", False: "odd"})
     g.add_edge("odd", lib.END)
     g.add_edge("even", lib.END)
+    return g.compile()
+
+
+@case({"log": [], "n": 0})
+def build_conditional_map_to_end(lib: Lib) -> Any:
+    """A path map whose answers include END; the loop stops after three laps."""
+    g = lib.StateGraph(Log)
+    g.add_node("lap", lambda s: {"log": [f"lap{s['n']}"], "n": s["n"] + 1})
+    g.add_edge(lib.START, "lap")
+    g.add_conditional_edges(
+        "lap", lambda s: "stop" if s["n"] >= 3 else "again", {"again": "lap", "stop": lib.END}
+    )
     return g.compile()
 
 
@@ -375,8 +388,15 @@ def build_two_branches_from_one_node(lib: Lib) -> Any:
     for name in ("a", "b", "c"):
         g.add_node(name, _append(name))
     g.add_edge(lib.START, "a")
-    g.add_conditional_edges("a", lambda s: "b", ["b"])
-    g.add_conditional_edges("a", lambda s: ["c"], ["c"])
+
+    def to_b(state: Log) -> str:
+        return "b"
+
+    def to_c(state: Log) -> list[str]:
+        return ["c"]
+
+    g.add_conditional_edges("a", to_b, ["b"])
+    g.add_conditional_edges("a", to_c, ["c"])
     return g.compile()
 
 
@@ -545,11 +565,3 @@ def build_async_fan_out(lib: Lib) -> Any:
     g.add_node("d", _append("d", n=1))  # a sync node in an async graph
     g.add_edge(lib.START, "a")
     return g.compile()
-
-
-def fresh(value: Any) -> Any:
-    """A deep copy of a case's input, so that no run sees another run's mutations."""
-    import copy
-
-    return copy.deepcopy(value)
-

@@ -1,0 +1,250 @@
+"""What the benchmark prints: the machine, the results table, the scaling table, the targets.
+
+Every table is built once as rows of strings and rendered either as aligned plain text (for the
+terminal) or as a GitHub markdown table (``--markdown``, to paste into the README).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from _measure import CaseResult, Settings
+
+__all__ = ["Machine", "render", "to_json"]
+
+TARGET_RATIO = 10.0
+SCALING_LIMIT = 1.2
+PACKAGES = ("nbpregel", "langgraph", "langgraph-checkpoint", "langchain-core")
+CPUINFO = Path("/proc/cpuinfo")
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where the numbers were taken."""
+
+    cpu: str
+    cores: int
+    usable_cores: int
+    python: str
+    system: str
+    packages: dict[str, str]
+
+    @classmethod
+    def detect(cls) -> Machine:
+        return cls(
+            cpu=_cpu_model(),
+            cores=os.cpu_count() or 0,
+            usable_cores=len(os.sched_getaffinity(0)),
+            python=f"{platform.python_implementation()} {platform.python_version()}",
+            system=f"{platform.system()} {platform.release()} {platform.machine()}",
+            packages={name: _version(name) for name in PACKAGES},
+        )
+
+    def line(self) -> str:
+        versions = ", ".join(f"{name} {version}" for name, version in self.packages.items())
+        return (
+            f"{self.cpu}, {self.cores} cores ({self.usable_cores} usable); {self.python}; "
+            f"{self.system}; {versions}"
+        )
+
+
+def _cpu_model() -> str:
+    try:
+        text = CPUINFO.read_text()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Model", "cpu model"):
+            return value.strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# ---- tables -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    # Columns after the first are numbers, right-aligned.
+
+    def markdown(self) -> str:
+        lines = [
+            _md_row(self.headers),
+            _md_row(("---", *("---:" for _ in self.headers[1:]))),
+            *(_md_row(row) for row in self.rows),
+        ]
+        return "\n".join(lines)
+
+    def text(self) -> str:
+        widths = [
+            max(len(row[i]) for row in (self.headers, *self.rows)) for i in range(len(self.headers))
+        ]
+
+        def line(row: Sequence[str]) -> str:
+            cells = [row[0].ljust(widths[0])]
+            cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+            return "  ".join(cells)
+
+        rule = "  ".join("-" * width for width in widths)
+        return "\n".join([line(self.headers), rule, *(line(row) for row in self.rows)])
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _us(value: float) -> str:
+    return f"{value:,.1f}" if value < 1_000 else f"{value:,.0f}"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def _results_table(results: Sequence[CaseResult]) -> _Table:
+    headers = (
+        "benchmark",
+        "supersteps",
+        "tasks",
+        "nbpregel µs/step",
+        "LangGraph µs/step",
+        "nbpregel µs/task",
+        "LangGraph µs/task",
+        "LangGraph / nbpregel",
+        f"≥{TARGET_RATIO:g}x",
+    )
+    rows = tuple(
+        (
+            result.case.title,
+            f"{result.case.steps:,}",
+            f"{result.case.tasks:,}",
+            _us(result.us_per_step(result.ours)),
+            _us(result.us_per_step(result.theirs)),
+            _us(result.us_per_task(result.ours)),
+            _us(result.us_per_task(result.theirs)),
+            f"{result.ratio:.1f}x",
+            _verdict(result.ratio >= TARGET_RATIO) if result.case.targets else "",
+        )
+        for result in results
+    )
+    return _Table(headers, rows)
+
+
+def _scaling(results: Sequence[CaseResult]) -> list[CaseResult]:
+    return sorted((r for r in results if r.case.scaling), key=lambda r: r.case.steps)
+
+
+def _growth(smallest: CaseResult, largest: CaseResult, *, ours: bool) -> float:
+    """How many times the per-step cost of ``largest`` is that of ``smallest``."""
+    big = largest.ours if ours else largest.theirs
+    small = smallest.ours if ours else smallest.theirs
+    return largest.us_per_step(big) / smallest.us_per_step(small)
+
+
+def _scaling_table(chains: Sequence[CaseResult]) -> _Table:
+    headers = ("chain length", "supersteps", "nbpregel µs/step", "LangGraph µs/step")
+    rows = [
+        (
+            f"{r.case.tasks:,} nodes",
+            f"{r.case.steps:,}",
+            _us(r.us_per_step(r.ours)),
+            _us(r.us_per_step(r.theirs)),
+        )
+        for r in chains
+    ]
+    first, last = chains[0], chains[-1]
+    rows.append(
+        (
+            f"{last.case.tasks:,} / {first.case.tasks:,} nodes",
+            "",
+            f"{_growth(first, last, ours=True):.2f}x",
+            f"{_growth(first, last, ours=False):.2f}x",
+        )
+    )
+    return _Table(headers, tuple(rows))
+
+
+def _targets(results: Sequence[CaseResult], chains: Sequence[CaseResult]) -> list[str]:
+    lines = []
+    targeted = [r for r in results if r.case.targets]
+    if targeted:
+        missed = [f"{r.case.name} ({r.ratio:.1f}x)" for r in targeted if r.ratio < TARGET_RATIO]
+        lines.append(
+            f"Target >= {TARGET_RATIO:g}x less time per superstep than LangGraph on "
+            f"{', '.join(r.case.name for r in targeted)}: "
+            + ("met." if not missed else f"NOT met by {', '.join(missed)}.")
+        )
+    if len(chains) >= 2:
+        growth = _growth(chains[0], chains[-1], ours=True)
+        lines.append(
+            f"Target per-step cost at {chains[-1].case.tasks:,} nodes within {SCALING_LIMIT:g}x "
+            f"of {chains[0].case.tasks:,} nodes: {growth:.2f}x, "
+            f"{_verdict(growth <= SCALING_LIMIT)}."
+        )
+    return lines
+
+
+def render(
+    results: Sequence[CaseResult], machine: Machine, settings: Settings, *, markdown: bool
+) -> str:
+    """The whole report: machine line, results, scaling (when >= 2 chains ran), targets."""
+    chains = _scaling(results)
+    tables = [_results_table(results)]
+    if len(chains) >= 2:
+        tables.append(_scaling_table(chains))
+    body = [table.markdown() if markdown else table.text() for table in tables]
+    method = (
+        f"Best of {settings.repeats} samples per library (each >= "
+        f"{settings.min_sample_ns / 1e6:g} ms of back-to-back invoke calls, gc.collect() before "
+        "each); supersteps count the input step, as recursion_limit does; tasks exclude the "
+        "hidden __start__ task."
+    )
+    return "\n\n".join([f"Machine: {machine.line()}", *body, method, *_targets(results, chains)])
+
+
+def to_json(results: Sequence[CaseResult], machine: Machine, settings: Settings) -> dict[str, Any]:
+    """Everything measured, raw samples included, for ``--json``."""
+    return {
+        "machine": asdict(machine),
+        "settings": asdict(settings),
+        "results": [_result_json(result) for result in results],
+    }
+
+
+def _result_json(result: CaseResult) -> dict[str, Any]:
+    case = result.case
+    return {
+        "name": case.name,
+        "title": case.title,
+        "supersteps": case.steps,
+        "tasks": case.tasks,
+        "ratio_langgraph_over_nbpregel": result.ratio,
+        "median_ratio_langgraph_over_nbpregel": result.median_ratio,
+        "libraries": {
+            timing.library: {
+                "version": timing.version,
+                "median_us_per_run": timing.median_ns / 1_000,
+                "min_us_per_run": timing.min_ns / 1_000,
+                "us_per_step": result.us_per_step(timing),
+                "us_per_task": result.us_per_task(timing),
+                "runs_per_sample": timing.runs_per_sample,
+                "samples_us_per_run": [ns / 1_000 for ns in timing.per_run_ns],
+            }
+            for timing in (result.ours, result.theirs)
+        },
+    }
