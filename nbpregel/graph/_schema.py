@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from nbpregel.channels import BaseChannel, BinaryOperatorAggregate, LastValue
+from nbpregel.errors import GraphValidationError
 
 __all__ = ["SchemaKind", "channels_for", "coerce_to_schema", "is_schema", "schema_kind"]
 
@@ -64,9 +65,7 @@ def channels_for(schema: Any) -> dict[str, BaseChannel[Any, Any]]:
 
     >>> import operator
     >>> from typing import Annotated, TypedDict
-    >>> class State(TypedDict):
-    ...     topic: str
-    ...     notes: Annotated[list, operator.add]
+    >>> State = TypedDict("State", {"topic": str, "notes": Annotated[list, operator.add]})
     >>> {key: type(ch).__name__ for key, ch in channels_for(State).items()}
     {'topic': 'LastValue', 'notes': 'BinaryOperatorAggregate'}
     """

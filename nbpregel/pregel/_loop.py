@@ -23,7 +23,7 @@ from nbpregel.constants import INTERRUPT, StreamMode
 from nbpregel.errors import GraphRecursionError
 from nbpregel.pregel import _chunks
 from nbpregel.pregel._persist import Persistence
-from nbpregel.pregel._plan import plan_tasks
+from nbpregel.pregel._plan import plan_tasks, read_input
 from nbpregel.pregel._spec import GraphSpec, map_input
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
@@ -107,19 +107,39 @@ class RunLoop:
         self.step = saved.step + 1
         self.updated = set(saved.updated_channels) if saved.updated_channels is not None else None
         command = self.input if isinstance(self.input, Command) else None
+        if command is None and self.input is not None:
+            self._apply_input_writes(map_input(self.spec, self.input), discard_pending=True)
+            self.persistence.save(self, source="input")
+            self.step += 1
+        else:
+            self._resume(command)
+        self.stop = self.step + self.recursion_limit
+
+    def _resume(self, command: Command[Any] | None) -> None:
+        """Continue from the loaded checkpoint: answer interrupts, apply a Command, or replay.
+
+        Addressing a past checkpoint without answering an interrupt is time travel: the tasks
+        after it run again (their saved writes are dropped), on a new branch of the history that
+        starts with a ``fork`` checkpoint.
+        """
+        replay = self.persistence.forked and (command is None or command.resume is None)
+        if replay:
+            self.persistence.discard_pending()
         if command is not None:
             self.persistence.accept_resume(command.resume)
             writes = self._command_writes(command)
             if writes:
-                self._apply_input_writes(writes, discard_pending=False)
-            self.persistence.mark_resumed(self.versions)
-        elif self.input is None:
-            self.persistence.mark_resumed(self.versions)
-        else:
-            self._apply_input_writes(map_input(self.spec, self.input), discard_pending=True)
-            self.persistence.save(self, source="input")
+                # Not a step: the tasks due at this checkpoint (and their saved writes) stay.
+                carrier = Task.carrier("__input__", writes)
+                updated = apply_writes(self.channels, [carrier], self.versions)
+                if self.updated is not None:
+                    self.updated |= updated
+        self.persistence.mark_resumed(self.versions)
+        if replay and self.persistence.starts_branch():
+            self.persistence.save(self, source="fork")
             self.step += 1
-        self.stop = self.step + self.recursion_limit
+        if self._want[_VALUES] and self.persistence.has_history:
+            self._emit(_VALUES, self.values())
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         if command.update is None and not command.goto:
@@ -134,7 +154,7 @@ class RunLoop:
         self.updated = apply_writes(self.channels, [*tasks, carrier], self.versions)
         self.persistence.discard_pending()
         if self._want[_VALUES] and self._touches_output(self.updated):
-            self._emit(_VALUES, self.output())
+            self._emit(_VALUES, self.values())
 
     # -- plan ------------------------------------------------------------------------------
 
@@ -206,9 +226,9 @@ class RunLoop:
             self.interrupts.extend(task.interrupts)
             self._emit_interrupts(tuple(task.interrupts))
         elif task.error is None and self._want[_UPDATES]:
-            self._emit(_UPDATES, _chunks.task_update(task, self.spec.output_channels))
+            self._emit(_UPDATES, _chunks.task_update(task, self.spec.stream_channels))
         if self._want[_TASKS] or self._want[_DEBUG]:
-            payload = _chunks.task_result_payload(task, self.spec.output_channels)
+            payload = _chunks.task_result_payload(task, self.spec.stream_channels)
             self._emit(_TASKS, payload)
             self._emit_debug("task_result", payload)
 
@@ -235,14 +255,14 @@ class RunLoop:
             return
         self.updated = apply_writes(self.channels, tasks, self.versions)
         if self._want[_VALUES] and self._touches_output(self.updated):
-            self._emit(_VALUES, self.output())
+            self._emit(_VALUES, self.values())
         self.persistence.save(self, source="loop")
         self.step += 1
         if self.interrupt_after and self._should_interrupt(self.interrupt_after):
             self._pause_static()
 
     def _touches_output(self, updated: set[str]) -> bool:
-        outputs = self.spec.output_channels
+        outputs = self.spec.stream_channels
         if isinstance(outputs, str):
             return outputs in updated
         return not updated.isdisjoint(outputs)
@@ -270,12 +290,12 @@ class RunLoop:
         if finished:
             updated = apply_writes(self.channels, finished, self.versions)
             if self._want[_VALUES] and self._touches_output(updated):
-                self._emit(_VALUES, self.output())
+                self._emit(_VALUES, self.values())
 
     def _emit_interrupts(self, interrupts: tuple[Interrupt, ...]) -> None:
         self._emit(_UPDATES, _chunks.interrupt_update(interrupts))
         if self._want[_VALUES]:
-            values = self.output()
+            values = self.values()
             if isinstance(values, dict):
                 self._emit(_VALUES, {**values, INTERRUPT: interrupts})
             else:
@@ -285,13 +305,17 @@ class RunLoop:
 
     def output(self) -> Any:
         """The graph's output as of now: one channel's value or a dict of the available ones."""
-        from nbpregel.pregel._plan import read_input
+        return self._read(self.spec.output_channels)
 
-        outputs = self.spec.output_channels
-        if isinstance(outputs, str):
-            channel = self.channels[outputs]
+    def values(self) -> Any:
+        """The state as streamed in ``values`` chunks (every stream channel)."""
+        return self._read(self.spec.stream_channels)
+
+    def _read(self, keys: str | tuple[str, ...]) -> Any:
+        if isinstance(keys, str):
+            channel = self.channels[keys]
             return channel.get() if channel.is_available() else None
-        return read_input(self.channels, outputs)
+        return read_input(self.channels, keys)
 
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""

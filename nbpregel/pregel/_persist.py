@@ -184,6 +184,19 @@ class Persistence:
             return True
         return any(v > seen.get(ch, 0) for ch, v in versions.channel_versions.items())
 
+    def starts_branch(self) -> bool:
+        """Whether replaying the loaded (addressed) checkpoint saves a ``fork`` checkpoint first.
+
+        A checkpoint made by ``update_state`` (or a fork) already starts a branch, unless the
+        thread has moved past it since.
+        """
+        if self.saver is None:
+            return False
+        if (self.metadata or {}).get("source") not in ("update", "fork"):
+            return True
+        latest = self.saver.get_tuple(self._thread_config())
+        return latest is not None and latest.checkpoint["id"] != self.checkpoint_id
+
     def discard_pending(self) -> None:
         """Forget the pending writes of the current checkpoint (a new input supersedes them)."""
         self.pending = []

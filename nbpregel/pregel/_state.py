@@ -89,7 +89,7 @@ class StateMixin:
         return saver
 
     def _state_keys(self) -> str | tuple[str, ...]:
-        return getattr(self, "state_keys", None) or self.output_channels
+        return self.spec.stream_channels
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -108,18 +108,21 @@ class StateMixin:
         reported = []
         for task in tasks:
             saved_writes = by_task.get(task.id, [])
+            state_writes = [(ch, v) for ch, v in saved_writes if ch not in BOOKKEEPING_CHANNELS]
             finished = any(ch not in (ERROR, INTERRUPT, RESUME) for ch, _ in saved_writes)
-            error = None if finished else next((v for ch, v in saved_writes if ch == ERROR), None)
+            # The latest checkpoint shows what still blocks the run (errors, unanswered
+            # interrupts); a past one shows what happened in its step, retried errors and
+            # answered interrupts included (as LangGraph does).
+            settled = finished and apply_pending
+            error = None if settled else next((v for ch, v in saved_writes if ch == ERROR), None)
             interrupts = (
-                () if finished else tuple(i for ch, v in saved_writes if ch == INTERRUPT for i in v)
+                () if settled else tuple(i for ch, v in saved_writes if ch == INTERRUPT for i in v)
             )
             if apply_pending:
-                task.writes = [(ch, v) for ch, v in saved_writes if ch not in BOOKKEEPING_CHANNELS]
-            done = bool(saved_writes) and error is None and not interrupts
+                task.writes = state_writes
             if task.writes:
                 with_writes.append(task)
-            keys = self._state_keys()
-            result = output_of_writes(task.writes, keys) if done else None
+            result = output_of_writes(state_writes, self._state_keys()) if finished else None
             reported.append(
                 (task, PregelTask(task.id, task.name, task.path, error, interrupts, None, result))
             )
@@ -284,7 +287,9 @@ def _save_update(
         "versions_seen": {k: dict(v) for k, v in restored.versions.versions_seen.items()},
         "updated_channels": sorted(updated),
     }
-    metadata = {"source": "update", "step": restored.step + 1, "parents": {}}
+    # On an empty thread the update is the first checkpoint: step 0, as in LangGraph.
+    step = restored.step + 1 if saved is not None else 0
+    metadata = {"source": "update", "step": step, "parents": {}}
     parent = saved.config if saved is not None else config
     if saved is None:
         parent = {"configurable": {**config["configurable"]}}

@@ -148,8 +148,9 @@ def apply_writes(
         if name in clearable:
             live_clearable.add(name)
 
-    # 3. channels not written this step may clear (ephemeral values, non-accumulating topics)
-    if tasks and live_clearable:
+    # 3. channels not written this step may clear (ephemeral values, non-accumulating topics);
+    # writes carried without a task (a Command given as input) are not a step: nothing clears
+    if live_clearable and any(task.triggers for task in tasks):
         for name in [ch for ch in live_clearable if ch not in grouped]:
             if channels[name].update(()):
                 channel_versions[name] = new_version
