@@ -39,11 +39,14 @@ def is_schema(schema: Any) -> bool:
 def _hints(schema: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(schema, include_extras=True)
-    except Exception:
-        hints: dict[str, Any] = {}
-        for klass in reversed(schema.__mro__):
-            hints.update(getattr(klass, "__annotations__", {}))
-        return hints
+    except Exception as exc:
+        # Guessing from the raw strings would silently turn a reducer key into a plain one.
+        raise GraphValidationError(
+            f"cannot read the annotations of state schema {schema.__qualname__!r} ({exc}): "
+            f"names in them must be importable from module {schema.__module__!r}; define the "
+            f"schema (and its reducers) at module level, or drop `from __future__ import "
+            f"annotations` where it is defined"
+        ) from exc
 
 
 def _channel_for(key: str, hint: Any) -> BaseChannel[Any, Any]:

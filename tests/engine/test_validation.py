@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import pytest
 
@@ -196,3 +196,16 @@ def test_get_graph_is_json_ready_data() -> None:
     assert {n["id"] for n in data["nodes"]} == {START, "a", "b", "c1", "c2", "d", END}
     assert {"source": "b", "target": "d", "conditional": False, "label": None,
             "join": "b+c2->d"} in data["edges"]  # fmt: skip
+
+
+def test_unresolvable_schema_annotations_are_an_error_not_a_silent_downgrade() -> None:
+    # This module uses `from __future__ import annotations`, so a class defined here keeps its
+    # annotations as strings; a reducer that is not a module-level name cannot be resolved.
+    def local_reducer(a: list[int], b: list[int]) -> list[int]:
+        return a + b
+
+    class State(TypedDict):
+        notes: Annotated[list[int], local_reducer]
+
+    with pytest.raises(GraphValidationError, match="local_reducer.*module level"):
+        StateGraph(State)
