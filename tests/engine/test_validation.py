@@ -207,5 +207,5 @@ def test_unresolvable_schema_annotations_are_an_error_not_a_silent_downgrade() -
     class State(TypedDict):
         notes: Annotated[list[int], local_reducer]
 
-    with pytest.raises(GraphValidationError, match="local_reducer.*module level"):
+    with pytest.raises(GraphValidationError, match=r"local_reducer.*module level"):
         StateGraph(State)
