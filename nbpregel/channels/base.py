@@ -71,6 +71,10 @@ class BaseChannel(ABC, Generic[Value, Update]):
                 the channel.
         """
 
+    def update_one(self, value: Update) -> bool:
+        """``update([value])``: the common case of a single write, which kinds may make faster."""
+        return self.update((value,))
+
     @abstractmethod
     def get(self) -> Value:
         """The current value. Raises ``EmptyChannelError`` when there is none."""

@@ -55,6 +55,11 @@ class LastValue(Generic[V], BaseChannel[V, V]):
             return False
         raise too_many_values(self.key, len(values), _REDUCER_HINT)
 
+    def update_one(self, value: V) -> bool:
+        """Keep ``value`` (one write: always accepted)."""
+        self.value = value
+        return True
+
     def get(self) -> V:
         """The value. Raises ``EmptyChannelError`` before the first write."""
         if self.value is MISSING:

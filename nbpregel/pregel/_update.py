@@ -7,7 +7,7 @@ the step gets the same new version, one past the current maximum.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping, MutableSet, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from nbpregel.channels._common import with_writers
@@ -40,7 +40,7 @@ class VersionState:
         self,
         channel_versions: dict[str, int],
         versions_seen: dict[str, dict[str, int]],
-        live_clearable: MutableSet[str],
+        live_clearable: set[str],
         clearable: frozenset[str] | None = None,
     ) -> None:
         self.channel_versions = channel_versions
@@ -86,6 +86,35 @@ def _group_writes(tasks: Sequence[Task]) -> dict[str, list[Any]]:
     return grouped
 
 
+def _single_writes(tasks: Sequence[Task]) -> dict[str, Any] | None:
+    """One task writing each channel at most once (the common step): channel -> value, else None."""
+    if len(tasks) != 1:
+        return None
+    writes = tasks[0].writes
+    by_channel = dict(writes)
+    if len(by_channel) != len(writes) or not BOOKKEEPING_CHANNELS.isdisjoint(by_channel):
+        return None
+    return by_channel
+
+
+def _apply_single_values(
+    channels: Mapping[str, BaseChannel[Any, Any]],
+    tasks: Sequence[Task],
+    values: Mapping[str, Any],
+    updated: set[str],
+) -> None:
+    get = channels.get
+    for name, value in values.items():
+        target = get(name)
+        if target is None:
+            raise _unknown_channel(name, _writers(tasks, name), channels)
+        try:
+            if target.update_one(value):
+                updated.add(name)
+        except InvalidUpdateError as exc:
+            raise with_writers(exc, _writers(tasks, name)) from exc
+
+
 def _writers(tasks: Sequence[Task], channel: str) -> list[str]:
     return [t.name for t in tasks if any(ch == channel for ch, _ in t.writes)]
 
@@ -128,25 +157,29 @@ def apply_writes(
             updated.add(channel)
 
     # 2. hand every written channel all its values at once
-    grouped = _group_writes(tasks)
     live_clearable = versions.live_clearable
     clearable = versions.clearable
     if clearable is None:
         clearable = versions.clearable = frozenset(
             name for name, channel in channels.items() if channel.clears_when_idle
         )
-    for name, values in grouped.items():
-        target = channels.get(name)
-        if target is None:
-            raise _unknown_channel(name, _writers(tasks, name), channels)
-        try:
-            if target.update(values):
-                channel_versions[name] = new_version
-                updated.add(name)
-        except InvalidUpdateError as exc:
-            raise with_writers(exc, _writers(tasks, name)) from exc
-        if name in clearable:
-            live_clearable.add(name)
+    grouped: Mapping[str, Any] | None = _single_writes(tasks)
+    if grouped is not None:
+        _apply_single_values(channels, tasks, grouped, updated)
+    else:
+        grouped = _group_writes(tasks)
+        for name, values in grouped.items():
+            target = channels.get(name)
+            if target is None:
+                raise _unknown_channel(name, _writers(tasks, name), channels)
+            try:
+                if target.update(values):
+                    updated.add(name)
+            except InvalidUpdateError as exc:
+                raise with_writers(exc, _writers(tasks, name)) from exc
+    if updated:
+        channel_versions.update(dict.fromkeys(updated, new_version))
+    live_clearable.update(clearable.intersection(grouped))
 
     # 3. channels not written this step may clear (ephemeral values, non-accumulating topics);
     # writes carried without a task (a Command given as input) are not a step: nothing clears
