@@ -58,10 +58,10 @@ class CompiledStateGraph(Pregel):
             key: spec.copy() for key, spec in builder.channels.items()
         }
         channels[START] = EphemeralValue(Any)
-        edges: dict[str, list[tuple[str, Any]]] = {name: [] for name in (START, *builder.nodes)}
-        triggers: dict[str, list[str]] = {name: [branch_channel(name)] for name in builder.nodes}
-        for name, spec in builder.nodes.items():
-            trigger = branch_channel(name)
+        edges: dict[str, list[tuple[str, Any]]] = {n: [] for n in (START, *builder.nodes)}
+        triggers: dict[str, list[str]] = {n: [branch_channel(n)] for n in builder.nodes}
+        for node_name, spec in builder.nodes.items():
+            trigger = branch_channel(node_name)
             channels[trigger] = (
                 LastValueAfterFinish(str) if spec.defer else EphemeralValue(str, guard=False)
             )
@@ -78,8 +78,10 @@ class CompiledStateGraph(Pregel):
             for source in sources:
                 edges[source].append((key, source))
         nodes = {START: self._start_node(builder, edges[START])}
-        for name, spec in builder.nodes.items():
-            nodes[name] = self._node(builder, name, spec, triggers[name], edges[name])
+        for node_name, spec in builder.nodes.items():
+            nodes[node_name] = self._node(
+                builder, node_name, spec, triggers[node_name], edges[node_name]
+            )
         output_keys = tuple(channels_for(builder.output_schema))
         super().__init__(
             nodes=nodes,
