@@ -98,6 +98,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for gate in GATES:
             if gate.fixture in fixtures and item.get_closest_marker(gate.marker) is None:
                 item.add_marker(gate.marker)
+    # Playwright's sync API keeps an event loop running in the main thread while a session
+    # fixture holds it (tests/browser/), so tests that start their own loop or their own short-lived
+    # Playwright run first, and the session-long browser tests last.
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            "tests/browser/" in item.nodeid or item.nodeid.startswith("browser/"),
+        )
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

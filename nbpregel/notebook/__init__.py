@@ -1,7 +1,7 @@
 """The notebook layer: draw graphs and watch runs (needs the ``notebook`` extra).
 
-The widget classes are imported on first use, so that drawing an SVG (``graph_mimebundle``)
-does not load ipywidgets.
+The widget classes and the recorder are imported on first use, so that drawing an SVG
+(``graph_mimebundle``) loads neither ipywidgets nor pandas.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.notebook.dot import dot_source, to_dot
+from nbpregel.notebook.run import run
 from nbpregel.notebook.show import graph_mimebundle, show
 from nbpregel.notebook.svg import (
     GraphvizError,
@@ -20,23 +21,37 @@ from nbpregel.notebook.svg import (
 
 if TYPE_CHECKING:
     from nbpregel.notebook.graph_view import GraphView, NodeState
+    from nbpregel.notebook.prompt import InterruptPrompt
+    from nbpregel.notebook.recorder import Recorder
+    from nbpregel.notebook.run_view import RunView
 
 __all__ = [
     "GraphView",
     "GraphvizError",
     "GraphvizNotFoundError",
     "GraphvizRenderError",
+    "InterruptPrompt",
     "NodeState",
+    "Recorder",
+    "RunView",
     "dot_source",
     "graph_mimebundle",
     "render_svg",
+    "run",
     "show",
     "to_dot",
 ]
 
-# Loaded on first use. (Modules named like a function they define, such as ``show``, are imported
-# above: once imported, a submodule would otherwise shadow the function of the same name.)
-_LAZY = {"GraphView": "graph_view", "NodeState": "graph_view"}
+# Loaded on first use. (Modules named like a function they define, such as ``show`` and ``run``,
+# are imported above: once imported, a submodule would otherwise shadow the function of the same
+# name.)
+_LAZY = {
+    "GraphView": "graph_view",
+    "NodeState": "graph_view",
+    "InterruptPrompt": "prompt",
+    "Recorder": "recorder",
+    "RunView": "run_view",
+}
 
 
 def __getattr__(name: str) -> Any:

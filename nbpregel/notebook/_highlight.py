@@ -1,0 +1,123 @@
+"""Which nodes and edges to light up for one recorded step.
+
+A node's color comes from its tasks in the step (several tasks of one node, from a ``Send``
+fan-out, show the most telling status). An edge ``Y -> X`` is active when a task of ``Y``
+wrote, in that step, to what starts ``X``:
+
+- ``branch:to:X`` (a plain or conditional edge, or ``Command(goto=X)``);
+- a join's channel ``join:<sources>:X``;
+- a ``Send("X", ...)`` (the ``__pregel_tasks`` channel).
+
+Nothing is written to reach ``END``; on the step that ended the run, the edges from the nodes
+that ran to ``__end__`` are lit and ``__end__`` is shown done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any, Final
+
+from nbpregel.constants import END, TASKS
+from nbpregel.graph.description import DrawableGraph
+from nbpregel.notebook._records import BRANCH_PREFIX, JOIN_PREFIX, TaskRecord
+from nbpregel.notebook._tables import TaskStatus
+from nbpregel.notebook.graph_view import NodeState
+from nbpregel.types import Send
+
+__all__ = ["EdgeIndex", "StepHighlight", "highlight", "write_target"]
+
+_NODE_STATE: Final = {
+    TaskStatus.OK: NodeState.DONE,
+    TaskStatus.CACHED: NodeState.CACHED,
+    TaskStatus.ERROR: NodeState.ERROR,
+    TaskStatus.INTERRUPTED: NodeState.INTERRUPTED,
+    TaskStatus.RUNNING: NodeState.RUNNING,
+}
+# When several tasks of one node ran in a step, the first of these states that occurs wins.
+_PRECEDENCE: Final = (
+    NodeState.ERROR,
+    NodeState.INTERRUPTED,
+    NodeState.RUNNING,
+    NodeState.DONE,
+    NodeState.CACHED,
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StepHighlight:
+    """The look of one step: ``{node_id: state}`` for the lit nodes, and the active edge ids."""
+
+    nodes: dict[str, NodeState]
+    edges: tuple[str, ...]
+
+
+class EdgeIndex:
+    """The edges of a drawn graph by ``(source, target)``, top level only.
+
+    Example:
+        >>> from nbpregel.graph.description import DrawableEdge, DrawableNode
+        >>> graph = DrawableGraph(
+        ...     nodes=(DrawableNode("a", "a"), DrawableNode("b", "b")),
+        ...     edges=(DrawableEdge("a", "b", True, "yes"), DrawableEdge("a", "b", True, "ok")),
+        ... )
+        >>> EdgeIndex(graph).between("a", "b")
+        ('a->b[yes]', 'a->b[ok]')
+    """
+
+    def __init__(self, graph: DrawableGraph) -> None:
+        edges: dict[tuple[str, str], list[str]] = {}
+        for edge in graph.edges:
+            edges.setdefault((edge.source, edge.target), []).append(edge.id)
+        self._edges = {key: tuple(ids) for key, ids in edges.items()}
+        self.node_ids: frozenset[str] = frozenset(node.id for node in graph.nodes)
+
+    def between(self, source: str, target: str) -> tuple[str, ...]:
+        """The ids of the edges from ``source`` to ``target`` (none if not drawn)."""
+        return self._edges.get((source, target), ())
+
+
+def write_target(channel: str, value: Any) -> str | None:
+    """The node a write starts, or ``None`` for a write to the state.
+
+    Example:
+        >>> write_target("branch:to:tools", "agent"), write_target("join:a+b:c", "a")
+        ('tools', 'c')
+        >>> write_target("__pregel_tasks", Send("worker", 1)), write_target("messages", [])
+        ('worker', None)
+    """
+    if channel.startswith(BRANCH_PREFIX):
+        return channel[len(BRANCH_PREFIX) :]
+    if channel.startswith(JOIN_PREFIX):
+        return channel.rpartition(":")[2]
+    if channel == TASKS and isinstance(value, Send):
+        return value.node
+    return None
+
+
+def highlight(tasks: Iterable[TaskRecord], index: EdgeIndex, *, ended: bool) -> StepHighlight:
+    """The nodes and edges to light for a step whose tasks are ``tasks``.
+
+    Args:
+        tasks: the step's task records.
+        index: the drawn graph's edges; nodes and edges it does not draw are left out.
+        ended: the run ended with this step (``__end__`` is then lit, see the module doc).
+    """
+    states: dict[str, set[NodeState]] = {}
+    edges: dict[str, None] = {}
+    for task in tasks:
+        states.setdefault(task.node, set()).add(_NODE_STATE[task.status])
+        for channel, value in task.writes:
+            target = write_target(channel, value)
+            if target is not None:
+                edges.update(dict.fromkeys(index.between(task.node, target)))
+    if ended:
+        for node in list(states):
+            edges.update(dict.fromkeys(index.between(node, END)))
+        states[END] = {NodeState.DONE}
+    nodes = {node: _winner(seen) for node, seen in states.items() if node in index.node_ids}
+    return StepHighlight(nodes=nodes, edges=tuple(edges))
+
+
+def _winner(states: set[NodeState]) -> NodeState:
+    return next(state for state in _PRECEDENCE if state in states)

@@ -1,0 +1,314 @@
+"""The records a :class:`~nbpregel.notebook.recorder.Recorder` keeps, and what is derived from them.
+
+One mutable record per step, task and interrupt; each knows its row of the public tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from nbpregel.constants import START
+from nbpregel.notebook._tables import Kind, StepStatus, TaskStatus
+
+__all__ = [
+    "BRANCH_PREFIX",
+    "JOIN_PREFIX",
+    "InterruptRecord",
+    "Stamp",
+    "StateDiff",
+    "StepRecord",
+    "TaskRecord",
+    "diff_states",
+    "fill_checkpoint",
+    "seconds",
+    "start_writes",
+    "step_status",
+]
+
+BRANCH_PREFIX: Final = "branch:to:"
+"""Prefix of the channel a node writes to start another (``branch:to:<node>``)."""
+JOIN_PREFIX: Final = "join:"
+"""Prefix of a join's barrier channel (``join:<a>+<b>:<target>``)."""
+
+Stamp = float | str | None
+"""A time as the stream gave it: ISO 8601 text (event timestamps) or epoch seconds."""
+
+
+@dataclasses.dataclass(slots=True)
+class TaskRecord:
+    """One task of one step, as the stream reported it.
+
+    Attributes:
+        writes: every ``(channel, value)`` it wrote, routing channels included.
+    """
+
+    step: int
+    task_id: str
+    node: str
+    kind: Kind
+    triggers: tuple[str, ...]
+    input: Any
+    status: TaskStatus = TaskStatus.RUNNING
+    attempts: int = 0
+    error: str | None = None
+    started_at: Stamp = None
+    duration_ms: float | None = None
+    writes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+
+    def row(self) -> tuple[Any, ...]:
+        """The row of the ``tasks`` table."""
+        return (
+            self.step,
+            self.task_id,
+            self.node,
+            self.kind.value,
+            self.triggers,
+            self.input,
+            self.status.value,
+            self.attempts,
+            self.error,
+            seconds(self.started_at),
+            self.duration_ms,
+            len(self.writes),
+        )
+
+    def write_rows(self) -> list[tuple[Any, ...]]:
+        """The rows of the ``writes`` table: one per write, ``seq`` its order in the task."""
+        return [
+            (self.step, self.task_id, self.node, channel, value, seq)
+            for seq, (channel, value) in enumerate(self.writes)
+        ]
+
+    def finish(self, payload: Mapping[str, Any]) -> list[Any]:
+        """Take in a ``task_result`` payload; returns the task's ``Interrupt`` objects."""
+        interrupts = list(payload.get("interrupts") or ())
+        self.error = payload.get("error")
+        if self.error is not None:
+            self.status = TaskStatus.ERROR
+        elif interrupts:
+            self.status = TaskStatus.INTERRUPTED
+        else:
+            self.status = TaskStatus.CACHED if payload.get("cached") else TaskStatus.OK
+        self.attempts = int(payload.get("attempts") or 0)
+        self.started_at = payload.get("started_at") or self.started_at
+        self.duration_ms = payload.get("duration_ms")
+        self.writes = list(payload.get("writes") or ())
+        return interrupts
+
+
+@dataclasses.dataclass(slots=True)
+class StepRecord:
+    """One superstep; after its checkpoint, the state it left.
+
+    Attributes:
+        triggered_by: the channels the previous step updated.
+        checkpointed: the step finished and its state is known.
+        values: the state after the step (empty until checkpointed).
+        versions: the channel versions after the step.
+        next: the nodes planned for the following step.
+        error: why the run stopped during this step, when no task says it.
+    """
+
+    step: int
+    started_at: Stamp = None
+    triggered_by: tuple[str, ...] = ()
+    task_ids: list[str] = dataclasses.field(default_factory=list)
+    checkpointed: bool = False
+    updated_channels: tuple[str, ...] = ()
+    finished_at: Stamp = None
+    checkpoint_id: str | None = None
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    versions: dict[str, int] = dataclasses.field(default_factory=dict)
+    next: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def duration_ms(self) -> float | None:
+        """Milliseconds from the step's start to its checkpoint (``None`` until both are known)."""
+        start, end = seconds(self.started_at), seconds(self.finished_at)
+        if start is None or end is None:
+            return None
+        return (end - start) * 1000.0
+
+    def row(self, status: StepStatus) -> tuple[Any, ...]:
+        """The row of the ``steps`` table."""
+        return (
+            self.step,
+            status.value,
+            len(self.task_ids),
+            self.triggered_by,
+            self.updated_channels,
+            seconds(self.started_at),
+            seconds(self.finished_at),
+            self.duration_ms,
+            self.checkpoint_id,
+        )
+
+    def channel_rows(self) -> list[tuple[Any, ...]]:
+        """The rows of the ``channels`` table (none before the step's checkpoint)."""
+        if not self.checkpointed:
+            return []
+        return [
+            (self.step, key, self.versions.get(key, 0), value) for key, value in self.values.items()
+        ]
+
+
+@dataclasses.dataclass(slots=True)
+class InterruptRecord:
+    """One ``interrupt(value)`` call, and its answer once given."""
+
+    step: int
+    task_id: str
+    node: str
+    interrupt_id: str
+    value: Any
+    answer: Any = None
+    answered_at: float | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        """The row of the ``interrupts`` table."""
+        return (
+            self.step,
+            self.task_id,
+            self.node,
+            self.interrupt_id,
+            self.value,
+            self.answer,
+            self.answered_at,
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StateDiff:
+    """What a step changed in the state.
+
+    Attributes:
+        added: keys that were absent before, with their new value.
+        removed: keys that are absent after, with their old value.
+        changed: keys whose channel was updated, as ``(before, after)``.
+
+    Example:
+        >>> diff = StateDiff(added={"b": 1}, removed={}, changed={"a": (1, 2)})
+        >>> sorted(diff.keys), bool(diff), bool(StateDiff({}, {}, {}))
+        (['a', 'b'], True, False)
+    """
+
+    added: dict[str, Any]
+    removed: dict[str, Any]
+    changed: dict[str, tuple[Any, Any]]
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every key the step touched."""
+        return frozenset(self.added) | frozenset(self.removed) | frozenset(self.changed)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+def diff_states(before: StepRecord | None, after: StepRecord) -> StateDiff:
+    """The keys ``after`` added, removed and updated relative to ``before`` (``None``: empty).
+
+    A key is updated when its channel's version moved; without versions, when its value is not
+    the same object and does not compare equal.
+    """
+    old: Mapping[str, Any] = before.values if before is not None else {}
+    old_versions = before.versions if before is not None else {}
+    new = after.values
+    changed = {
+        key: (old[key], value)
+        for key, value in new.items()
+        if key in old and _updated(key, old[key], value, old_versions, after.versions)
+    }
+    return StateDiff(
+        added={key: value for key, value in new.items() if key not in old},
+        removed={key: value for key, value in old.items() if key not in new},
+        changed=changed,
+    )
+
+
+def start_writes(record: StepRecord, given: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """What the ``__start__`` task wrote in ``record``'s step: the input's keys, then routing.
+
+    ``given`` is the input, when known: a reducer channel's saved value is the reduced one.
+    """
+    writes = [
+        (channel, given[channel] if channel in given else record.values[channel])
+        for channel in record.updated_channels
+        if channel in record.values
+    ]
+    return writes + [(c, START) for c in record.updated_channels if c.startswith(BRANCH_PREFIX)]
+
+
+def step_status(step: StepRecord, tasks: Sequence[TaskRecord]) -> StepStatus:
+    """A step's status: done once checkpointed; else error, running or interrupted."""
+    if step.checkpointed:
+        return StepStatus.DONE
+    statuses = {task.status for task in tasks}
+    if step.error is not None or TaskStatus.ERROR in statuses:
+        return StepStatus.ERROR
+    if TaskStatus.RUNNING not in statuses and TaskStatus.INTERRUPTED in statuses:
+        return StepStatus.INTERRUPTED
+    return StepStatus.RUNNING
+
+
+def _updated(
+    key: str,
+    old: Any,
+    new: Any,
+    old_versions: Mapping[str, int],
+    new_versions: Mapping[str, int],
+) -> bool:
+    if key in old_versions and key in new_versions:
+        return old_versions[key] != new_versions[key]
+    if old is new:
+        return False
+    try:
+        return not bool(old == new)
+    except Exception:  # values whose == is not a bool (arrays, frames): call them changed
+        return True
+
+
+def fill_checkpoint(record: StepRecord, at: Stamp, payload: Mapping[str, Any]) -> None:
+    """Copy what a ``checkpoint`` event says about the state after a step into ``record``."""
+    values = payload.get("values")
+    record.values = dict(values) if isinstance(values, Mapping) else {"value": values}
+    # Only the state keys' versions: the payload has every channel's (one per node and more).
+    versions = payload.get("channel_versions") or {}
+    record.versions = {
+        key: version if type(version) is int else _as_int(version)
+        for key in record.values
+        if (version := versions.get(key)) is not None
+    }
+    record.updated_channels = tuple(payload.get("updated_channels") or ())
+    record.next = tuple(payload.get("next") or ())
+    record.finished_at = at
+    configurable = (payload.get("config") or {}).get("configurable") or {}
+    record.checkpoint_id = configurable.get("checkpoint_id")
+
+
+def _as_int(version: Any) -> int:
+    """A channel version as an int (savers that use strings put the counter first)."""
+    if isinstance(version, int):
+        return version
+    head = str(version).split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def seconds(stamp: Stamp) -> float | None:
+    """A stream timestamp (ISO 8601 text, or epoch seconds) as epoch seconds.
+
+    Records keep timestamps as the stream gave them; they are parsed only when a row is made.
+
+    Example:
+        >>> seconds("1970-01-01T00:01:00+00:00"), seconds(1.5), seconds(None)
+        (60.0, 1.5, None)
+    """
+    if stamp is None or type(stamp) is float:
+        return stamp
+    if isinstance(stamp, str):
+        return datetime.fromisoformat(stamp).timestamp()
+    return float(stamp)

@@ -1,0 +1,157 @@
+"""``export_html``: one self-contained HTML page that replays a recorded run, no kernel needed.
+
+The page holds everything it needs and loads nothing: the graph's SVG inline, the recorded
+steps as JSON in a ``<script type="application/json">`` element, the styles, and a short script
+(``static/replay.js``) with a step slider and play button. Showing a step toggles the same
+state classes as :class:`~nbpregel.notebook.graph_view.GraphView` on the SVG and fills the
+tables with ``textContent``.
+
+What is user data (node names, state values, errors) is escaped where it lands: by the SVG
+renderer inside the drawing, by :func:`html.escape` in the page, and inside the JSON every
+``<``, ``>`` and ``&`` is written as a ``\\u00XX`` escape, so no value can close the script
+element or open a comment.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import pathlib
+from typing import Any, Final
+
+from nbpregel.notebook._format import RUN_VIEW_CSS
+from nbpregel.notebook._highlight import EdgeIndex, highlight
+from nbpregel.notebook._ids import xml_text
+from nbpregel.notebook._step_html import (
+    NOT_SAVED,
+    STATE_HEADERS,
+    TASK_HEADERS,
+    WRITE_HEADERS,
+    state_rows,
+    task_rows,
+    write_rows,
+)
+from nbpregel.notebook.dot import as_drawable
+from nbpregel.notebook.recorder import Recorder
+from nbpregel.notebook.svg import render_svg
+
+__all__ = ["export_html", "replay_data"]
+
+_STATIC: Final = pathlib.Path(__file__).parent / "static"
+_INTERVAL_MS: Final = 800
+_JSON_ESCAPES: Final = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+_PAGE_CSS: Final = """
+body { margin: 16px; }
+.nbp-replay .nbp-controls { display: flex; gap: 12px; align-items: center; margin: 8px 0; }
+.nbp-replay .nbp-columns { display: flex; gap: 24px; flex-wrap: wrap; }
+.nbp-replay input[type=range] { width: 320px; }
+"""
+_LEGEND: Final = ("idle", "running", "done", "error", "interrupted", "cached", "active")
+
+
+def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> pathlib.Path:
+    """Write a standalone page that replays the recorded run of ``graph``.
+
+    Args:
+        recorder: what was recorded (``run.recorder``, or a :class:`Recorder` fed by hand).
+        graph: the compiled graph (or its ``DrawableGraph``), for the drawing.
+        path: the file to write (overwritten).
+
+    Returns:
+        The path written.
+
+    Raises:
+        GraphvizNotFoundError: the ``dot`` program is not installed.
+    """
+    drawable = as_drawable(graph)
+    data = replay_data(recorder, graph)
+    page = _PAGE.format(
+        title=html.escape(f"nbpregel run of {drawable.name}"),
+        css=_css(),
+        legend=_legend(),
+        svg=render_svg(drawable),
+        last=max(len(data["steps"]) - 1, 0),
+        data=json.dumps(data, ensure_ascii=False, default=repr).translate(_JSON_ESCAPES),
+        script=(_STATIC / "replay.js").read_text(encoding="utf-8"),
+    )
+    target = pathlib.Path(path)
+    target.write_text(page, encoding="utf-8")
+    return target
+
+
+def replay_data(recorder: Recorder, graph: object) -> dict[str, Any]:
+    """The JSON-ready content of the page: per step, its lit nodes and edges, and its tables.
+
+    Node and edge ids are given as the SVG's ``data-node`` / ``data-edge`` hold them.
+    """
+    index = EdgeIndex(as_drawable(graph))
+    steps = recorder.step_numbers()
+    return {
+        "interval": _INTERVAL_MS,
+        "notSaved": NOT_SAVED,
+        "headers": {"tasks": TASK_HEADERS, "writes": WRITE_HEADERS, "state": STATE_HEADERS},
+        "steps": [_step_data(recorder, index, step, step == steps[-1]) for step in steps],
+    }
+
+
+def _step_data(recorder: Recorder, index: EdgeIndex, step: int, last: bool) -> dict[str, Any]:
+    record, tasks = recorder.step(step), recorder.tasks_of(step)
+    lit = highlight(tasks, index, ended=last and record.checkpointed and not record.next)
+    task_cells, task_classes = task_rows(tasks)
+    diff = recorder.diff(step) if record.checkpointed else None
+    state_cells, state_classes = state_rows(record, diff)
+    return {
+        "step": step,
+        "status": str(recorder.status_of(step)),
+        "nodes": {xml_text(node): str(state) for node, state in lit.nodes.items()},
+        "edges": [xml_text(edge) for edge in lit.edges],
+        "tasks": task_cells,
+        "taskClasses": task_classes,
+        "writes": write_rows(tasks),
+        "state": state_cells if diff is not None else None,
+        "stateClasses": state_classes,
+    }
+
+
+def _css() -> str:
+    return (_STATIC / "graph_view.css").read_text(encoding="utf-8") + RUN_VIEW_CSS + _PAGE_CSS
+
+
+def _legend() -> str:
+    items = (
+        f'<span class="nbp-legend-item"><span class="nbp-swatch nbp-swatch-{name}"></span>'
+        f"{html.escape(name)}</span>"
+        for name in _LEGEND
+    )
+    return "".join(items)
+
+
+_PAGE: Final = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>{css}</style>
+</head>
+<body>
+<div class="nbp-replay nbp-run-view">
+<h3>{title}</h3>
+<div class="nbp-graph-view">
+<div class="nbp-graph-canvas">{svg}</div>
+<div class="nbp-legend">{legend}</div>
+</div>
+<div class="nbp-controls">
+<button type="button" data-role="play">\u25b6 play</button>
+<input type="range" data-role="slider" min="0" max="{last}" value="{last}" step="1">
+<span data-role="label"></span>
+</div>
+<div class="nbp-columns">
+<div><h4>tasks</h4><div data-role="tasks"></div><h4>writes</h4><div data-role="writes"></div></div>
+<div><h4>state after the step</h4><div data-role="state"></div></div>
+</div>
+</div>
+<script type="application/json" id="nbp-data">{data}</script>
+<script>{script}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,359 @@
+"""``run(graph, input)``: stream a run in the background, record it, and show it live.
+
+The run is consumed off the caller's path, so a notebook cell returns at once:
+
+- a graph with only sync nodes is streamed on a daemon thread (ipywidgets 8 accepts widget
+  updates from threads);
+- a graph with async nodes is streamed with ``astream`` as a task on the running event loop
+  (the Jupyter kernel's), or, when no loop is running (a script), on a thread of its own.
+
+A run that hits an interrupt just stops streaming: the kernel is free, and :meth:`Run.resume`
+(or a prompt's button) starts the next stretch. :meth:`Run.wait` blocks until the run is idle;
+for a task on the kernel's own loop, waiting means running that loop from inside a cell, which
+asyncio forbids, so the first such ``wait`` applies ``nest_asyncio`` to the loop (once, and only
+then: the engine never patches the loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from nbpregel.constants import CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID
+from nbpregel.notebook.recorder import Recorder
+from nbpregel.types import Command
+
+if TYPE_CHECKING:
+    from nbpregel.notebook.run_view import RunView
+
+__all__ = ["NO_ANSWER", "Driver", "Run", "RunStatus", "run"]
+
+_log = logging.getLogger(__name__)
+STREAM_MODES: Final = ("debug", "updates")
+"""The stream modes a run is recorded from."""
+NO_ANSWER: Final = object()
+"""The default of :meth:`Run.resume`: no answer (continue from a breakpoint)."""
+_nested_loops: set[int] = set()
+
+
+class RunStatus(StrEnum):
+    """Where a run is: not started, streaming, paused for an answer, finished, or failed."""
+
+    NEW = "new"
+    RUNNING = "running"
+    INTERRUPTED = "interrupted"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Driver(StrEnum):
+    """How a run is streamed: ``auto`` picks ``async`` for graphs with async nodes."""
+
+    AUTO = "auto"
+    THREAD = "thread"
+    ASYNC = "async"
+
+
+Listener = Callable[[bool], None]
+"""Called after each recorded chunk (``False``) and once when the run goes idle (``True``)."""
+
+
+class Run:
+    """A graph's run, streamed in the background into a :class:`Recorder`.
+
+    Args:
+        graph: a compiled graph.
+        config: the run's config; a ``thread_id`` is added when it has none, so that an
+            interrupted run can be resumed (the graph needs a checkpointer for that).
+        driver: ``auto``, ``thread`` or ``async`` (see the module doc).
+        **stream_kwargs: passed to ``stream`` / ``astream`` on every stretch of the run
+            (``interrupt_before``, ``durability``, ...).
+
+    Raises:
+        TypeError: ``stream_mode`` was given (the run records ``debug`` and ``updates``).
+    """
+
+    def __init__(
+        self,
+        graph: Any,
+        config: Mapping[str, Any] | None = None,
+        *,
+        driver: Driver | str = Driver.AUTO,
+        **stream_kwargs: Any,
+    ) -> None:
+        if "stream_mode" in stream_kwargs:
+            raise TypeError(
+                f"run() streams with stream_mode={list(STREAM_MODES)} itself; drop the "
+                f"stream_mode argument (use graph.stream() to get other modes)"
+            )
+        self.graph = graph
+        self.config = _with_thread_id(config)
+        self.recorder = Recorder()
+        self.driver = _pick_driver(graph, Driver(driver))
+        self.status = RunStatus.NEW
+        self.error: BaseException | None = None
+        """The exception that stopped the run (status ``error``)."""
+        self.listener_errors: list[BaseException] = []
+        """Exceptions raised by listeners (a view); logged, and they do not stop the run."""
+        self._kwargs = stream_kwargs
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stretch = 0  # counts the stretches of streaming (start, then each resume)
+        self._listeners: list[Listener] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(idle)`` after each recorded chunk, on the thread that streams."""
+        self._listeners.append(listener)
+
+    def start(self, input: Any) -> None:
+        """Start streaming ``input``; returns at once.
+
+        Raises:
+            RuntimeError: the run is already streaming.
+        """
+        self._begin()
+        self.recorder.record_input(input)
+        self._launch(input)
+
+    def resume(self, value: Any = NO_ANSWER) -> None:
+        """Answer the pending interrupts and continue; returns at once.
+
+        Args:
+            value: the answer to the only pending interrupt, or ``{interrupt_id: answer}``
+                for several (all or some of them). Leave it out to continue from a static
+                breakpoint (``interrupt_before`` / ``interrupt_after``).
+
+        Raises:
+            RuntimeError: the run is not interrupted, or the graph has no checkpointer.
+            ValueError: the answer does not fit the pending interrupts (the message says how).
+        """
+        with self._lock:
+            if self.status is not RunStatus.INTERRUPTED:
+                raise RuntimeError(
+                    f"nothing to resume: the run is {self.status} (resume() continues a run that "
+                    f"is interrupted)"
+                )
+            if self._kwargs.get("checkpointer", getattr(self.graph, "checkpointer", None)) is None:
+                raise RuntimeError(
+                    "cannot resume: the graph has no checkpointer to resume from; compile it "
+                    "with checkpointer=InMemorySaver() (or SqliteSaver) and run it again"
+                )
+            answers = self._answers(value)
+            self._begin_locked()
+        self._continue_from_latest_checkpoint()
+        if answers is None:
+            self._launch(None)
+            return
+        self.recorder.record_answers(answers)
+        self._launch(Command(resume=answers))
+
+    def wait(self, timeout: float | None = None) -> RunStatus:
+        """Block until the run is idle (interrupted, done or failed); returns its status.
+
+        Raises:
+            TimeoutError: still running after ``timeout`` seconds.
+        """
+        task = self._task
+        if task is not None and not task.done() and _running_loop() is task.get_loop():
+            loop = task.get_loop()
+            _allow_nested_run(loop)
+            loop.run_until_complete(asyncio.wait([task], timeout=timeout))
+            if not task.done():
+                raise TimeoutError(f"the run is still running after {timeout}s")
+        if not self._idle.wait(timeout):
+            raise TimeoutError(f"the run is still running after {timeout}s")
+        return self.status
+
+    # -- streaming --------------------------------------------------------------------------
+
+    def _continue_from_latest_checkpoint(self) -> None:
+        """A run started from a given checkpoint (a fork) goes on from where it paused."""
+        configurable = self.config["configurable"]
+        latest = self.recorder.last_checkpoint_id
+        if CONFIG_KEY_CHECKPOINT_ID in configurable and latest is not None:
+            configurable[CONFIG_KEY_CHECKPOINT_ID] = latest
+
+    def _begin(self) -> None:
+        with self._lock:
+            self._begin_locked()
+
+    def _begin_locked(self) -> None:
+        if self.status is RunStatus.RUNNING:
+            raise RuntimeError("the run is already streaming; wait() for it to pause or finish")
+        self.status, self.error = RunStatus.RUNNING, None
+        self._stretch += 1
+        self._idle.clear()
+
+    def _launch(self, input: Any) -> None:
+        if self.driver is Driver.ASYNC and (loop := _running_loop()) is not None:
+            self._task = loop.create_task(self._consume_async(input))
+            return
+        target: Callable[[], None]
+        if self.driver is Driver.ASYNC:
+            target = lambda: asyncio.run(self._consume_async(input))  # noqa: E731
+        else:
+            target = lambda: self._consume(input)  # noqa: E731
+        threading.Thread(target=target, name="nbpregel-run", daemon=True).start()
+
+    def _consume(self, input: Any) -> None:
+        error: BaseException | None = None
+        try:
+            chunks = self.graph.stream(
+                input, self.config, stream_mode=list(STREAM_MODES), **self._kwargs
+            )
+            for chunk in chunks:
+                self._record(chunk)
+        except BaseException as exc:  # a background thread: the run's status reports it
+            error = exc
+        self._finish(error)
+
+    async def _consume_async(self, input: Any) -> None:
+        error: BaseException | None = None
+        try:
+            chunks = self.graph.astream(
+                input, self.config, stream_mode=list(STREAM_MODES), **self._kwargs
+            )
+            async for chunk in chunks:
+                self._record(chunk)
+        except BaseException as exc:  # a background task: the run's status reports it
+            error = exc
+        self._finish(error)
+
+    def _record(self, chunk: Any) -> None:
+        self.recorder.record(chunk)
+        self._notify(idle=False)
+
+    def _finish(self, error: BaseException | None) -> None:
+        if error is not None:
+            self.recorder.record_failure(error)
+        recorder = self.recorder
+        with self._lock:
+            stretch = self._stretch
+            self.error = error
+            if error is not None:
+                self.status = RunStatus.ERROR
+            elif recorder.pending_interrupts() or recorder.paused_before:
+                self.status = RunStatus.INTERRUPTED
+            else:
+                self.status = RunStatus.DONE
+        self._notify(idle=True)
+        with self._lock:
+            if stretch == self._stretch:  # not resumed meanwhile (by a listener, say)
+                self._idle.set()
+
+    def _notify(self, *, idle: bool) -> None:
+        for listener in self._listeners:
+            try:
+                listener(idle)
+            except Exception as exc:  # a view's bug must not stop the user's run
+                self.listener_errors.append(exc)
+                _log.exception("a listener of the run failed (the run goes on)")
+
+    def _answers(self, value: Any) -> dict[str, Any] | None:
+        """The answers by interrupt id, or ``None`` to continue from a breakpoint."""
+        pending = [record.interrupt_id for record in self.recorder.pending_interrupts()]
+        if not pending:
+            if value is not NO_ANSWER:
+                raise ValueError(
+                    f"the run paused at a breakpoint (before {list(self.recorder.paused_before)}),"
+                    f" not at an interrupt: call resume() without an answer"
+                )
+            return None
+        if isinstance(value, Mapping) and value and set(value) <= set(pending):
+            return dict(value)
+        if value is NO_ANSWER:
+            raise ValueError(f"resume() needs an answer for the pending interrupts {pending}")
+        if len(pending) > 1:
+            raise ValueError(
+                f"{len(pending)} interrupts are pending (ids {pending}); answer them with "
+                f"resume({{interrupt_id: answer, ...}})"
+            )
+        return {pending[0]: value}
+
+
+def run(
+    graph: Any,
+    input: Any,
+    config: Mapping[str, Any] | None = None,
+    *,
+    driver: Driver | str = Driver.AUTO,
+    **stream_kwargs: Any,
+) -> RunView:
+    """Run ``graph`` on ``input`` in the background and return a live view of it.
+
+    Args:
+        graph: a compiled graph (a checkpointer is needed to answer interrupts).
+        input: the graph's input.
+        config: the run's config (a ``thread_id`` is added if missing).
+        driver: ``auto``, ``thread`` or ``async`` (see :class:`Driver`).
+        **stream_kwargs: passed to ``stream`` (``interrupt_before``, ``durability``, ...).
+
+    Returns:
+        A :class:`~nbpregel.notebook.run_view.RunView`, at once: the run goes on behind it.
+        ``.wait()`` blocks until it pauses or ends; ``.steps``, ``.tasks``, ... are its tables.
+
+    Example:
+        >>> from typing import TypedDict
+        >>> from nbpregel import END, START, StateGraph
+        >>> class State(TypedDict):
+        ...     text: str
+        >>> builder = StateGraph(State)
+        >>> _ = builder.add_node("shout", lambda state: {"text": state["text"].upper()})
+        >>> _ = builder.add_edge(START, "shout").add_edge("shout", END)
+        >>> view = run(builder.compile(), {"text": "hi"})
+        >>> view.wait()
+        <RunStatus.DONE: 'done'>
+        >>> view.state()
+        {'text': 'HI'}
+    """
+    from nbpregel.notebook.run_view import RunView  # ipywidgets only when a view is made
+
+    background = Run(graph, config, driver=driver, **stream_kwargs)
+    view = RunView(background)
+    background.start(input)
+    return view
+
+
+def _with_thread_id(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = dict(config or {})
+    configurable = dict(config.get("configurable") or {})
+    configurable.setdefault(CONFIG_KEY_THREAD_ID, f"nb-{uuid.uuid4().hex[:12]}")
+    config["configurable"] = configurable
+    return config
+
+
+def _pick_driver(graph: Any, driver: Driver) -> Driver:
+    if driver is not Driver.AUTO:
+        return driver
+    nodes = getattr(graph, "nodes", None)
+    values = nodes.values() if isinstance(nodes, Mapping) else ()
+    return (
+        Driver.ASYNC
+        if any(getattr(node, "is_async", False) for node in values)
+        else (Driver.THREAD)
+    )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _allow_nested_run(loop: asyncio.AbstractEventLoop) -> None:
+    """Let ``loop.run_until_complete`` be called while ``loop`` runs (``nest_asyncio``, once)."""
+    if id(loop) in _nested_loops:
+        return
+    import nest_asyncio
+
+    nest_asyncio.apply(loop)
+    _nested_loops.add(id(loop))
+    _log.info("applied nest_asyncio to the running event loop, to wait for an async run")
