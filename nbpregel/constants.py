@@ -8,13 +8,17 @@ from typing import Final, Literal
 
 __all__ = [
     "BOOKKEEPING_CHANNELS",
+    "BRANCH_PREFIX",
     "CONFIG_KEY_CHECKPOINT_ID",
     "CONFIG_KEY_CHECKPOINT_NS",
     "CONFIG_KEY_THREAD_ID",
     "END",
     "INTERRUPT",
+    "JOIN_PREFIX",
     "NS_END",
     "NS_SEP",
+    "PULL_PATH",
+    "PUSH_TRIGGER",
     "RESERVED_CHANNELS",
     "RESUME",
     "START",
@@ -43,6 +47,15 @@ NO_WRITES: Final = sys.intern("__no_writes__")
 BOOKKEEPING_CHANNELS: Final = frozenset({INTERRUPT, RESUME, ERROR, NO_WRITES})
 """Pseudo-channels of pending writes that record what happened to a task; never state."""
 RESERVED_CHANNELS: Final = frozenset({START, END, TASKS, *BOOKKEEPING_CHANNELS})
+
+BRANCH_PREFIX: Final = "branch:to:"
+"""A state graph's trigger channel of node X is ``branch:to:X``; its value is the writing node."""
+JOIN_PREFIX: Final = "join:"
+"""A join's barrier channel is ``join:<a>+<b>:<target>``."""
+PUSH_TRIGGER: Final = "__pregel_push"
+"""The trigger a PUSH task (from a ``Send``) reports, and the head of its path."""
+PULL_PATH: Final = "__pregel_pull"
+"""The head of a PULL task's path."""
 
 NS_SEP: Final = "|"
 """Separates the levels of a checkpoint namespace (parent|child)."""

@@ -12,7 +12,7 @@ from nbpregel.channels import (
     NamedBarrierValue,
     NamedBarrierValueAfterFinish,
 )
-from nbpregel.constants import END, START, TASKS
+from nbpregel.constants import END, JOIN_PREFIX, START, TASKS
 from nbpregel.errors import InvalidUpdateError
 from nbpregel.graph._schema import channels_for, coerce_to_schema
 from nbpregel.graph._writers import StateWriter, branch_channel, update_items
@@ -28,7 +28,7 @@ __all__ = ["CompiledStateGraph"]
 
 
 def _join_channel(sources: Sequence[str], target: str) -> str:
-    return f"join:{'+'.join(sources)}:{target}"
+    return f"{JOIN_PREFIX}{'+'.join(sources)}:{target}"
 
 
 def _identity(value: Any) -> Any:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nbpregel.channels.base import BaseChannel
-from nbpregel.constants import END, TASKS
+from nbpregel.constants import BRANCH_PREFIX, END, TASKS
 from nbpregel.errors import EmptyChannelError, InvalidUpdateError
 from nbpregel.graph._branch import Branch
 from nbpregel.types import Command, Send
@@ -17,7 +17,7 @@ __all__ = ["StateWriter", "branch_channel", "update_items"]
 
 def branch_channel(node: str) -> str:
     """The channel whose write triggers ``node`` (one per node)."""
-    return f"branch:to:{node}"
+    return f"{BRANCH_PREFIX}{node}"
 
 
 def update_items(node: str, output: Any) -> tuple[list[tuple[str, Any]], list[Send | str]]:

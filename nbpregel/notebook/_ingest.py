@@ -10,7 +10,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import START
+from nbpregel.constants import PUSH_TRIGGER, START
 from nbpregel.notebook._records import (
     InterruptRecord,
     Stamp,
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PUSH_TRIGGER", "RecordStore"]
 
-PUSH_TRIGGER: Final = "__pregel_push"
 """The trigger of a task planned by a ``Send``."""
 UNSET: Final = object()
 """No input was noted for the next run."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from nbpregel.constants import START
+from nbpregel.constants import BRANCH_PREFIX, JOIN_PREFIX, START
 from nbpregel.notebook._tables import Kind, StepStatus, TaskStatus
 
 __all__ = [
@@ -28,10 +28,6 @@ __all__ = [
     "step_status",
 ]
 
-BRANCH_PREFIX: Final = "branch:to:"
-"""Prefix of the channel a node writes to start another (``branch:to:<node>``)."""
-JOIN_PREFIX: Final = "join:"
-"""Prefix of a join's barrier channel (``join:<a>+<b>:<target>``)."""
 
 Stamp = float | str | None
 """A time as the stream gave it: ISO 8601 text (event timestamps) or epoch seconds."""

@@ -6,7 +6,6 @@ work from any node, sync or async, in any thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -28,7 +27,6 @@ class TaskRuntime:
         resume: answers already given to this task's interrupts, in order.
         next_resume: a fresh answer for the next unanswered interrupt, or ``MISSING``.
         task: the running task (its namespace gives the interrupt id).
-        on_resume: records ``resume`` after a fresh answer is consumed (so it survives a crash).
     """
 
     __slots__ = (
@@ -36,7 +34,6 @@ class TaskRuntime:
         "counter",
         "custom",
         "next_resume",
-        "on_resume",
         "resume",
         "task",
         "task_id",
@@ -51,7 +48,6 @@ class TaskRuntime:
         task: Any,
         resume: list[Any] | None = None,
         next_resume: Any = MISSING,
-        on_resume: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self.task_id = task_id
         self.config = config
@@ -59,7 +55,6 @@ class TaskRuntime:
         self.task = task
         self.resume = resume if resume is not None else []
         self.next_resume = next_resume
-        self.on_resume = on_resume
         self.counter = 0
 
 
@@ -120,7 +115,5 @@ def interrupt(value: Any) -> Any:
         answer = runtime.next_resume
         runtime.next_resume = MISSING
         runtime.resume.append(answer)
-        if runtime.on_resume is not None:
-            runtime.on_resume(list(runtime.resume))
         return answer
     raise GraphInterrupt([Interrupt(value=value, id=interrupt_id(runtime.task.ns))])

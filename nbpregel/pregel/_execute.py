@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nbpregel.channels.base import MISSING
 from nbpregel.constants import TaskKind
 from nbpregel.errors import GraphInterrupt
 from nbpregel.pregel._context import CURRENT, TaskRuntime
@@ -44,17 +43,13 @@ def begin_attempt(loop: RunLoop, task: Task) -> Any:
     task.attempts += 1
     if task.started_at is None:
         task.started_at = time.time()
-    next_resume = MISSING
-    if task.config is not None:
-        next_resume = task.config.get("__next_resume__", MISSING)
     runtime = TaskRuntime(
         task_id=task.id,
         config=loop.run_config,
         custom=loop.custom,
         task=task,
         resume=list(task.resume),
-        next_resume=next_resume,
-        on_resume=None,
+        next_resume=task.next_resume,
     )
     return CURRENT.set(runtime)
 

@@ -108,7 +108,7 @@ class RunLoop:
         self.updated = set(saved.updated_channels) if saved.updated_channels is not None else None
         command = self.input if isinstance(self.input, Command) else None
         if command is None and self.input is not None:
-            self._apply_input_writes(map_input(self.spec, self.input), discard_pending=True)
+            self._apply_input(map_input(self.spec, self.input))
             self.persistence.save(self, source="input")
             self.step += 1
         else:
@@ -146,9 +146,9 @@ class RunLoop:
             return []
         return self.spec.command_writes(command)
 
-    def _apply_input_writes(self, writes: list[tuple[str, Any]], *, discard_pending: bool) -> None:
+    def _apply_input(self, writes: list[tuple[str, Any]]) -> None:
         tasks: list[Task] = []
-        if discard_pending and self.persistence.has_history:
+        if self.persistence.has_history:
             tasks = self._plan()  # tasks left from the last run are marked seen, never run
         carrier = Task.carrier("__input__", writes)
         self.updated = apply_writes(self.channels, [*tasks, carrier], self.versions)

@@ -144,7 +144,7 @@ class Persistence:
                 "checkpointer=InMemorySaver() (or SqliteSaver) and pass a thread_id"
             )
         pending = self.pending_interrupts()
-        answered = {self._task_of(tid) for tid, ch, _ in self.pending if ch == RESUME}
+        answered = {tid for tid, ch, _ in self.pending if ch == RESUME}
         if not pending:
             raise InvalidResumeError(
                 f"nothing to resume: thread "
@@ -167,10 +167,6 @@ class Persistence:
             )
         for task_id in waiting or {task_id for task_id, _ in pending.values()}:
             self._staged_resume[task_id] = resume
-
-    @staticmethod
-    def _task_of(task_id: str) -> str:
-        return task_id
 
     def mark_resumed(self, versions: VersionState) -> None:
         """Remember the versions at resume time, so static breakpoints do not fire twice."""
@@ -215,7 +211,7 @@ class Persistence:
                 if channel == RESUME:
                     task.resume = list(value)
             if task.id in self._staged_resume:
-                task.config = {"__next_resume__": self._staged_resume[task.id]}
+                task.next_resume = self._staged_resume[task.id]
             if channels - _OUTCOME_UNKNOWN:
                 task.writes = [(ch, v) for ch, v in saved if ch not in BOOKKEEPING_CHANNELS]
                 task.status = TaskStatus.OK
@@ -260,28 +256,27 @@ class Persistence:
                 loop.checkpoint_ready(self._config_for(self.checkpoint_id), previous, metadata)
             return
         new_id = new_checkpoint_id()
-        if self.saver is not None:
-            checkpoint = self._checkpoint(loop, new_id)
-            metadata = {"source": source, "step": loop.step, "parents": {}}
-            parent = self.saved_config
-            if self.durability is Durability.EXIT:
-                if self._exit_parent is None:
-                    self._exit_parent = parent or self._thread_config()
-            else:
-                self._submit(
-                    self.saver.put,
-                    parent or self._thread_config(),
-                    checkpoint,
-                    metadata,
-                    checkpoint["channel_versions"],
-                )
-            self.parent_config = parent
-            self.metadata = metadata
-            self.last_checkpoint = checkpoint
-            self.saved_config = self._config_for(new_id)
-            self.has_history = True
-            if loop.emits_checkpoints:
-                loop.checkpoint_ready(self._config_for(new_id), parent, metadata)
+        checkpoint = self._checkpoint(loop, new_id)
+        metadata = {"source": source, "step": loop.step, "parents": {}}
+        parent = self.saved_config
+        if self.durability is Durability.EXIT:
+            if self._exit_parent is None:
+                self._exit_parent = parent or self._thread_config()
+        else:
+            self._submit(
+                self.saver.put,
+                parent or self._thread_config(),
+                checkpoint,
+                metadata,
+                checkpoint["channel_versions"],
+            )
+        self.parent_config = parent
+        self.metadata = metadata
+        self.last_checkpoint = checkpoint
+        self.saved_config = self._config_for(new_id)
+        self.has_history = True
+        if loop.emits_checkpoints:
+            loop.checkpoint_ready(self._config_for(new_id), parent, metadata)
         self.checkpoint_id = new_id
         self.pending = []
         self._unsaved = []

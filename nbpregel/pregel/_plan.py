@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from nbpregel.channels.base import BaseChannel
-from nbpregel.constants import TASKS, TaskKind
+from nbpregel.constants import PUSH_TRIGGER, TASKS, TaskKind
 from nbpregel.errors import EmptyChannelError, InvalidUpdateError
 from nbpregel.pregel._ids import task_id
 from nbpregel.pregel._node import PregelNode
@@ -22,7 +22,7 @@ from nbpregel.types import Send
 
 __all__ = ["GraphIndex", "plan_tasks", "read_input"]
 
-_PUSH_TRIGGERS: tuple[str, ...] = ("__pregel_push",)
+_PUSH_TRIGGERS: tuple[str, ...] = (PUSH_TRIGGER,)
 _PUSH, _PULL = TaskKind.PUSH, TaskKind.PULL
 _NO_VERSIONS: dict[str, int] = {}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nbpregel.constants import NS_END, NS_SEP, TaskKind
+from nbpregel.channels.base import MISSING
+from nbpregel.constants import NS_END, NS_SEP, PULL_PATH, PUSH_TRIGGER, TaskKind
 
 if TYPE_CHECKING:
     from nbpregel.pregel._node import PregelNode
@@ -38,7 +39,6 @@ class Task:
         "attempts",
         "cache_key",
         "call",
-        "config",
         "duration_ms",
         "error",
         "id",
@@ -47,6 +47,7 @@ class Task:
         "interrupts",
         "kind",
         "name",
+        "next_resume",
         "node",
         "parent_ns",
         "resume",
@@ -88,7 +89,7 @@ class Task:
         self.attempts = 0
         self.started_at: float | None = None
         self.duration_ms: float | None = None
-        self.config: dict[str, Any] | None = None
+        self.next_resume: Any = MISSING  # a fresh answer for this task's next interrupt
         self.cache_key: str | None = None
 
     @classmethod
@@ -117,8 +118,8 @@ class Task:
     def path(self) -> tuple[str, int | str]:
         """LangGraph-style path: ``("__pregel_push", index)`` or ``("__pregel_pull", name)``."""
         if self.kind is TaskKind.PUSH:
-            return ("__pregel_push", self.index)
-        return ("__pregel_pull", self.name)
+            return (PUSH_TRIGGER, self.index)
+        return (PULL_PATH, self.name)
 
     def __repr__(self) -> str:
         return f"Task({self.name!r}, {self.kind.value}, id={self.id[:8]}…, status={self.status})"

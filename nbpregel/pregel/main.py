@@ -236,12 +236,7 @@ class Pregel(StateMixin):
         buffer = loop.buffer
 
         def drain() -> Iterator[Any]:
-            while buffer:
-                ns, mode, chunk = buffer.popleft()
-                if subgraphs:
-                    yield (ns, chunk) if single else (ns, mode.value, chunk)
-                else:
-                    yield chunk if single else (mode.value, chunk)
+            return _drain(buffer, single=single, subgraphs=subgraphs)
 
         try:
             loop.start()
@@ -285,15 +280,8 @@ class Pregel(StateMixin):
         )
         buffer = loop.buffer
 
-        def drain() -> list[Any]:
-            out: list[Any] = []
-            while buffer:
-                ns, mode, chunk = buffer.popleft()
-                if subgraphs:
-                    out.append((ns, chunk) if single else (ns, mode.value, chunk))
-                else:
-                    out.append(chunk if single else (mode.value, chunk))
-            return out
+        def drain() -> Iterator[Any]:
+            return _drain(buffer, single=single, subgraphs=subgraphs)
 
         try:
             loop.start()
@@ -370,6 +358,16 @@ class Pregel(StateMixin):
             )
         ]
         return _collect(chunks)
+
+
+def _drain(buffer: Any, *, single: bool, subgraphs: bool) -> Iterator[Any]:
+    """Pop the loop's buffered chunks, shaped as the caller asked (mode and namespace prefixes)."""
+    while buffer:
+        ns, mode, chunk = buffer.popleft()
+        if subgraphs:
+            yield (ns, chunk) if single else (ns, mode.value, chunk)
+        else:
+            yield chunk if single else (mode.value, chunk)
 
 
 def _final_output(loop: RunLoop) -> Any:
