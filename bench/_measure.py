@@ -9,6 +9,9 @@ of the two libraries alternate (nbpregel, LangGraph, LangGraph, nbpregel, ...) s
 phase of the machine hits both alike. The fastest sample is reported, as ``timeit`` advises: on a
 shared machine other processes only ever add time, so the minimum is the steadiest estimate of
 what the code itself costs (the median is kept in the JSON output, next to every sample).
+
+Checkpointed graphs (``bench/savers.py``) are measured the same way, with ``RunOptions`` saying
+that every run gets a fresh ``thread_id`` (made before the timed region) and a durability.
 """
 
 from __future__ import annotations
@@ -17,13 +20,24 @@ import gc
 import math
 import statistics
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from _cases import Case, Library
 
-__all__ = ["DEFAULT", "QUICK", "BenchError", "CaseResult", "Settings", "Timing", "measure"]
+__all__ = [
+    "DEFAULT",
+    "PLAIN",
+    "QUICK",
+    "BenchError",
+    "CaseResult",
+    "RunOptions",
+    "Settings",
+    "Timing",
+    "measure",
+]
 
 NS_PER_US = 1_000
 
@@ -43,6 +57,25 @@ class Settings:
 
 DEFAULT = Settings(repeats=21, warmup=3, min_sample_ns=50_000_000)
 QUICK = Settings(repeats=3, warmup=1, min_sample_ns=5_000_000)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How each ``invoke`` is called, beyond the input and the recursion limit.
+
+    Attributes:
+        fresh_thread: give every run its own new ``thread_id`` (graphs with a checkpointer).
+        durability: passed as ``invoke(..., durability=...)`` when set.
+    """
+
+    fresh_thread: bool = False
+    durability: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {} if self.durability is None else {"durability": self.durability}
+
+
+PLAIN = RunOptions()
 
 
 @dataclass(frozen=True)
@@ -95,12 +128,16 @@ class _Runner:
     case: Case
     library: Library
     graph: Any
+    options: RunOptions = PLAIN
 
     def config(self, recursion_limit: int | None = None) -> dict[str, Any]:
-        return {"recursion_limit": recursion_limit or self.case.steps}
+        config: dict[str, Any] = {"recursion_limit": recursion_limit or self.case.steps}
+        if self.options.fresh_thread:
+            config["configurable"] = {"thread_id": uuid.uuid4().hex}
+        return config
 
-    def run(self, payload: dict[str, Any]) -> Any:
-        return self.graph.invoke(payload, self.config())
+    def run(self, payload: dict[str, Any], config: dict[str, Any] | None = None) -> Any:
+        return self.graph.invoke(payload, config or self.config(), **self.options.kwargs())
 
 
 def _verify(runner: _Runner) -> None:
@@ -114,12 +151,14 @@ def _verify(runner: _Runner) -> None:
     except AssertionError as error:
         raise BenchError(f"{where}: wrong output: {error}") from error
     try:
-        runner.graph.invoke(case.make_input(), runner.config(case.steps - 1))
+        runner.run(case.make_input(), runner.config(case.steps - 1))
     except lib.recursion_error:
         pass
     else:
         raise BenchError(f"{where}: finished within {case.steps - 1} steps; fix Case.steps")
-    events = runner.graph.stream(case.make_input(), runner.config(), stream_mode="debug")
+    events = runner.graph.stream(
+        case.make_input(), runner.config(), stream_mode="debug", **runner.options.kwargs()
+    )
     tasks = sum(1 for event in events if event["type"] == "task")
     if tasks != case.tasks:
         raise BenchError(f"{where}: ran {tasks} tasks, the case says {case.tasks}; fix Case.tasks")
@@ -127,11 +166,11 @@ def _verify(runner: _Runner) -> None:
 
 def _sample_ns(runner: _Runner, number: int) -> float:
     """Nanoseconds per run, over ``number`` runs timed together after a full collection."""
-    payloads = [runner.case.make_input() for _ in range(number)]
+    runs = [(runner.case.make_input(), runner.config()) for _ in range(number)]
     gc.collect()
     start = time.perf_counter_ns()
-    for payload in payloads:
-        runner.run(payload)
+    for payload, config in runs:
+        runner.run(payload, config)
     return (time.perf_counter_ns() - start) / number
 
 
@@ -154,13 +193,28 @@ def _interleaved(runners: Sequence[_Runner], settings: Settings) -> list[Timing]
     ]
 
 
-def measure(case: Case, ours: Library, theirs: Library, settings: Settings) -> CaseResult:
+def measure(
+    case: Case,
+    ours: Library,
+    theirs: Library,
+    settings: Settings,
+    *,
+    graphs: tuple[Any, Any] | None = None,
+    options: RunOptions = PLAIN,
+) -> CaseResult:
     """Build, check and time ``case`` on both libraries.
+
+    Args:
+        graphs: the compiled (nbpregel, LangGraph) graphs, when not ``case.build(library)``.
+        options: how each run is invoked.
 
     Raises:
         BenchError: a graph's output, superstep count or task count is not what ``case`` says.
     """
-    runners = [_Runner(case, lib, case.build(lib)) for lib in (ours, theirs)]
+    built = graphs if graphs is not None else (case.build(ours), case.build(theirs))
+    runners = [
+        _Runner(case, lib, graph, options) for lib, graph in zip((ours, theirs), built, strict=True)
+    ]
     for runner in runners:
         _verify(runner)
     ours_timing, theirs_timing = _interleaved(runners, settings)

@@ -1,4 +1,4 @@
-"""What the benchmark prints: the machine, the results table, the scaling table, the targets.
+"""What the benchmarks print: the machine, the results tables, the scaling table, the targets.
 
 Every table is built once as rows of strings and rendered either as aligned plain text (for the
 terminal) or as a GitHub markdown table (``--markdown``, to paste into the README).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -16,7 +17,15 @@ from typing import Any
 
 from _measure import CaseResult, Settings
 
-__all__ = ["Machine", "render", "to_json"]
+__all__ = [
+    "PACKAGES",
+    "Machine",
+    "SaverResult",
+    "render",
+    "render_savers",
+    "savers_json",
+    "to_json",
+]
 
 TARGET_RATIO = 10.0
 SCALING_LIMIT = 1.2
@@ -36,14 +45,14 @@ class Machine:
     packages: dict[str, str]
 
     @classmethod
-    def detect(cls) -> Machine:
+    def detect(cls, packages: Sequence[str] = PACKAGES) -> Machine:
         return cls(
             cpu=_cpu_model(),
             cores=os.cpu_count() or 0,
             usable_cores=len(os.sched_getaffinity(0)),
             python=f"{platform.python_implementation()} {platform.python_version()}",
             system=f"{platform.system()} {platform.release()} {platform.machine()}",
-            packages={name: _version(name) for name in PACKAGES},
+            packages={name: _version(name) for name in packages},
         )
 
     def line(self) -> str:
@@ -247,4 +256,92 @@ def _result_json(result: CaseResult) -> dict[str, Any]:
             }
             for timing in (result.ours, result.theirs)
         },
+    }
+
+
+# ---- checkpoint savers (bench/savers.py) --------------------------------------------------------
+
+SQLITE_LIBRARY = f"SQLite {sqlite3.sqlite_version}"
+
+
+@dataclass(frozen=True)
+class SaverResult:
+    """One case timed with one kind of checkpoint saver on both libraries.
+
+    Attributes:
+        saver: how the table names the savers, e.g. ``"in-memory"``.
+        target: the least LangGraph / nbpregel ratio the issue asks for, or ``None`` for a row
+            shown only for context.
+        result: the timings.
+    """
+
+    saver: str
+    target: float | None
+    result: CaseResult
+
+    @property
+    def met(self) -> bool:
+        return self.target is None or self.result.ratio >= self.target
+
+
+def _savers_table(results: Sequence[SaverResult]) -> _Table:
+    headers = (
+        "benchmark",
+        "saver",
+        "supersteps",
+        "nbpregel µs/step",
+        "LangGraph µs/step",
+        "LangGraph / nbpregel",
+        "target",
+    )
+    rows = tuple(
+        (
+            item.result.case.title,
+            item.saver,
+            f"{item.result.case.steps:,}",
+            _us(item.result.us_per_step(item.result.ours)),
+            _us(item.result.us_per_step(item.result.theirs)),
+            f"{item.result.ratio:.1f}x",
+            "" if item.target is None else f"≥{item.target:g}x {_verdict(item.met)}",
+        )
+        for item in results
+    )
+    return _Table(headers, rows)
+
+
+def render_savers(
+    results: Sequence[SaverResult],
+    machine: Machine,
+    settings: Settings,
+    *,
+    notes: Sequence[str] = (),
+    markdown: bool,
+) -> str:
+    """The saver report: machine line, one table, the method, ``notes``, the targets."""
+    table = _savers_table(results)
+    method = (
+        f"Best of {settings.repeats} samples per library (each >= "
+        f"{settings.min_sample_ns / 1e6:g} ms of back-to-back invoke calls, gc.collect() before "
+        "each); every run on a new thread_id with durability='sync'; supersteps count the input "
+        "step, as recursion_limit does."
+    )
+    targeted = [item for item in results if item.target is not None]
+    missed = [f"{item.result.case.name}/{item.saver}" for item in targeted if not item.met]
+    verdict = "Targets: " + ("all met." if not missed else f"NOT met by {', '.join(missed)}.")
+    body = table.markdown() if markdown else table.text()
+    lines = [f"Machine: {machine.line()}; {SQLITE_LIBRARY}", body, method, *notes]
+    return "\n\n".join([*lines, verdict] if targeted else lines)
+
+
+def savers_json(
+    results: Sequence[SaverResult], machine: Machine, settings: Settings
+) -> dict[str, Any]:
+    """Everything the saver benchmark measured, raw samples included, for ``--json``."""
+    return {
+        "machine": {**asdict(machine), "sqlite": sqlite3.sqlite_version},
+        "settings": asdict(settings),
+        "results": [
+            {"saver": item.saver, "target": item.target, **_result_json(item.result)}
+            for item in results
+        ],
     }

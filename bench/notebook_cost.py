@@ -1,23 +1,35 @@
-"""What watching a run in the notebook costs, on chains of 10, 100 and 500 nodes.
+"""What watching a run in the notebook costs: recording overhead, and scrubbing a view.
 
 Usage::
 
-    python bench/notebook_cost.py            # about a minute on 2 cores (dot lays out 500 nodes)
+    python bench/notebook_cost.py                 # about a minute on 2 cores
     python bench/notebook_cost.py --quick
+    python bench/notebook_cost.py --only chain100,fanout100 --node-us 100
     python bench/notebook_cost.py --json out.json
 
-For each chain (``START -> n0 -> ... -> n{N-1} -> END``, each node adds one to a counter):
+**Recording overhead** (issue #4: at most +25%), on the engine benchmarks of ``bench/run.py``
+(``chain100``, ``fanout100``, ``wide_par``, ...) and on chains of 10 and 500 nodes. Each case
+times, against a plain ``invoke`` of the same graph and input:
 
-- **bytes/step to the browser**: scrubbing a finished run's ``RunView`` step by step, the size
-  of the JSON messages its widgets send (the ``GraphView`` state delta alone, and every widget
-  of the view, tables and slider included). No kernel: widgets get a comm that records.
-- **µs/step in Python**: recording the stream (``Recorder.record`` on pre-collected chunks), and
-  redrawing the view for one step (``RunView.show_step``).
-- **recording overhead**: the time of ``stream(stream_mode=["debug", "updates"])`` with every
-  chunk recorded, against a plain ``invoke`` of the same graph (target: at most +25%); the
-  engine's own share (streaming without recording) is shown apart.
+- ``stream``: the engine's ``stream(stream_mode=["debug"], subgraphs=True)`` drained (what
+  ``nb.run`` asks for), the engine's share of the overhead;
+- ``recorded``: the same stream with every chunk given to ``Recorder.record``;
+- ``nb Run``: ``Run(graph).start(input)`` then ``wait()``: the run on a background thread,
+  recorded, as ``nb.run`` does it without the widgets;
+- ``+ tables``: ``recorded``, then every table built once (the deferred work of a recording).
 
-Times are the fastest of several samples (``timeit``'s advice: other processes only add time).
+Samples of the variants alternate, and the fastest sample of each is kept (``timeit``'s advice:
+other processes only add time), so the ratios compare samples taken in the same stretch. Time is
+the process's CPU time by default (``--clock cpu``): on a shared machine it is much steadier than
+wall time, and every variant keeps the CPU busy (a background run's thread included); ``--clock
+wall`` measures elapsed time instead.
+
+**View cost**, on the chains: scrubbing a finished run's ``RunView`` step by step, the bytes of
+the JSON messages its widgets send (the ``GraphView`` alone, and the whole view), and the µs per
+step of ``RunView.show_step``. No kernel: widgets get a comm that records message sizes.
+
+``--node-us`` makes every node of the chains busy-wait that long (the engine cases keep their
+own nodes), a stand-in for real work.
 """
 
 from __future__ import annotations
@@ -32,15 +44,21 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import comm
+from _cases import CASES, Case, load_libraries
 
 from nbpregel import END, START, StateGraph
 from nbpregel.notebook import Recorder
-from nbpregel.notebook.run import Run, RunStatus
+from nbpregel.notebook.run import STREAM_MODES, Run, RunStatus
 from nbpregel.notebook.run_view import RunView
 
-SIZES = (10, 100, 500)
+__all__ = ["main"]
+
+ENGINE_CASES = ("chain100", "fanout100", "wide_par", "wide_seq", "cycle1000")
+CHAINS = (10, 500)
 TARGET_OVERHEAD = 0.25
-MODES = ["debug", "updates"]
+MIN_SAMPLE_S = 0.02
+CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
+VARIANTS = ("invoke", "stream", "recorded", "nb Run", "+ tables")
 
 
 class State(TypedDict):
@@ -67,7 +85,7 @@ class _Comm:
 
 
 def chain(n: int, node_us: float = 0.0) -> Any:
-    """The chain; each node busy-waits ``node_us`` microseconds (a stand-in for real work)."""
+    """``START -> n0 -> ... -> n{N-1} -> END``; each node adds one and busy-waits ``node_us``."""
 
     def node(state: State) -> dict[str, int]:
         if node_us:
@@ -86,62 +104,85 @@ def chain(n: int, node_us: float = 0.0) -> Any:
     return builder.compile()
 
 
-def fastest(fn: Callable[[], object], repeats: int, min_seconds: float = 0.05) -> float:
-    """Seconds per call of ``fn``: the fastest of ``repeats`` samples of back-to-back calls."""
-    fn()
-    number = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if time.perf_counter() - start >= min_seconds:
-            break
-        number *= 2
-    best = float("inf")
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
+def variants(graph: Any, make_input: Callable[[], Any], config: dict[str, Any]) -> dict[str, Any]:
+    """One callable per variant, each doing one whole run."""
 
+    def stream() -> None:
+        for _ in graph.stream(make_input(), config, stream_mode=list(STREAM_MODES), subgraphs=True):
+            pass
 
-def overhead(graph: Any, n: int, repeats: int) -> dict[str, float]:
-    """Plain invoke, stream alone, stream + recorder: seconds per run, and the ratios."""
-    chunks = list(graph.stream({"count": 0}, stream_mode=MODES))
-    steps = n + 1  # __start__ and the n nodes
-
-    def recorded() -> None:
+    def recorded() -> Recorder:
         recorder = Recorder()
-        for chunk in graph.stream({"count": 0}, stream_mode=MODES):
+        for chunk in graph.stream(
+            make_input(), config, stream_mode=list(STREAM_MODES), subgraphs=True
+        ):
             recorder.record(chunk)
+        return recorder
 
-    def record_only() -> None:
-        recorder = Recorder()
-        for chunk in chunks:
-            recorder.record(chunk)
+    def background() -> None:
+        run = Run(graph, config)
+        run.start(make_input())
+        if run.wait(60) is not RunStatus.DONE:
+            raise RuntimeError(f"the run did not finish: {run.status} {run.error!r}")
 
-    invoke = fastest(lambda: graph.invoke({"count": 0}), repeats)
-    stream = fastest(lambda: sum(1 for _ in graph.stream({"count": 0}, stream_mode=MODES)), repeats)
-    both = fastest(recorded, repeats)
-    record = fastest(record_only, repeats)
+    def with_tables() -> None:
+        recorder = recorded()
+        for name in ("steps", "tasks", "writes", "channels", "interrupts"):
+            getattr(recorder, name)
+
     return {
-        "invoke_us_per_step": invoke / steps * 1e6,
-        "stream_us_per_step": stream / steps * 1e6,
-        "recorded_us_per_step": both / steps * 1e6,
-        "recorder_us_per_step": record / steps * 1e6,
-        "engine_stream_overhead": stream / invoke - 1,
-        "recording_overhead": both / invoke - 1,
-        "recorder_share_of_invoke": record / invoke,
+        "invoke": lambda: graph.invoke(make_input(), config),
+        "stream": stream,
+        "recorded": recorded,
+        "nb Run": background,
+        "+ tables": with_tables,
     }
 
 
-def view_cost(graph: Any, repeats: int) -> dict[str, float]:
+def interleaved(
+    fns: dict[str, Callable[[], object]], repeats: int, clock: Callable[[], float]
+) -> dict[str, float]:
+    """Seconds per call of each function: the fastest of ``repeats`` alternating samples."""
+    numbers = {}
+    for name, fn in fns.items():
+        fn()  # warm up
+        start = time.perf_counter()
+        fn()
+        numbers[name] = max(1, int(MIN_SAMPLE_S / max(time.perf_counter() - start, 1e-9)))
+    best = dict.fromkeys(fns, float("inf"))
+    for repeat in range(repeats):
+        order = list(fns) if repeat % 2 == 0 else list(reversed(fns))
+        for name in order:
+            gc.collect()
+            start = clock()
+            for _ in range(numbers[name]):
+                fns[name]()
+            best[name] = min(best[name], (clock() - start) / numbers[name])
+    return best
+
+
+def overhead(
+    graph: Any,
+    make_input: Callable[[], Any],
+    steps: int,
+    repeats: int,
+    clock: Callable[[], float],
+) -> dict[str, Any]:
+    """µs per step of each variant, and each one's overhead over ``invoke``."""
+    config = {"recursion_limit": steps + 1}
+    seconds = interleaved(variants(graph, make_input, config), repeats, clock)
+    base = seconds["invoke"]
+    return {
+        "us_per_step": {name: s / steps * 1e6 for name, s in seconds.items()},
+        "overhead": {name: s / base - 1 for name, s in seconds.items() if name != "invoke"},
+    }
+
+
+def view_cost(graph: Any, make_input: Callable[[], Any], repeats: int) -> dict[str, float]:
     """Bytes and µs per step when scrubbing a finished run's view."""
     background = Run(graph)
     view = RunView(background, refresh_interval=0.0)
-    background.start({"count": 0})
+    background.start(make_input())
     if background.wait(120) is not RunStatus.DONE:
         raise RuntimeError(f"the chain's run did not finish: {background.status}")
     steps = background.recorder.step_numbers()
@@ -151,64 +192,100 @@ def view_cost(graph: Any, repeats: int) -> dict[str, float]:
         view.slider.value = step
     graph_bytes = sum(size for comm_id, size in _Comm.sent if comm_id == graph_id)
     all_bytes = sum(size for _, size in _Comm.sent)
-    svg_bytes = len(view.graph_view.svg)
 
     def scrub() -> None:
         for step in steps:
             view._shown = None  # force a redraw (the view skips an unchanged step)
             view.show_step(step)
 
-    per_scrub = fastest(scrub, repeats)
+    per_scrub = interleaved({"scrub": scrub}, repeats, time.perf_counter)["scrub"]
     return {
         "graph_bytes_per_step": graph_bytes / len(steps),
         "view_bytes_per_step": all_bytes / len(steps),
-        "svg_bytes_once": svg_bytes,
+        "svg_bytes_once": len(view.graph_view.svg),
         "show_step_us": per_scrub / len(steps) * 1e6,
     }
 
 
+def cases(only: set[str] | None, node_us: float) -> list[tuple[str, Any, Callable[[], Any], int]]:
+    """``(name, graph, make_input, steps)`` for the engine cases and the chains."""
+    ours, _ = load_libraries()
+    picked: list[tuple[str, Any, Callable[[], Any], int]] = []
+    by_name: dict[str, Case] = {case.name: case for case in CASES}
+    for name in ENGINE_CASES:
+        case = by_name[name]
+        if only is None or name in only:
+            if name == "chain100" and node_us:
+                picked.append((name, chain(100, node_us), lambda: {"count": 0}, case.steps))
+            else:
+                picked.append((name, case.build(ours), case.make_input, case.steps))
+    for n in CHAINS:
+        name = f"chain{n}"
+        if only is None or name in only:
+            picked.append((name, chain(n, node_us), lambda: {"count": 0}, n + 1))
+    return picked
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer samples")
+    parser.add_argument("--quick", action="store_true", help="fewer samples, no view cost")
+    parser.add_argument("--only", help="comma-separated case names (default: all)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers")
     parser.add_argument(
         "--node-us",
         type=float,
         default=0.0,
         metavar="US",
-        help="make every node busy-wait this many microseconds (default 0: empty nodes)",
+        help="make every chain node busy-wait this many microseconds (default 0: empty nodes)",
+    )
+    parser.add_argument(
+        "--clock", choices=sorted(CLOCKS), default="cpu", help="what to time (default: cpu)"
     )
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else 7
+    repeats = 3 if args.quick else 9
+    only = {name.strip() for name in args.only.split(",")} if args.only else None
     comm.create_comm = _Comm  # type: ignore[assignment]  # widgets get a recording comm
-    results: dict[str, dict[str, float]] = {}
-    for n in SIZES:
-        print(f"chain of {n} ...", file=sys.stderr)
-        graph = chain(n, args.node_us)
-        results[f"chain{n}"] = {**overhead(graph, n, repeats), **view_cost(graph, repeats)}
-    print(f"nodes busy for {args.node_us:g} µs each")
+    results: dict[str, dict[str, Any]] = {}
+    for name, graph, make_input, steps in cases(only, args.node_us):
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        results[name] = overhead(graph, make_input, steps, repeats, CLOCKS[args.clock])
+        if name.startswith("chain") and not args.quick:
+            results[name]["view"] = view_cost(graph, make_input, repeats)
+    print(
+        f"chain nodes busy for {args.node_us:g} µs each; {args.clock} time, best of {repeats} "
+        f"samples"
+    )
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 
-def report(results: dict[str, dict[str, float]]) -> str:
+def report(results: dict[str, dict[str, Any]]) -> str:
+    """Markdown tables: µs per step and overhead per variant; then the view costs."""
+    head = " | ".join(f"{name} µs/step" for name in VARIANTS)
     lines = [
-        "| chain | GraphView B/step | view B/step | SVG B (once) | record µs/step | "
-        "show_step µs | invoke µs/step | stream µs/step | recorded µs/step | overhead |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| case | {head} | stream | recorded | nb Run | + tables | recorded ≤ +25%? |",
+        "|---|" + "---|" * (len(VARIANTS) + 5),
     ]
     for name, r in results.items():
-        verdict = "ok" if r["recording_overhead"] <= TARGET_OVERHEAD else "over target"
-        lines.append(
-            f"| {name} | {r['graph_bytes_per_step']:.0f} | {r['view_bytes_per_step']:.0f} | "
-            f"{r['svg_bytes_once']:.0f} | {r['recorder_us_per_step']:.1f} | "
-            f"{r['show_step_us']:.0f} | {r['invoke_us_per_step']:.1f} | "
-            f"{r['stream_us_per_step']:.1f} | {r['recorded_us_per_step']:.1f} | "
-            f"{r['recording_overhead']:+.0%} ({verdict}; engine stream alone "
-            f"{r['engine_stream_overhead']:+.0%}) |"
-        )
+        times = " | ".join(f"{r['us_per_step'][v]:.1f}" for v in VARIANTS)
+        over = r["overhead"]
+        ratios = " | ".join(f"{over[v]:+.0%}" for v in VARIANTS[1:])
+        verdict = "yes" if over["recorded"] <= TARGET_OVERHEAD else "no"
+        lines.append(f"| {name} | {times} | {ratios} | {verdict} |")
+    views = {name: r["view"] for name, r in results.items() if "view" in r}
+    if views:
+        lines += [
+            "",
+            "| chain | GraphView B/step | view B/step | SVG B (once) | show_step µs |",
+            "|---|---|---|---|---|",
+        ]
+        for name, v in views.items():
+            lines.append(
+                f"| {name} | {v['graph_bytes_per_step']:.0f} | {v['view_bytes_per_step']:.0f} "
+                f"| {v['svg_bytes_once']:.0f} | {v['show_step_us']:.0f} |"
+            )
     return "\n".join(lines)
 
 

@@ -17,10 +17,12 @@ __all__ = [
     "JOIN_PREFIX",
     "NS_END",
     "NS_SEP",
+    "PREVIOUS",
     "PULL_PATH",
     "PUSH_TRIGGER",
     "RESERVED_CHANNELS",
     "RESUME",
+    "RETURN",
     "START",
     "TASKS",
     "Durability",
@@ -43,10 +45,14 @@ ERROR: Final = sys.intern("__error__")
 """The pseudo-channel under which a task's error is saved as a pending write."""
 NO_WRITES: Final = sys.intern("__no_writes__")
 """The pseudo-channel marking a task that finished without writes."""
+RETURN: Final = sys.intern("__return__")
+"""The pseudo-channel under which a ``@task`` call's return value is saved (never state)."""
+PREVIOUS: Final = sys.intern("__previous__")
+"""An ``@entrypoint`` graph's channel holding the value saved for the thread's next run."""
 
 BOOKKEEPING_CHANNELS: Final = frozenset({INTERRUPT, RESUME, ERROR, NO_WRITES})
 """Pseudo-channels of pending writes that record what happened to a task; never state."""
-RESERVED_CHANNELS: Final = frozenset({START, END, TASKS, *BOOKKEEPING_CHANNELS})
+RESERVED_CHANNELS: Final = frozenset({START, END, TASKS, RETURN, PREVIOUS, *BOOKKEEPING_CHANNELS})
 
 BRANCH_PREFIX: Final = "branch:to:"
 """A state graph's trigger channel of node X is ``branch:to:X``; its value is the writing node."""

@@ -12,7 +12,8 @@ The hierarchy::
     │   └── SerializationError     a value that the safe serializer refuses (also a TypeError)
     ├── InvalidResumeError         a resume value or interrupt id that matches no interrupt
     └── GraphBubbleUp              control flow, not a failure: unwinds a task
-        └── GraphInterrupt         a node called ``interrupt()``; carries the interrupts
+        ├── GraphInterrupt         a node called ``interrupt()``; carries the interrupts
+        └── ParentCommand          a subgraph node returned ``Command(graph=Command.PARENT)``
 
 A node's own exception is never wrapped: it propagates as itself, with a note naming the node
 and the superstep. A step that runs out of time raises the builtin ``TimeoutError``.
@@ -36,6 +37,7 @@ __all__ = [
     "InvalidResumeError",
     "InvalidUpdateError",
     "NbPregelError",
+    "ParentCommand",
     "SerializationError",
 ]
 
@@ -85,3 +87,17 @@ class GraphInterrupt(GraphBubbleUp):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.interrupts,))
+
+
+class ParentCommand(GraphBubbleUp):
+    """Carries a ``Command(graph=Command.PARENT)`` out of a subgraph to the node running it.
+
+    The node that runs the subgraph applies the command as if it had returned it itself.
+    """
+
+    def __init__(self, command: Any) -> None:
+        super().__init__(command)
+        self.command = command
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.command,))

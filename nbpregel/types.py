@@ -189,7 +189,9 @@ class RetryPolicy:
 
 
 def _default_cache_key(*args: Any, **kwargs: Any) -> Hashable:
-    return repr((args, sorted(kwargs.items())))
+    from nbpregel.cache._keys import default_cache_key  # lazy: caching is optional
+
+    return default_cache_key(*args, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -197,7 +199,9 @@ class CachePolicy:
     """Reuse a node's writes for equal inputs.
 
     Attributes:
-        key_func: maps the node's input to a cache key (default: its repr).
+        key_func: maps the node's input to a cache key, ``str`` or ``bytes`` (default: the
+            input pickled after sorting its dicts and sets; never its ``repr``, which may
+            abbreviate big values).
         ttl: seconds an entry lives; ``None`` keeps it forever.
     """
 

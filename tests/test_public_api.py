@@ -43,6 +43,7 @@ EXPECTED = {
         "InvalidResumeError",
         "InvalidUpdateError",
         "NbPregelError",
+        "ParentCommand",
         "SerializationError",
     },
     "nbpregel.types": {
@@ -66,6 +67,7 @@ EXPECTED = {
         "DrawableNode",
         "StateGraph",
     },
+    "nbpregel.func": {"entrypoint", "task"},
     "nbpregel.pregel": {
         "NodeBuilder",
         "Pregel",

@@ -33,6 +33,8 @@ class AnyValue(Generic[V], BaseChannel[V, V]):
 
     __slots__ = ("value",)
 
+    shares_value: ClassVar[bool] = True
+    holds_last_write: ClassVar[bool] = True
     clears_when_idle: ClassVar[bool] = True
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:

@@ -44,11 +44,20 @@ class BaseChannel(ABC, Generic[Value, Update]):
         typ: the type of the values it holds (informational).
         clears_when_idle: True when ``update([])`` may change the value (ephemeral values and
             non-accumulating topics); the loop calls ``update([])`` only on such channels.
+        shares_value: True when ``get()`` returns the held object itself, the same one until an
+            update, ``consume()`` or ``finish()`` reports a change; the loop then keeps what it
+            read instead of calling ``get()`` again. False (the default) for a ``get()`` that
+            copies or computes, as ``Topic``'s does.
+        holds_last_write: True when, after ``update_one(value)``, ``get()`` returns ``value``
+            itself; the loop then takes the written value as read. Subclasses that change
+            ``get`` or ``update_one`` must set both flags to what they do.
     """
 
     __slots__ = ("key", "typ")
 
     clears_when_idle: ClassVar[bool] = False
+    shares_value: ClassVar[bool] = False
+    holds_last_write: ClassVar[bool] = False
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         self.typ = typ

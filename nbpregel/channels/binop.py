@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import (
     Annotated,
     Any,
+    ClassVar,
     Final,
     Generic,
     NotRequired,
@@ -86,6 +87,8 @@ class BinaryOperatorAggregate(Generic[V], BaseChannel[V, V]):
     """
 
     __slots__ = ("operator", "value")
+
+    shares_value: ClassVar[bool] = True
 
     def __init__(self, typ: Any, operator: Callable[[V, V], V], *, key: str = "") -> None:
         super().__init__(typ, key)

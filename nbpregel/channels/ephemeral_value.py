@@ -36,6 +36,8 @@ class EphemeralValue(Generic[V], BaseChannel[V, V]):
 
     __slots__ = ("guard", "value")
 
+    shares_value: ClassVar[bool] = True
+    holds_last_write: ClassVar[bool] = True
     clears_when_idle: ClassVar[bool] = True
 
     def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
@@ -76,6 +78,12 @@ class EphemeralValue(Generic[V], BaseChannel[V, V]):
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new channel configured like this one, holding ``checkpoint``."""
-        channel = type(self)(self.typ, self.guard, key=self.key)
+        cls = type(self)
+        if cls.__init__ is EphemeralValue.__init__:
+            # Every run copies every channel: skip __init__, whose only work is redone here.
+            channel = object.__new__(cls)
+            channel.typ, channel.key, channel.guard = self.typ, self.key, self.guard
+        else:
+            channel = cls(self.typ, self.guard, key=self.key)
         channel.value = checkpoint
         return channel

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, Self
+from typing import Any, ClassVar, Generic, Self
 
 from typing_extensions import TypeVar
 
@@ -37,6 +37,9 @@ class LastValue(Generic[V], BaseChannel[V, V]):
     """
 
     __slots__ = ("value",)
+
+    shares_value: ClassVar[bool] = True
+    holds_last_write: ClassVar[bool] = True
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         super().__init__(typ, key)
@@ -76,7 +79,13 @@ class LastValue(Generic[V], BaseChannel[V, V]):
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new ``LastValue`` with the same type and key, holding ``checkpoint``."""
-        channel = type(self)(self.typ, self.key)
+        cls = type(self)
+        if cls.__init__ is LastValue.__init__:
+            # Every run copies every channel: skip __init__, whose only work is redone here.
+            channel = object.__new__(cls)
+            channel.typ, channel.key = self.typ, self.key
+        else:
+            channel = cls(self.typ, self.key)
         channel.value = checkpoint
         return channel
 
@@ -99,6 +108,8 @@ class LastValueAfterFinish(Generic[V], BaseChannel[V, V]):
     """
 
     __slots__ = ("finished", "value")
+
+    shares_value: ClassVar[bool] = True
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         super().__init__(typ, key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Generic, Self
+from typing import Any, ClassVar, Generic, Self
 
 from typing_extensions import TypeVar
 
@@ -19,6 +19,8 @@ class _NamedBarrier(Generic[V], BaseChannel[None, V]):
     """What both barriers share: the names to wait for, the names seen, the update rule."""
 
     __slots__ = ("names", "seen")
+
+    shares_value: ClassVar[bool] = True
 
     def __init__(self, typ: Any, names: Iterable[V], *, key: str = "") -> None:
         super().__init__(typ, key)

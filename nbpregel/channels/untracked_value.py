@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, Self
+from typing import Any, ClassVar, Generic, Self
 
 from typing_extensions import TypeVar
 
@@ -34,6 +34,9 @@ class UntrackedValue(Generic[V], BaseChannel[V, V]):
     """
 
     __slots__ = ("guard", "value")
+
+    shares_value: ClassVar[bool] = True
+    holds_last_write: ClassVar[bool] = True
 
     def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
         super().__init__(typ, key)

@@ -75,6 +75,10 @@ class CheckpointAddress(NamedTuple):
             )
         return self.checkpoint_id
 
+    def at(self, checkpoint_id: str | None) -> CheckpointAddress:
+        """The same thread and namespace, at ``checkpoint_id`` (``_replace`` costs more)."""
+        return CheckpointAddress(self.thread_id, self.checkpoint_ns, checkpoint_id)
+
     def to_config(self) -> dict[str, Any]:
         """A fresh config pointing at this address."""
         return {

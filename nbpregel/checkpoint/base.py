@@ -255,9 +255,7 @@ class BaseCheckpointSaver(ABC):
             config=address.to_config(),
             checkpoint=loads(checkpoint),
             metadata=metadata,
-            parent_config=address._replace(checkpoint_id=parent_id).to_config()
-            if parent_id
-            else None,
+            parent_config=address.at(parent_id).to_config() if parent_id else None,
             pending_writes=[(task_id, channel, loads(value)) for task_id, channel, value in writes],
         )
 

@@ -75,7 +75,7 @@ class InMemorySaver(BaseCheckpointSaver):
             stored = chain.get(checkpoint_id)
             if stored is None:
                 return None
-            address = address._replace(checkpoint_id=checkpoint_id)
+            address = address.at(checkpoint_id)
             writes = self._writes_of(address)
         metadata = self.serde.loads_typed(stored.metadata)
         return self._build_tuple(address, stored.checkpoint, metadata, stored.parent_id, writes)
@@ -130,11 +130,15 @@ class InMemorySaver(BaseCheckpointSaver):
     ) -> dict[str, Any]:
         address = CheckpointAddress.from_config(config)
         dumps = self.serde.dumps_typed
-        stored = _Stored(dumps(checkpoint), dumps(dict(metadata)), address.checkpoint_id)
+        stored = _Stored(
+            dumps(checkpoint),
+            dumps(metadata if type(metadata) is dict else dict(metadata)),
+            address.checkpoint_id,
+        )
         with self._lock:
             chain = self._checkpoints.setdefault((address.thread_id, address.checkpoint_ns), {})
             chain[checkpoint["id"]] = stored
-        return address._replace(checkpoint_id=checkpoint["id"]).to_config()
+        return address.at(checkpoint["id"]).to_config()
 
     def put_writes(
         self,

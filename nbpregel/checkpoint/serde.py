@@ -63,6 +63,11 @@ _HOW_TO_ALLOW: Final = (
 )
 
 
+def _ext(code: int, data: bytes) -> msgpack.ExtType:
+    """``msgpack.ExtType(code, data)`` without its argument checks (the codes are ours)."""
+    return tuple.__new__(msgpack.ExtType, (code, data))
+
+
 class SerializerProtocol(Protocol):
     """What a checkpoint saver needs from a serializer."""
 
@@ -144,6 +149,7 @@ class SafeSerializer:
             check_registrable(cls)
             self._allowed[(cls.__module__, cls.__qualname__)] = cls
         self._encoders: dict[type, Callable[[Any], msgpack.ExtType]] = {}
+        self._packers: list[msgpack.Packer] = []
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         """Serialize ``obj``.
@@ -185,7 +191,18 @@ class SafeSerializer:
     # -- writing ---------------------------------------------------------------------------
 
     def _pack(self, obj: Any) -> bytes:
-        return msgpack.packb(obj, default=self._default, strict_types=True, use_bin_type=True)
+        # A Packer is reused (making one costs more than packing a small value), but never by
+        # two packs at once: each takes one from the pool, so threads, and the nested packs of
+        # extension payloads, get their own. (After an error a Packer resets its buffer.)
+        packers = self._packers
+        packer = packers.pop() if packers else self._new_packer()
+        try:
+            return packer.pack(obj)
+        finally:
+            packers.append(packer)
+
+    def _new_packer(self) -> msgpack.Packer:
+        return msgpack.Packer(default=self._default, strict_types=True, use_bin_type=True)
 
     def _default(self, obj: Any) -> msgpack.ExtType:
         encoder = self._encoders.get(type(obj))
@@ -197,15 +214,15 @@ class SafeSerializer:
         pack = self._pack
         simple = SIMPLE_ENCODERS.get(cls)
         if simple is not None:
-            code, to_payload = simple
-            return lambda obj: msgpack.ExtType(code, pack(to_payload(obj)))
+            code, to_payload = int(simple[0]), simple[1]
+            return lambda obj: _ext(code, pack(to_payload(obj)))
         kind = class_kind(cls)
         if kind is Ext.ERROR:
             return self._encode_error
         name = f"{cls.__module__}.{cls.__qualname__}"
         if kind is not None and self._findable(cls):
             head, class_payload = [cls.__module__, cls.__qualname__], CLASS_PAYLOADS[kind]
-            return lambda obj: msgpack.ExtType(kind, pack([*head, class_payload(obj)]))
+            return lambda obj: _ext(kind, pack([*head, class_payload(obj)]))
         if self.pickle_fallback:
             return lambda obj: msgpack.ExtType(Ext.PICKLE, pickle.dumps(obj))
         if kind is not None:

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -28,7 +29,6 @@ from contextlib import contextmanager
 from typing import Any, Final, Self
 
 from nbpregel.checkpoint.base import (
-    SPECIAL_WRITE_INDEX,
     BaseCheckpointSaver,
     Checkpoint,
     CheckpointAddress,
@@ -76,12 +76,32 @@ _SELECT_WRITES: Final = (
     "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? "
     "ORDER BY task_path, task_id, idx"
 )
-_INSERT_WRITE: Final = (
-    "INTO nbpregel_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, task_path, "
-    "channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_WRITE_ROW: Final = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Writes are never overwritten, except those at a pseudo-channel's fixed (negative) index.
+_ON_WRITE_CONFLICT: Final = (
+    " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET "
+    "task_path = excluded.task_path, channel = excluded.channel, type = excluded.type, "
+    "value = excluded.value WHERE excluded.idx < 0"
+)
+# One statement saves up to this many writes: 9 parameters a row stay far below the 999
+# parameters of SQLite builds older than 3.32.
+_WRITES_PER_STATEMENT: Final = 32
+_INSERT_CHECKPOINT: Final = (
+    f"INSERT OR REPLACE INTO nbpregel_checkpoints ({_CHECKPOINT_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _LIST_PAGE: Final = 64
 DEFAULT_BUSY_TIMEOUT: Final = 30.0
+
+
+@functools.cache
+def _upsert_writes(count: int) -> str:
+    """The statement that saves ``count`` writes (one transaction, even in autocommit mode)."""
+    return (
+        "INSERT INTO nbpregel_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, "
+        f"task_path, channel, type, value) VALUES {', '.join([_WRITE_ROW] * count)}"
+        f"{_ON_WRITE_CONFLICT}"
+    )
 
 
 class SqliteSaver(BaseCheckpointSaver):
@@ -183,6 +203,15 @@ class SqliteSaver(BaseCheckpointSaver):
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._transaction(self._connection()) as conn:
             yield conn
+
+    def _execute_write(self, statement: str, params: Sequence[Any]) -> None:
+        """Run one writing statement: in autocommit mode it is a transaction of its own.
+
+        Saving a step is one statement per call (the checkpoint, or one task's writes), so it
+        needs no ``BEGIN``/``COMMIT`` round trips around it.
+        """
+        with self._lock:
+            self._connection().execute(statement, params)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -287,7 +316,9 @@ class SqliteSaver(BaseCheckpointSaver):
     ) -> dict[str, Any]:
         address = CheckpointAddress.from_config(config)
         type_, blob = self.serde.dumps_typed(checkpoint)
-        metadata_type, metadata_blob = self.serde.dumps_typed(dict(metadata))
+        metadata_type, metadata_blob = self.serde.dumps_typed(
+            metadata if type(metadata) is dict else dict(metadata)
+        )
         row = (
             address.thread_id,
             address.checkpoint_ns,
@@ -298,13 +329,8 @@ class SqliteSaver(BaseCheckpointSaver):
             metadata_type,
             metadata_blob,
         )
-        with self._write() as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO nbpregel_checkpoints ({_CHECKPOINT_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-        return address._replace(checkpoint_id=checkpoint["id"]).to_config()
+        self._execute_write(_INSERT_CHECKPOINT, row)
+        return address.at(checkpoint["id"]).to_config()
 
     def put_writes(
         self,
@@ -316,20 +342,16 @@ class SqliteSaver(BaseCheckpointSaver):
         address = CheckpointAddress.from_config(config)
         checkpoint_id = address.require_id("put_writes")
         head = (address.thread_id, address.checkpoint_ns, checkpoint_id, task_id)
-        replace: list[tuple[Any, ...]] = []
-        keep: list[tuple[Any, ...]] = []
-        for i, (channel, value) in enumerate(writes):
-            row = (
-                *head,
-                write_index(channel, i),
-                task_path,
-                channel,
-                *self.serde.dumps_typed(value),
-            )
-            (replace if channel in SPECIAL_WRITE_INDEX else keep).append(row)
-        with self._write() as conn:
-            conn.executemany(f"INSERT OR IGNORE {_INSERT_WRITE}", keep)
-            conn.executemany(f"INSERT OR REPLACE {_INSERT_WRITE}", replace)
+        dumps = self.serde.dumps_typed
+        rows = [
+            (*head, write_index(channel, i), task_path, channel, *dumps(value))
+            for i, (channel, value) in enumerate(writes)
+        ]
+        if len(rows) > _WRITES_PER_STATEMENT:
+            with self._write() as conn:
+                conn.executemany(_upsert_writes(1), rows)
+        elif rows:
+            self._execute_write(_upsert_writes(len(rows)), [v for row in rows for v in row])
 
     def delete_thread(self, thread_id: str) -> None:
         with self._write() as conn:

@@ -51,7 +51,6 @@ class CompiledStateGraph(Pregel):
         executor: Any | None = None,
     ) -> None:
         self.builder = builder
-        self.cache = cache
         self.state_keys = tuple(builder.channels)
         self._keys = frozenset(builder.channels)
         channels: dict[str, BaseChannel[Any, Any]] = {
@@ -97,6 +96,7 @@ class CompiledStateGraph(Pregel):
             stream_mode="updates",
             name=name,
             command_mapper=self._command_writes,
+            cache=cache,
         )
 
     # -- nodes -----------------------------------------------------------------------------
@@ -146,8 +146,9 @@ class CompiledStateGraph(Pregel):
         reads = tuple(channels_for(spec.input_schema)) if spec.input_schema else self.state_keys
         schema = spec.input_schema or builder.state_schema
         action = spec.action
-        if isinstance(action, Pregel):
-            action = action.invoke
+        subgraph = action if isinstance(action, Pregel) else None
+        if subgraph is not None:
+            action = subgraph.invoke
         return PregelNode(
             name=name,
             triggers=triggers,
@@ -159,6 +160,7 @@ class CompiledStateGraph(Pregel):
             cache_policy=spec.cache_policy,
             defer=spec.defer,
             metadata=spec.metadata,
+            subgraph=subgraph,
         )
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:

@@ -229,7 +229,7 @@ class StateGraph:
 
     def compile(
         self,
-        checkpointer: Any | None = None,
+        checkpointer: Any | None | bool = None,
         *,
         cache: Any | None = None,
         store: Any | None = None,
@@ -244,8 +244,11 @@ class StateGraph:
 
         Args:
             checkpointer: a saver (``InMemorySaver``, ``SqliteSaver``); needed for interrupts,
-                resuming, ``get_state`` and time travel.
-            cache: accepted for compatibility (node caching is not implemented yet).
+                resuming, ``get_state`` and time travel. A graph used as a subgraph keeps
+                its checkpoints in its parent's saver (``None``, the default) or none at all
+                (``False``).
+            cache: where nodes with a ``cache_policy`` keep their writes: an
+                ``InMemoryCache`` or a ``SqliteCache`` from ``nbpregel.cache``.
             store: accepted for compatibility; not used.
             interrupt_before: pause before these nodes (``"*"``: all).
             interrupt_after: pause after these nodes.

@@ -10,22 +10,49 @@ wrote, in that step, to what starts ``X``:
 
 Nothing is written to reach ``END``; on the step that ended the run, the edges from the nodes
 that ran to ``__end__`` are lit and ``__end__`` is shown done.
+
+A step of a subgraph's run (a namespace ``"sub:<task id>"``) is lit inside the cluster of node
+``sub``, with qualified ids (``"sub|inner"``); the subgraph node itself is lit as its task is.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any, Final
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import END, TASKS
+from nbpregel.constants import END, NS_END, NS_SEP, TASKS
 from nbpregel.graph.description import DrawableGraph
+from nbpregel.notebook._ids import qualify
 from nbpregel.notebook._records import BRANCH_PREFIX, JOIN_PREFIX, TaskRecord
 from nbpregel.notebook._tables import TaskStatus
-from nbpregel.notebook.graph_view import NodeState
 from nbpregel.types import Send
 
-__all__ = ["EdgeIndex", "StepHighlight", "highlight", "write_target"]
+if TYPE_CHECKING:
+    from nbpregel.notebook.recorder import Recorder
+
+__all__ = [
+    "EdgeIndex",
+    "Highlighter",
+    "NodeState",
+    "StepHighlight",
+    "highlight",
+    "ns_path",
+    "write_target",
+]
+
+
+class NodeState(StrEnum):
+    """How a node looks in a ``GraphView``; each state has its own fill color."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    DONE = "done"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+    CACHED = "cached"
+
 
 _NODE_STATE: Final = {
     TaskStatus.OK: NodeState.DONE,
@@ -121,3 +148,79 @@ def highlight(tasks: Iterable[TaskRecord], index: EdgeIndex, *, ended: bool) -> 
 
 def _winner(states: set[NodeState]) -> NodeState:
     return next(state for state in _PRECEDENCE if state in states)
+
+
+def ns_path(ns: str) -> list[tuple[str, str]]:
+    """The ``(node, task id)`` of each level of a namespace, outermost first.
+
+    Example:
+        >>> ns_path(""), ns_path("sub:1f|inner:2e")
+        ([], [('sub', '1f'), ('inner', '2e')])
+    """
+    if not ns:
+        return []
+    return [
+        (node, task_id)
+        for node, _, task_id in (part.rpartition(NS_END) for part in ns.split(NS_SEP))
+    ]
+
+
+class Highlighter:
+    """Lights recorded steps, of the root graph or of a subgraph's run, on one drawn graph.
+
+    Example:
+        >>> from nbpregel.graph.description import DrawableEdge, DrawableNode
+        >>> inner = DrawableGraph((DrawableNode("x", "x"),), ())
+        >>> outer = DrawableGraph((DrawableNode("sub", "sub", "subgraph", subgraph=inner),), ())
+        >>> index, prefix = Highlighter(outer).index("sub:1f")
+        >>> sorted(index.node_ids), prefix
+        (['x'], 'sub')
+        >>> Highlighter(outer).index("other:2e") is None
+        True
+    """
+
+    def __init__(self, graph: DrawableGraph) -> None:
+        self.graph = graph
+        self._indexes: dict[tuple[str, ...], tuple[EdgeIndex, str] | None] = {}
+
+    def index(self, ns: str) -> tuple[EdgeIndex, str] | None:
+        """The edges of the graph drawn for namespace ``ns``, and its id prefix (``None`` when
+        that subgraph is not drawn)."""
+        nodes = tuple(node for node, _ in ns_path(ns))
+        if nodes not in self._indexes:
+            self._indexes[nodes] = self._resolve(nodes)
+        return self._indexes[nodes]
+
+    def _resolve(self, nodes: tuple[str, ...]) -> tuple[EdgeIndex, str] | None:
+        graph, prefix = self.graph, ""
+        for name in nodes:
+            node = next((n for n in graph.nodes if n.id == name), None)
+            if node is None or node.subgraph is None or not node.subgraph.nodes:
+                return None
+            graph, prefix = node.subgraph, qualify(prefix, name)
+        return EdgeIndex(graph), prefix
+
+    def step(self, recorder: Recorder, step: int, ns: str = "") -> StepHighlight:
+        """The nodes and edges to light for ``step`` of namespace ``ns``, with qualified ids.
+
+        A namespace's steps end with a checkpoint that plans nothing: ``__end__`` is lit then.
+
+        Raises:
+            KeyError: ``step`` (or ``ns``) was not recorded.
+        """
+        record = recorder.step(step, ns)
+        nodes: dict[str, NodeState] = {}
+        outer = ""
+        for node, task_id in ns_path(ns):  # the subgraph nodes around it, lit as their tasks
+            outer = qualify(outer, node)
+            task = recorder.task(task_id)
+            nodes[outer] = NodeState.RUNNING if task is None else _NODE_STATE[task.status]
+        found = self.index(ns)
+        if found is None:
+            return StepHighlight(nodes=nodes, edges=())
+        index, prefix = found
+        lit = highlight(
+            recorder.tasks_of(step, ns), index, ended=record.checkpointed and not record.next
+        )
+        nodes.update((qualify(prefix, node), state) for node, state in lit.nodes.items())
+        return StepHighlight(nodes=nodes, edges=tuple(qualify(prefix, e) for e in lit.edges))

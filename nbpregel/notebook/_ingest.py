@@ -1,16 +1,23 @@
-"""The event side of the recorder: stream events applied to step, task and interrupt records.
+"""The event side of the recorder: stream chunks applied to step, task and interrupt records.
 
-:class:`~nbpregel.notebook.recorder.Recorder` adds the public API (recording entry points,
-tables, state); the handlers here assume its lock is held.
+Recording a chunk only queues it (a deque append, safe from any thread); the queue is applied
+to the records when something is read, under the store's lock. A run streamed into a recorder
+therefore pays almost nothing per event, and the work is done once, when a view or a user
+looks. :class:`~nbpregel.notebook.recorder.Recorder` adds the public API (recording entry
+points, tables, state); the handlers here assume its lock is held.
+
+Each namespace (the root graph ``""``, a subgraph run ``"sub:<task id>"``, ...) has its own
+steps, as the engine numbers them: a subgraph's run starts again from step ``-1``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import PUSH_TRIGGER, START
+from nbpregel.constants import INTERRUPT, NS_END, NS_SEP, PUSH_TRIGGER, START, StreamMode
 from nbpregel.notebook._records import (
     InterruptRecord,
     Stamp,
@@ -26,153 +33,283 @@ from nbpregel.notebook._tables import Kind, StepStatus, TaskStatus
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PUSH_TRIGGER", "RecordStore"]
+__all__ = ["ROOT", "UNSET", "RecordStore", "Space", "is_pause_update", "ns_depth"]
 
-"""The trigger of a task planned by a ``Send``."""
+ROOT: Final = ""
+"""The namespace of the root graph."""
 UNSET: Final = object()
 """No input was noted for the next run."""
+_DEBUG: Final = StreamMode.DEBUG.value
+_UPDATES: Final = StreamMode.UPDATES.value
+_TASK: Final = "task"
+_TASK_RESULT: Final = "task_result"
+_CHECKPOINT: Final = "checkpoint"
 _INPUT_SOURCE: Final = "input"
 _FINISHED: Final = frozenset({TaskStatus.OK, TaskStatus.CACHED})
 
 
+def ns_depth(ns: str) -> int:
+    """How deep a namespace is nested: 0 for the root, 1 for a subgraph of it, ...
+
+    Example:
+        >>> ns_depth(""), ns_depth("sub:1"), ns_depth("sub:1|inner:2")
+        (0, 1, 2)
+    """
+    return ns.count(NS_SEP) + 1 if ns else 0
+
+
+class Space:
+    """The records of one namespace: its steps, its tasks, and what links one step to the next.
+
+    Attributes:
+        ns: the namespace.
+        steps: step number -> record (the input checkpoints are in ``inputs``).
+        tasks: ``(step, task id)`` -> record.
+        inputs: the input checkpoints (source ``input``), by step.
+        replays: tasks a resumed step announced again, whose result must be ignored.
+        last_updated: the channels the latest checkpoint updated (what triggers the next step).
+        start_task: the ``__start__`` task waiting for its checkpoint.
+        input: the input of the next run, when known (``UNSET`` otherwise).
+    """
+
+    __slots__ = (
+        "input",
+        "inputs",
+        "last_updated",
+        "ns",
+        "replays",
+        "start_task",
+        "steps",
+        "tasks",
+    )
+
+    def __init__(self, ns: str, input: Any = UNSET) -> None:
+        self.ns = ns
+        self.steps: dict[int, StepRecord] = {}
+        self.tasks: dict[tuple[int, str], TaskRecord] = {}
+        self.inputs: dict[int, StepRecord] = {}
+        self.replays: set[tuple[int, str]] = set()
+        self.last_updated: tuple[str, ...] = ()
+        self.start_task: TaskRecord | None = None
+        self.input = input
+
+    def tasks_of(self, step: int) -> list[TaskRecord]:
+        """The tasks of ``step``, in the order they were planned."""
+        record = self.steps.get(step)
+        if record is None:
+            return []
+        return [self.tasks[(step, task_id)] for task_id in record.task_ids]
+
+    def ordered(self) -> list[StepRecord]:
+        """The step records, by step."""
+        return [self.steps[step] for step in sorted(self.steps)]
+
+    def latest_saved(self) -> StepRecord | None:
+        """The latest step with a saved state (its checkpoint arrived)."""
+        saved = [record for record in self.ordered() if record.checkpointed]
+        return saved[-1] if saved else None
+
+
 class RecordStore:
-    """The records of a run, and the handlers that update them from stream events."""
+    """The records of a run, the queue of chunks not applied yet, and the handlers."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._steps: dict[int, StepRecord] = {}
-        self._tasks: dict[tuple[int, str], TaskRecord] = {}
+        self._queue: deque[tuple[Any, ...]] = deque()
+        self._taken = 0  # chunks queued so far
+        self._edits = 0  # other changes: answers, failures
+        self._applying = False
+        self._root = Space(ROOT)
+        self._spaces: dict[str, Space] = {ROOT: self._root}
+        self._ns_names: dict[tuple[str, ...], str] = {(): ROOT}
         self._interrupts: dict[str, InterruptRecord] = {}
-        self._replays: set[tuple[int, str]] = set()
-        self._inputs: dict[int, StepRecord] = {}  # input checkpoints, by step
-        self._last_updated: tuple[str, ...] = ()
-        self._input: Any = UNSET
-        self._start_task: TaskRecord | None = None  # the __start__ task awaiting its checkpoint
+        self._task_index: dict[str, TaskRecord] = {}  # every namespace's tasks, by id
         self._frames: dict[str, pd.DataFrame] = {}
-        self.events = 0
-        """How many events were recorded (a cheap way to notice change)."""
-        self.paused_before: tuple[str, ...] = ()
-        """The nodes a static breakpoint stopped before (empty unless paused at one)."""
-        self.last_checkpoint_id: str | None = None
-        """The id of the latest checkpoint recorded (the one a resume continues from)."""
+        self._frames_at = 0
+        self._at_breakpoint = False
+        self._last_checkpoint_id: str | None = None
 
-    def tasks_of(self, step: int) -> list[TaskRecord]:
-        """The task records of ``step``, in the order they were planned."""
-        with self._lock:
-            record = self._steps.get(step)
-            if record is None:
-                return []
-            return [self._tasks[(step, task_id)] for task_id in record.task_ids]
+    @property
+    def events(self) -> int:
+        """How many changes were recorded (chunks and answers): a cheap way to notice change."""
+        return self._taken + self._edits
+
+    def _apply_queue(self) -> None:
+        """Apply the queued chunks, oldest first (the lock is held)."""
+        queue = self._queue
+        if not queue or self._applying:
+            return
+        self._applying = True
+        try:
+            while queue:
+                self._apply(queue.popleft())
+        finally:
+            self._applying = False
+
+    def _apply(self, chunk: tuple[Any, ...]) -> None:
+        """Apply one chunk: a ``debug`` event, or a pause reported in ``updates``."""
+        if len(chunk) == 3 and chunk[0]:
+            mode, event = chunk[1], chunk[2]
+            space = self._space(chunk[0])
+        else:
+            mode, event = chunk[-2], chunk[-1]
+            space = self._root
+            self._at_breakpoint = mode == _UPDATES and not event[INTERRUPT]  # a static one
+        if mode != _DEBUG:
+            return
+        kind, step, payload = event["type"], event["step"], event["payload"]
+        if kind == _TASK:
+            self._on_task(space, step, event.get("timestamp"), payload)
+        elif kind == _TASK_RESULT:
+            self._on_task_result(space, step, payload)
+        elif kind == _CHECKPOINT:
+            self._on_checkpoint(space, step, event.get("timestamp"), payload)
+
+    def _space(self, parts: tuple[str, ...]) -> Space:
+        ns = self._ns_names.get(parts)
+        if ns is None:
+            ns = self._ns_names[parts] = NS_SEP.join(parts)
+        space = self._spaces.get(ns)
+        if space is None:
+            # A subgraph's input is what the task running it received.
+            parent = self._task_index.get(parts[-1].rpartition(NS_END)[2])
+            space = self._spaces[ns] = Space(ns, UNSET if parent is None else parent.input)
+        return space
 
     # -- events -----------------------------------------------------------------------------
 
-    def _on_debug(self, event: Mapping[str, Any]) -> None:
-        kind, step, payload = event["type"], event["step"], event["payload"]
-        at = event.get("timestamp")
-        if kind == "checkpoint":
-            self._on_checkpoint(step, at, payload)
-        elif kind == "task":
-            self._on_task(step, at, payload)
-        elif kind == "task_result":
-            self._on_task_result(step, payload)
-
-    def _on_checkpoint(self, step: int, at: Stamp, payload: Mapping[str, Any]) -> None:
+    def _on_checkpoint(
+        self, space: Space, step: int, at: Stamp, payload: Mapping[str, Any]
+    ) -> None:
         metadata = payload.get("metadata") or {}
         if metadata.get("source") == _INPUT_SOURCE:
-            record = StepRecord(step=step, started_at=at, checkpointed=True)
+            record = StepRecord(step=step, started_at=at, checkpointed=True, ns=space.ns)
             fill_checkpoint(record, at, payload)
-            self._inputs[step] = record
-            self._last_updated = record.updated_channels  # what step 0 is triggered by
+            space.inputs[step] = record
+            space.last_updated = record.updated_channels  # what step 0 is triggered by
             for task in payload.get("tasks") or ():
                 if task.get("name") == START:
-                    self._begin_start_task(step + 1, str(task["id"]), at)
+                    self._begin_start_task(space, step + 1, str(task["id"]), at)
         else:
-            record = self._step(step, at)
+            record = self._step(space, step, at)
             record.checkpointed = True
             fill_checkpoint(record, at, payload)
-            self._finish_start_task(record)
-        self._last_updated = record.updated_channels
-        self.last_checkpoint_id = record.checkpoint_id
-        self.paused_before = ()
+            self._finish_start_task(space, record)
+        space.last_updated = record.updated_channels
+        if space.ns == ROOT:
+            self._last_checkpoint_id = record.checkpoint_id
 
-    def _on_task(self, step: int, at: Stamp, payload: Mapping[str, Any]) -> None:
-        key = (step, str(payload["id"]))
-        earlier = self._tasks.get(key)
+    def _on_task(self, space: Space, step: int, at: Stamp, payload: Mapping[str, Any]) -> None:
+        task_id = payload["id"]
+        key = (step, task_id)
+        earlier = space.tasks.get(key)
         if earlier is not None and earlier.status in _FINISHED:
-            self._replays.add(key)  # a resumed step announces its finished tasks again
+            space.replays.add(key)  # a resumed step announces its finished tasks again
             return
-        triggers = tuple(payload.get("triggers") or ())
-        self._add_task(
-            TaskRecord(
-                step=step,
-                task_id=key[1],
-                node=str(payload.get("name")),
-                kind=Kind.PUSH if PUSH_TRIGGER in triggers else Kind.PULL,
-                triggers=triggers,
-                input=payload.get("input"),
-                started_at=at,
-            ),
-            at,
+        triggers = payload.get("triggers") or ()
+        if type(triggers) is not tuple:
+            triggers = tuple(triggers)
+        kind = Kind.PUSH if PUSH_TRIGGER in triggers else Kind.PULL
+        task = TaskRecord(
+            step, task_id, payload["name"], kind, triggers, payload.get("input"), started_at=at
         )
+        task.ns = space.ns
+        self._add_task(space, task, at)
 
-    def _on_task_result(self, step: int, payload: Mapping[str, Any]) -> None:
-        key = (step, str(payload["id"]))
-        if key in self._replays:
-            self._replays.discard(key)
+    def _on_task_result(self, space: Space, step: int, payload: Mapping[str, Any]) -> None:
+        key = (step, payload["id"])
+        if key in space.replays:
+            space.replays.discard(key)
             return
-        task = self._tasks.get(key)
+        task = space.tasks.get(key)
         if task is None:  # the recorder joined after the task started
-            task = TaskRecord(step, key[1], str(payload.get("name")), Kind.PULL, (), None)
-            self._add_task(task, None)
+            name = str(payload.get("name"))
+            task = TaskRecord(step, key[1], name, Kind.PULL, (), None, ns=space.ns)
+            self._add_task(space, task, None)
         for interrupt in task.finish(payload):
+            known = self._interrupts.get(interrupt.id)
+            if known is not None and ns_depth(known.ns) > ns_depth(space.ns):
+                continue  # the subgraph's own record names the node that asked
             self._interrupts[interrupt.id] = InterruptRecord(
-                step, task.task_id, task.node, interrupt.id, interrupt.value
+                step, task.task_id, task.node, interrupt.id, interrupt.value, ns=space.ns
             )
-
-    def _on_interrupt_update(self, interrupts: Sequence[Any]) -> None:
-        if interrupts:
-            return  # the task_result that follows carries them, with their task
-        checkpointed = [s for s in self._steps.values() if s.checkpointed]
-        self.paused_before = checkpointed[-1].next if checkpointed else ()
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _step(self, step: int, at: Stamp) -> StepRecord:
-        record = self._steps.get(step)
+    def _step(self, space: Space, step: int, at: Stamp) -> StepRecord:
+        record = space.steps.get(step)
         if record is None:
-            record = self._steps[step] = StepRecord(
-                step=step, started_at=at, triggered_by=self._last_updated
+            record = space.steps[step] = StepRecord(
+                step=step, started_at=at, triggered_by=space.last_updated, ns=space.ns
             )
         return record
 
-    def _add_task(self, task: TaskRecord, at: Stamp) -> None:
-        record = self._step(task.step, at)
+    def _add_task(self, space: Space, task: TaskRecord, at: Stamp) -> None:
+        record = space.steps.get(task.step) or self._step(space, task.step, at)
         key = (task.step, task.task_id)
-        if key not in self._tasks:
+        if key not in space.tasks:
             record.task_ids.append(task.task_id)
-        elif not record.checkpointed and step_status(record, self.tasks_of(task.step)) in (
+        elif not record.checkpointed and step_status(record, space.tasks_of(task.step)) in (
             StepStatus.INTERRUPTED,
             StepStatus.ERROR,
         ):
             record.started_at, record.error = at, None  # the step runs again, after a resume
-        self._tasks[key] = task
-        self.paused_before = ()
+        space.tasks[key] = task
+        self._task_index[task.task_id] = task
 
-    def _begin_start_task(self, step: int, task_id: str, at: Stamp) -> None:
-        value = None if self._input is UNSET else self._input
-        task = TaskRecord(step, task_id, START, Kind.PULL, (START,), value, started_at=at)
-        self._add_task(task, at)
-        self._start_task = task
+    def _begin_start_task(self, space: Space, step: int, task_id: str, at: Stamp) -> None:
+        value = None if space.input is UNSET else space.input
+        task = TaskRecord(
+            step, task_id, START, Kind.PULL, (START,), value, started_at=at, ns=space.ns
+        )
+        self._add_task(space, task, at)
+        space.start_task = task
 
-    def _finish_start_task(self, record: StepRecord) -> None:
+    def _finish_start_task(self, space: Space, record: StepRecord) -> None:
         """The ``__start__`` task of this step (if any) wrote what the checkpoint shows."""
-        task = self._start_task
+        task = space.start_task
         if task is None or task.step != record.step:
             return
-        self._start_task = None
-        given = self._input if isinstance(self._input, Mapping) else {}
+        space.start_task = None
+        given = space.input if isinstance(space.input, Mapping) else {}
         task.writes, task.status, task.attempts = start_writes(record, given), TaskStatus.OK, 1
         start, end = seconds(task.started_at), seconds(record.finished_at)
         if start is not None and end is not None:
             task.duration_ms = (end - start) * 1000.0
-        self._input = UNSET
+        space.input = UNSET
+
+    def _pending(self) -> list[InterruptRecord]:
+        """The interrupts of interrupted tasks that have no answer yet."""
+        return [
+            record
+            for record in self._interrupts.values()
+            if record.answered_at is None
+            and self._spaces[record.ns].tasks[(record.step, record.task_id)].status
+            is TaskStatus.INTERRUPTED
+        ]
+
+    def _fail_open_steps(self, error: BaseException) -> None:
+        """The run stopped with ``error``: the root's last open step fails with it, and in every
+        namespace the tasks that never reported a result fail."""
+        for space in self._spaces.values():
+            open_steps = [s for s in space.ordered() if not s.checkpointed]
+            if not open_steps:
+                continue
+            last = open_steps[-1]
+            running = [t for t in space.tasks_of(last.step) if t.status is TaskStatus.RUNNING]
+            if space.ns == ROOT or running:
+                last.error = repr(error)
+            for task in running:
+                task.status = TaskStatus.ERROR
+                task.error = f"did not finish: the run stopped with {error!r}"
+
+    def _paused_before(self) -> tuple[str, ...]:
+        if not self._at_breakpoint:
+            return ()
+        latest = self._spaces[ROOT].latest_saved()
+        return latest.next if latest is not None else ()
+
+
+def is_pause_update(payload: Any) -> bool:
+    """Whether an ``updates`` chunk reports a pause: ``{"__interrupt__": ...}``."""
+    return type(payload) is dict and INTERRUPT in payload

@@ -1,6 +1,8 @@
 """The records a :class:`~nbpregel.notebook.recorder.Recorder` keeps, and what is derived from them.
 
 One mutable record per step, task and interrupt; each knows its row of the public tables.
+Every record carries its namespace ``ns``: ``""`` for the root graph, ``"sub:<task id>"`` for a
+subgraph run by task ``<task id>`` of node ``sub``, parts joined with ``|`` when nested deeper.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class TaskRecord:
     started_at: Stamp = None
     duration_ms: float | None = None
     writes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    ns: str = ""
 
     def row(self) -> tuple[Any, ...]:
         """The row of the ``tasks`` table."""
@@ -69,18 +72,22 @@ class TaskRecord:
             seconds(self.started_at),
             self.duration_ms,
             len(self.writes),
+            self.ns,
         )
 
     def write_rows(self) -> list[tuple[Any, ...]]:
         """The rows of the ``writes`` table: one per write, ``seq`` its order in the task."""
         return [
-            (self.step, self.task_id, self.node, channel, value, seq)
+            (self.step, self.task_id, self.node, channel, value, seq, self.ns)
             for seq, (channel, value) in enumerate(self.writes)
         ]
 
     def finish(self, payload: Mapping[str, Any]) -> list[Any]:
-        """Take in a ``task_result`` payload; returns the task's ``Interrupt`` objects."""
-        interrupts = list(payload.get("interrupts") or ())
+        """Take in a ``task_result`` payload; returns the task's ``Interrupt`` objects.
+
+        The payload's ``writes`` list is kept, not copied (records are read-only).
+        """
+        interrupts = payload.get("interrupts") or ()
         self.error = payload.get("error")
         if self.error is not None:
             self.status = TaskStatus.ERROR
@@ -91,8 +98,9 @@ class TaskRecord:
         self.attempts = int(payload.get("attempts") or 0)
         self.started_at = payload.get("started_at") or self.started_at
         self.duration_ms = payload.get("duration_ms")
-        self.writes = list(payload.get("writes") or ())
-        return interrupts
+        writes = payload.get("writes") or []
+        self.writes = writes if type(writes) is list else list(writes)
+        return list(interrupts)
 
 
 @dataclasses.dataclass(slots=True)
@@ -103,7 +111,8 @@ class StepRecord:
         triggered_by: the channels the previous step updated.
         checkpointed: the step finished and its state is known.
         values: the state after the step (empty until checkpointed).
-        versions: the channel versions after the step.
+        versions: every channel's version after the step, as the stream gave them (ints, or
+            the strings some savers use).
         next: the nodes planned for the following step.
         error: why the run stopped during this step, when no task says it.
     """
@@ -117,9 +126,10 @@ class StepRecord:
     finished_at: Stamp = None
     checkpoint_id: str | None = None
     values: dict[str, Any] = dataclasses.field(default_factory=dict)
-    versions: dict[str, int] = dataclasses.field(default_factory=dict)
+    versions: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     next: tuple[str, ...] = ()
     error: str | None = None
+    ns: str = ""
 
     @property
     def duration_ms(self) -> float | None:
@@ -141,14 +151,17 @@ class StepRecord:
             seconds(self.finished_at),
             self.duration_ms,
             self.checkpoint_id,
+            self.ns,
         )
 
     def channel_rows(self) -> list[tuple[Any, ...]]:
         """The rows of the ``channels`` table (none before the step's checkpoint)."""
         if not self.checkpointed:
             return []
+        versions = self.versions
         return [
-            (self.step, key, self.versions.get(key, 0), value) for key, value in self.values.items()
+            (self.step, key, _as_int(versions.get(key, 0)), value, self.ns)
+            for key, value in self.values.items()
         ]
 
 
@@ -163,6 +176,7 @@ class InterruptRecord:
     value: Any
     answer: Any = None
     answered_at: float | None = None
+    ns: str = ""
 
     def row(self) -> tuple[Any, ...]:
         """The row of the ``interrupts`` table."""
@@ -174,6 +188,7 @@ class InterruptRecord:
             self.value,
             self.answer,
             self.answered_at,
+            self.ns,
         )
 
 
@@ -255,8 +270,8 @@ def _updated(
     key: str,
     old: Any,
     new: Any,
-    old_versions: Mapping[str, int],
-    new_versions: Mapping[str, int],
+    old_versions: Mapping[str, Any],
+    new_versions: Mapping[str, Any],
 ) -> bool:
     if key in old_versions and key in new_versions:
         return old_versions[key] != new_versions[key]
@@ -269,16 +284,17 @@ def _updated(
 
 
 def fill_checkpoint(record: StepRecord, at: Stamp, payload: Mapping[str, Any]) -> None:
-    """Copy what a ``checkpoint`` event says about the state after a step into ``record``."""
+    """Take what a ``checkpoint`` event says about the state after a step into ``record``.
+
+    The event's ``values`` and ``channel_versions`` are kept, not copied: the engine makes them
+    for the event, and records are read-only.
+    """
     values = payload.get("values")
-    record.values = dict(values) if isinstance(values, Mapping) else {"value": values}
-    # Only the state keys' versions: the payload has every channel's (one per node and more).
-    versions = payload.get("channel_versions") or {}
-    record.versions = {
-        key: version if type(version) is int else _as_int(version)
-        for key in record.values
-        if (version := versions.get(key)) is not None
-    }
+    if type(values) is dict:
+        record.values = values
+    else:
+        record.values = dict(values) if isinstance(values, Mapping) else {"value": values}
+    record.versions = payload.get("channel_versions") or {}
     record.updated_channels = tuple(payload.get("updated_channels") or ())
     record.next = tuple(payload.get("next") or ())
     record.finished_at = at
@@ -288,7 +304,7 @@ def fill_checkpoint(record: StepRecord, at: Stamp, payload: Mapping[str, Any]) -
 
 def _as_int(version: Any) -> int:
     """A channel version as an int (savers that use strings put the counter first)."""
-    if isinstance(version, int):
+    if type(version) is int or isinstance(version, int):
         return version
     head = str(version).split(".", 1)[0]
     return int(head) if head.isdigit() else 0

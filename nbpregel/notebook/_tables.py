@@ -89,6 +89,7 @@ STEPS: Final[Schema] = (
     Column("finished_at", UTC_NS),
     Column("duration_ms", _FLOAT),
     Column("checkpoint_id", _OBJ),
+    Column("ns", _CAT),
 )
 """``run.steps``: one row per superstep."""
 
@@ -105,6 +106,7 @@ TASKS: Final[Schema] = (
     Column("started_at", UTC_NS),
     Column("duration_ms", _FLOAT),
     Column("n_writes", _INT),
+    Column("ns", _CAT),
 )
 """``run.tasks``: one row per task."""
 
@@ -115,6 +117,7 @@ WRITES: Final[Schema] = (
     Column("channel", _CAT),
     Column("value", _OBJ),
     Column("seq", _INT),
+    Column("ns", _CAT),
 )
 """``run.writes``: one row per write, routing channels included."""
 
@@ -123,6 +126,7 @@ CHANNELS: Final[Schema] = (
     Column("channel", _CAT),
     Column("version", _INT),
     Column("value", _OBJ),
+    Column("ns", _CAT),
 )
 """``run.channels``: the state after each step, one row per state key."""
 
@@ -134,6 +138,7 @@ INTERRUPTS: Final[Schema] = (
     Column("value", _OBJ),
     Column("answer", _OBJ),
     Column("answered_at", UTC_NS),
+    Column("ns", _CAT),
 )
 """``run.interrupts``: one row per interrupt, with its answer once given."""
 
@@ -142,11 +147,11 @@ def build_frame(schema: Schema, rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
     """A DataFrame of ``rows`` (tuples in schema order) with the schema's columns and dtypes.
 
     Example:
-        >>> frame = build_frame(CHANNELS, [(0, "topic", 2, "x")])
+        >>> frame = build_frame(CHANNELS, [(0, "topic", 2, "x", "")])
         >>> [str(dtype) for dtype in frame.dtypes]
-        ['int64', 'category', 'int64', 'object']
+        ['int64', 'category', 'int64', 'object', 'category']
         >>> list(build_frame(CHANNELS, []).columns)
-        ['step', 'channel', 'version', 'value']
+        ['step', 'channel', 'version', 'value', 'ns']
     """
     import pandas as pd
 

@@ -11,39 +11,32 @@ values and sets the new ones: it only toggles CSS classes (``nbp-running``, ``nb
 ``nbp-active``) on elements it found once, when the SVG arrived. A step therefore costs in
 proportion to the nodes and edges that are or were lit, never to the size of the graph, and
 nothing is laid out again.
+
+:meth:`GraphView.highlight` shows a step of a recorded run (``GraphView(graph, recorder=...)``):
+its nodes colored by their tasks' status, and the edges its writes took.
 """
 
 from __future__ import annotations
 
 import pathlib
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anywidget
 import traitlets
 
+from nbpregel.notebook._highlight import Highlighter, NodeState, StepHighlight
 from nbpregel.notebook._ids import xml_text
 from nbpregel.notebook.dot import as_drawable, to_dot
 from nbpregel.notebook.svg import render_svg
 
-__all__ = ["GraphView", "NodeState"]
+if TYPE_CHECKING:
+    from nbpregel.notebook.recorder import Recorder
+
+__all__ = ["GraphView", "NodeState", "StepHighlight"]
 
 _STATIC: Final = pathlib.Path(__file__).parent / "static"
 _SVG_MIME: Final = "image/svg+xml"
-
-
-class NodeState(StrEnum):
-    """How a node looks in a :class:`GraphView`; each state has its own fill color."""
-
-    IDLE = "idle"
-    RUNNING = "running"
-    DONE = "done"
-    ERROR = "error"
-    INTERRUPTED = "interrupted"
-    CACHED = "cached"
-
-
 _STATE_NAMES: Final = tuple(state.value for state in NodeState)
 
 
@@ -54,6 +47,11 @@ class GraphView(anywidget.AnyWidget):
         graph: a :class:`~nbpregel.graph.description.DrawableGraph` or an object with
             ``get_graph()`` (a compiled graph).
         legend: show the legend of state colors under the graph.
+        recorder: the recording of a run of ``graph`` (``run.recorder``, or a
+            :class:`~nbpregel.notebook.recorder.Recorder` fed by hand), for :meth:`highlight`.
+
+    Attributes:
+        recorder: the recording :meth:`highlight` reads (may be set later).
 
     Raises:
         GraphvizNotFoundError: the ``dot`` program is not installed.
@@ -85,9 +83,18 @@ class GraphView(anywidget.AnyWidget):
     legend = traitlets.Bool(True).tag(sync=True)
     """Show the legend of state colors."""
 
-    def __init__(self, graph: object, *, legend: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        graph: object,
+        *,
+        legend: bool = True,
+        recorder: Recorder | None = None,
+        **kwargs: Any,
+    ) -> None:
         drawable = as_drawable(graph)
         document = to_dot(drawable)
+        self.recorder = recorder
+        self._highlighter = Highlighter(drawable)
         self._graph_name = drawable.name
         self._node_ids = document.node_ids
         self._edge_ids = document.edge_ids
@@ -131,6 +138,56 @@ class GraphView(anywidget.AnyWidget):
     def clear_states(self) -> None:
         """Show every node idle and no edge active."""
         self.set_step_states({}, ())
+
+    def highlight(self, step: int, *, ns: str = "") -> StepHighlight:
+        """Show recorded step ``step``: its nodes as their tasks ended, the edges it took.
+
+        A node is colored by its tasks in the step (``running``, ``done``, ``error``,
+        ``interrupted``, ``cached``); an edge is active when a task of its source wrote what
+        starts its target. On the step that ended the run, ``__end__`` and the edges into it
+        are lit. Only the changed classes go to the browser.
+
+        Args:
+            step: a step of the recording (see ``recorder.step_numbers(ns)``).
+            ns: whose step: ``""`` for the root graph, or a subgraph run's namespace (see
+                ``recorder.namespaces()``), lit inside that subgraph's cluster, with the
+                subgraph node itself shown as its task is.
+
+        Returns:
+            What was lit: ``{node_id: state}`` and the active edge ids.
+
+        Raises:
+            RuntimeError: the view has no recording to read (set ``recorder``).
+            KeyError: ``step`` or ``ns`` was not recorded (the message lists what was).
+
+        Example:
+            >>> from typing import TypedDict
+            >>> from nbpregel import END, START, StateGraph
+            >>> from nbpregel.notebook.recorder import Recorder
+            >>> class State(TypedDict):
+            ...     n: int
+            >>> builder = StateGraph(State)
+            >>> _ = builder.add_node("inc", lambda state: {"n": state["n"] + 1})
+            >>> graph = builder.add_edge(START, "inc").add_edge("inc", END).compile()
+            >>> recorder = Recorder()
+            >>> for chunk in graph.stream({"n": 0}, stream_mode=["debug"]):
+            ...     recorder.record(chunk)
+            >>> view = GraphView(graph, recorder=recorder)
+            >>> view.highlight(0).edges, view.node_states
+            (('__start__->inc',), {'__start__': 'done'})
+            >>> view.highlight(1).nodes
+            {'inc': <NodeState.DONE: 'done'>, '__end__': <NodeState.DONE: 'done'>}
+        """
+        if self.recorder is None:
+            raise RuntimeError(
+                f"GraphView of {self._graph_name!r} has no recording to highlight: create it "
+                f"with GraphView(graph, recorder=run.recorder), or set view.recorder"
+            )
+        lit = self._highlighter.step(self.recorder, step, ns)
+        edges = [edge for edge in lit.edges if edge in self._edge_ids]
+        nodes = {node: state for node, state in lit.nodes.items() if node in self._node_ids}
+        self.set_step_states(nodes, edges)
+        return StepHighlight(nodes=nodes, edges=tuple(edges))
 
     def _checked_states(self, node_states: Mapping[str, NodeState | str]) -> dict[str, str]:
         """The non-idle entries, ids in the form the SVG's ``data-node`` holds them."""

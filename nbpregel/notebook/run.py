@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["NO_ANSWER", "Driver", "Run", "RunStatus", "run"]
 
 _log = logging.getLogger(__name__)
-STREAM_MODES: Final = ("debug", "updates")
-"""The stream modes a run is recorded from."""
+STREAM_MODES: Final = ("debug",)
+"""The stream modes a run is recorded from (with ``subgraphs=True``): ``debug`` has it all."""
 NO_ANSWER: Final = object()
 """The default of :meth:`Run.resume`: no answer (continue from a breakpoint)."""
 _nested_loops: set[int] = set()
@@ -75,7 +75,8 @@ class Run:
             (``interrupt_before``, ``durability``, ...).
 
     Raises:
-        TypeError: ``stream_mode`` was given (the run records ``debug`` and ``updates``).
+        TypeError: ``stream_mode`` or ``subgraphs`` was given (the run records the ``debug``
+            stream of the graph and of its subgraphs).
     """
 
     def __init__(
@@ -86,11 +87,12 @@ class Run:
         driver: Driver | str = Driver.AUTO,
         **stream_kwargs: Any,
     ) -> None:
-        if "stream_mode" in stream_kwargs:
-            raise TypeError(
-                f"run() streams with stream_mode={list(STREAM_MODES)} itself; drop the "
-                f"stream_mode argument (use graph.stream() to get other modes)"
-            )
+        for name in ("stream_mode", "subgraphs"):
+            if name in stream_kwargs:
+                raise TypeError(
+                    f"run() streams with stream_mode={list(STREAM_MODES)}, subgraphs=True "
+                    f"itself; drop the {name} argument (use graph.stream() for other streams)"
+                )
         self.graph = graph
         self.config = _with_thread_id(config)
         self.recorder = Recorder()
@@ -206,7 +208,7 @@ class Run:
         error: BaseException | None = None
         try:
             chunks = self.graph.stream(
-                input, self.config, stream_mode=list(STREAM_MODES), **self._kwargs
+                input, self.config, stream_mode=list(STREAM_MODES), subgraphs=True, **self._kwargs
             )
             for chunk in chunks:
                 self._record(chunk)
@@ -218,7 +220,7 @@ class Run:
         error: BaseException | None = None
         try:
             chunks = self.graph.astream(
-                input, self.config, stream_mode=list(STREAM_MODES), **self._kwargs
+                input, self.config, stream_mode=list(STREAM_MODES), subgraphs=True, **self._kwargs
             )
             async for chunk in chunks:
                 self._record(chunk)
@@ -231,9 +233,11 @@ class Run:
         self._notify(idle=False)
 
     def _finish(self, error: BaseException | None) -> None:
-        if error is not None:
-            self.recorder.record_failure(error)
         recorder = self.recorder
+        if error is not None:
+            recorder.record_failure(error)
+        else:
+            recorder.record_end()
         with self._lock:
             stretch = self._stretch
             self.error = error

@@ -8,6 +8,10 @@ HTML of that step's tables.
 
 While the slider is on the newest step, the view follows the run; moving it back pins the
 step shown, moving it to the end follows again.
+
+A run whose subgraphs ran shows a *graph* dropdown: the root graph (the default) or one
+subgraph run (a namespace of the recording). The slider, tables and highlighting then follow
+that run's own steps, lit inside the subgraph's cluster.
 """
 
 from __future__ import annotations
@@ -23,10 +27,10 @@ from typing import TYPE_CHECKING, Any, Final
 import ipywidgets as widgets
 
 from nbpregel.notebook._format import RUN_VIEW_CSS
-from nbpregel.notebook._highlight import EdgeIndex, highlight
+from nbpregel.notebook._highlight import ns_path
+from nbpregel.notebook._ingest import ROOT
 from nbpregel.notebook._step_html import state_table, status_line, tasks_table, writes_table
 from nbpregel.notebook._tables import TaskStatus
-from nbpregel.notebook.dot import as_drawable
 from nbpregel.notebook.graph_view import GraphView
 from nbpregel.notebook.prompt import InterruptPrompt
 from nbpregel.notebook.run import NO_ANSWER, Run, RunStatus
@@ -34,13 +38,16 @@ from nbpregel.notebook.run import NO_ANSWER, Run, RunStatus
 if TYPE_CHECKING:
     import pandas as pd
 
-    from nbpregel.notebook.recorder import StateDiff
+    from nbpregel.notebook.recorder import Recorder, StateDiff
 
-__all__ = ["RunView"]
+__all__ = ["RunView", "namespace_label"]
 
 PLAY_INTERVAL_MS: Final = 800
 """Milliseconds per step when the slider plays."""
+ROOT_LABEL: Final = "root graph"
+"""How the dropdown names the root graph's run."""
 _HIDDEN: Final = "none"
+_SHORT_ID: Final = 8
 
 
 class RunView(widgets.VBox):
@@ -52,6 +59,8 @@ class RunView(widgets.VBox):
 
     Attributes:
         graph_view: the highlighted graph.
+        namespace: which run's steps are shown: the root graph's or a subgraph's (hidden
+            until a subgraph runs).
         play: plays the steps (linked, in the browser, to ``slider``).
         slider: the step shown.
         status: the status line.
@@ -63,8 +72,11 @@ class RunView(widgets.VBox):
     def __init__(self, run: Run, *, refresh_interval: float = 0.05, **kwargs: Any) -> None:
         self.run = run
         self.refresh_interval = refresh_interval
-        self.graph_view = GraphView(run.graph)
-        self._edges = EdgeIndex(as_drawable(run.graph))
+        self.graph_view = GraphView(run.graph, recorder=run.recorder)
+        self.namespace = widgets.Dropdown(
+            options=[(ROOT_LABEL, ROOT)], value=ROOT, description="graph"
+        )
+        self.namespace.layout.display = _HIDDEN
         self.play = widgets.Play(min=0, max=0, value=0, interval=PLAY_INTERVAL_MS)
         self.slider = widgets.IntSlider(min=0, max=0, value=0, description="step")
         # slider first: when the view opens, the browser copies the slider's value to the play
@@ -76,12 +88,14 @@ class RunView(widgets.VBox):
         self._lock = threading.RLock()
         self._follow = True
         self._moving = False
-        self._shown: tuple[int, int] | None = None  # (step, recorder events) last drawn
+        self._shown: tuple[str, int, int] | None = None  # (ns, step, recorder events) drawn
+        self._namespaces: tuple[str, ...] = (ROOT,)
         self._last_refresh = 0.0
         self._timer: threading.Timer | None = None
         self._prompt_ids: tuple[str, ...] | None = None
         self._answers: dict[str, Any] = {}
         self.slider.observe(self._on_slider, "value")
+        self.namespace.observe(self._on_namespace, "value")
         super().__init__(self._layout(), **kwargs)
         self.add_class("nbp-run-view")
         run.add_listener(self._on_run_event)
@@ -114,13 +128,17 @@ class RunView(widgets.VBox):
         """One row per interrupt, with its answer."""
         return self.run.recorder.interrupts
 
-    def state(self, step: int | None = None) -> dict[str, Any]:
+    def state(self, step: int | None = None, ns: str = ROOT) -> dict[str, Any]:
         """The state after ``step`` (the latest if ``None``); see ``Recorder.state``."""
-        return self.run.recorder.state(step)
+        return self.run.recorder.state(step, ns)
 
-    def diff(self, step: int) -> StateDiff:
+    def diff(self, step: int, ns: str = ROOT) -> StateDiff:
         """What ``step`` changed; see ``Recorder.diff``."""
-        return self.run.recorder.diff(step)
+        return self.run.recorder.diff(step, ns)
+
+    def namespaces(self) -> list[str]:
+        """The recorded runs: ``""`` for the root graph, then subgraph runs (see ``ns``)."""
+        return self.run.recorder.namespaces()
 
     def resume(self, value: Any = NO_ANSWER) -> None:
         """Answer the pending interrupt(s) and continue; see :meth:`Run.resume`."""
@@ -142,7 +160,8 @@ class RunView(widgets.VBox):
         """Redraw from what the run recorded so far."""
         with self._lock:
             self._last_refresh = time.monotonic()
-            steps = self.run.recorder.step_numbers()
+            self._show_namespaces()
+            steps = self.run.recorder.step_numbers(self.namespace.value)
             if steps:
                 with self._moving_slider():
                     self.slider.max = self.play.max = steps[-1]
@@ -151,30 +170,44 @@ class RunView(widgets.VBox):
                         self.slider.value = steps[-1]
                     self.play.value = self.slider.value
             self.show_step(self.slider.value)
-            self._show_status(steps)
+            self._show_status(self.run.recorder.step_numbers())
             self._show_prompts()
 
     def show_step(self, step: int) -> None:
-        """Show ``step`` on the graph and in the tables (the slider is not moved)."""
+        """Show ``step`` of the chosen run (root or subgraph) on the graph and in the tables
+        (the slider is not moved)."""
         recorder = self.run.recorder
         with self._lock:
-            if self._shown == (step, recorder.events):
+            ns = self.namespace.value
+            shown = (ns, step, recorder.events)
+            if self._shown == shown:
                 return
-            self._shown = (step, recorder.events)
+            self._shown = shown
             try:
-                record, tasks = recorder.step(step), recorder.tasks_of(step)
+                record, tasks = recorder.step(step, ns), recorder.tasks_of(step, ns)
             except KeyError:  # nothing recorded yet
                 self.graph_view.clear_states()
                 self.tasks_html.value = self.writes_html.value = self.state_html.value = ""
                 return
-            ended = record.checkpointed and not record.next and self.run.status is RunStatus.DONE
-            lit = highlight(tasks, self._edges, ended=ended)
-            edges = [edge for edge in lit.edges if edge in self.graph_view.edge_ids]
-            self.graph_view.set_step_states(lit.nodes, edges)
+            self.graph_view.highlight(step, ns=ns)
             self.tasks_html.value = tasks_table(tasks)
             self.writes_html.value = writes_table(tasks)
-            diff = recorder.diff(step) if record.checkpointed else None
+            diff = recorder.diff(step, ns) if record.checkpointed else None
             self.state_html.value = state_table(record, diff)
+
+    def _show_namespaces(self) -> None:
+        """Offer every recorded run (root and subgraphs) in the dropdown, once there are two."""
+        recorder = self.run.recorder
+        namespaces = tuple(recorder.namespaces())
+        if namespaces == self._namespaces:
+            return
+        self._namespaces = namespaces
+        options = [(namespace_label(recorder, ns), ns) for ns in namespaces]
+        chosen = self.namespace.value
+        with self._moving_slider():
+            self.namespace.options = options  # resets the value to the first option
+            self.namespace.value = chosen  # namespaces only grow: the chosen one is still there
+        self.namespace.layout.display = None if len(namespaces) > 1 else _HIDDEN
 
     def _show_status(self, steps: list[int]) -> None:
         recorder, status = self.run.recorder, self.run.status
@@ -249,6 +282,12 @@ class RunView(widgets.VBox):
                 self._timer.cancel()
                 self._timer = None
 
+    def _on_namespace(self, change: dict[str, Any]) -> None:
+        if self._moving:
+            return
+        self._follow = True  # a newly chosen run is shown from its latest step
+        self.refresh()
+
     def _on_slider(self, change: dict[str, Any]) -> None:
         if self._moving:
             return
@@ -266,7 +305,7 @@ class RunView(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         style = widgets.HTML(f"<style>{RUN_VIEW_CSS}</style>")
-        controls = widgets.HBox([self.play, self.slider, self.progress])
+        controls = widgets.HBox([self.namespace, self.play, self.slider, self.progress])
         headings = [widgets.HTML(f"<h4>{name}</h4>") for name in ("tasks", "writes")]
         step_tables = widgets.VBox([headings[0], self.tasks_html, headings[1], self.writes_html])
         state = widgets.VBox(
@@ -282,3 +321,16 @@ class RunView(widgets.VBox):
             f"RunView(graph={getattr(self.run.graph, 'name', '?')!r}, "
             f"status={str(self.run.status)!r}, steps={len(steps)})"
         )
+
+
+def namespace_label(recorder: Recorder, ns: str) -> str:
+    """How the dropdown names a run: ``root graph``, or each subgraph node on the way with the
+    step its task ran in and the start of the task's id, e.g. ``sub (step 2 · 1d9de87a)``."""
+    if ns == ROOT:
+        return ROOT_LABEL
+    parts = []
+    for node, task_id in ns_path(ns):
+        task = recorder.task(task_id)
+        where = f"step {task.step} \u00b7 " if task is not None else ""
+        parts.append(f"{node} ({where}{task_id[:_SHORT_ID]})")
+    return " \u203a ".join(parts)

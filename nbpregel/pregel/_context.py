@@ -14,7 +14,14 @@ from nbpregel.errors import GraphInterrupt, NbPregelError
 from nbpregel.pregel._ids import interrupt_id
 from nbpregel.types import Interrupt, StreamWriter
 
-__all__ = ["TaskRuntime", "get_config", "get_stream_writer", "interrupt"]
+__all__ = ["ResumeMap", "TaskRuntime", "get_config", "get_stream_writer", "interrupt"]
+
+
+class ResumeMap(dict[str, Any]):
+    """Answers by interrupt id for one task (``Command(resume={id: answer, ...})``).
+
+    ``interrupt()`` takes the answer for its own id; a subgraph run by the task gets them all.
+    """
 
 
 class TaskRuntime:
@@ -27,12 +34,17 @@ class TaskRuntime:
         resume: answers already given to this task's interrupts, in order.
         next_resume: a fresh answer for the next unanswered interrupt, or ``MISSING``.
         task: the running task (its namespace gives the interrupt id).
+        loop: the run the task belongs to (a graph invoked inside the task nests under it).
+        calls: the ``@task`` calls this attempt made (a ``_call.CallScope``), once it makes one.
     """
 
     __slots__ = (
+        "calls",
         "config",
         "counter",
         "custom",
+        "loop",
+        "nested",
         "next_resume",
         "resume",
         "task",
@@ -48,6 +60,7 @@ class TaskRuntime:
         task: Any,
         resume: list[Any] | None = None,
         next_resume: Any = MISSING,
+        loop: Any = None,
     ) -> None:
         self.task_id = task_id
         self.config = config
@@ -56,6 +69,9 @@ class TaskRuntime:
         self.resume = resume if resume is not None else []
         self.next_resume = next_resume
         self.counter = 0
+        self.loop = loop
+        self.nested = 0
+        self.calls: Any = None
 
 
 CURRENT: ContextVar[TaskRuntime | None] = ContextVar("nbpregel_task", default=None)
@@ -111,9 +127,12 @@ def interrupt(value: Any) -> Any:
     runtime.counter += 1
     if index < len(runtime.resume):
         return runtime.resume[index]
-    if runtime.next_resume is not MISSING:
-        answer = runtime.next_resume
+    own_id = interrupt_id(runtime.task.ns)
+    answer = runtime.next_resume
+    if isinstance(answer, ResumeMap):
+        answer = answer.get(own_id, MISSING)
+    if answer is not MISSING:
         runtime.next_resume = MISSING
         runtime.resume.append(answer)
         return answer
-    raise GraphInterrupt([Interrupt(value=value, id=interrupt_id(runtime.task.ns))])
+    raise GraphInterrupt([Interrupt(value=value, id=own_id)])

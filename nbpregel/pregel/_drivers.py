@@ -155,17 +155,57 @@ def _report_done(done: queue.SimpleQueue[Any], task: Task, future: Any) -> None:
     done.put(task)
 
 
-def _drain_shared(loop: RunLoop, shared: deque[Task], done: queue.SimpleQueue[Any]) -> None:
-    while True:
-        try:
-            task = shared.popleft()
-        except IndexError:
-            return
-        _run_reporting(loop, task, done)
+class _Crew:
+    """The pool threads draining one step's shared queue of sync tasks.
+
+    Helpers are hired one at a time, each new helper hiring the next while tasks are still
+    waiting: a step of tiny tasks is over before a second thread wakes up, while a step of slow
+    tasks soon has ``limit`` of them running at once.
+    """
+
+    __slots__ = ("done", "hired", "limit", "loop", "pool", "shared")
+
+    def __init__(
+        self,
+        loop: RunLoop,
+        pool: TaskPool,
+        shared: deque[Task],
+        done: queue.SimpleQueue[Any],
+        limit: int,
+    ) -> None:
+        self.loop = loop
+        self.pool = pool
+        self.shared = shared
+        self.done = done
+        self.limit = limit
+        self.hired = 0
+
+    def hire(self) -> None:
+        """Start one more helper if tasks are waiting and fewer than ``limit`` were hired."""
+        # Only the caller (once) and then each new helper (once, first thing) call this: the
+        # count is never updated by two threads at once.
+        if self.shared and self.hired < self.limit:
+            self.hired += 1
+            self.pool.submit(int)
+
+    def work(self) -> None:
+        """A helper: hire the next one, then run tasks until the queue is empty."""
+        self.hire()
+        while True:
+            try:
+                task = self.shared.popleft()
+            except IndexError:
+                return
+            _run_reporting(self.loop, task, self.done)
 
 
-def _start(loop: RunLoop, todo: list[Task], done: queue.SimpleQueue[Any]) -> deque[Task]:
-    """Start every task of the step; returns the shared queue that pool workers drain."""
+def _start(
+    loop: RunLoop, todo: list[Task], done: queue.SimpleQueue[Any], *, caller_helps: bool
+) -> deque[Task]:
+    """Start every task of the step; returns the shared queue that pool workers drain.
+
+    With ``caller_helps`` the calling thread drains the queue too, so one fewer helper is hired.
+    """
     shared: deque[Task] = deque()
     sync_tasks = []
     for task in todo:
@@ -177,12 +217,39 @@ def _start(loop: RunLoop, todo: list[Task], done: queue.SimpleQueue[Any]) -> deq
     executor = loop.executor
     if isinstance(executor, TaskPool):
         shared.extend(sync_tasks)
-        for _ in range(min(len(sync_tasks), executor.max_workers)):
-            executor.submit(contextvars.copy_context().run, _drain_shared, loop, shared, done)
+        limit = min(len(sync_tasks), executor.max_workers) - caller_helps
+        _Crew(loop, executor, shared, done, limit).hire()
     else:
         for task in sync_tasks:  # a user's executor (e.g. a cluster) gets one call per task
             executor.submit(contextvars.copy_context().run, _run_reporting, loop, task, done)
     return shared
+
+
+def _unobserved(loop: RunLoop) -> bool:
+    """Whether nothing outside the run sees a task finish before the step ends.
+
+    Then the calling thread may run tasks itself: while it does, no one waits on it to stream
+    a chunk or to save a finished task's writes.
+    """
+    return (
+        loop.persistence.saver is None
+        and not any(loop._want.values())
+        and isinstance(loop.executor, TaskPool)
+    )
+
+
+def _run_inline(loop: RunLoop, shared: deque[Task]) -> Iterator[Task]:
+    """Run tasks from the shared queue on the calling thread until it is empty."""
+    while True:
+        try:
+            task = shared.popleft()
+        except IndexError:
+            return
+        try:
+            run_task(loop, task)
+        except BaseException as exc:
+            task.error = exc
+        yield task
 
 
 def run_step(loop: RunLoop) -> Iterator[None]:
@@ -197,10 +264,16 @@ def run_step(loop: RunLoop) -> Iterator[None]:
         return
     done: queue.SimpleQueue[Any] = queue.SimpleQueue()
     loop.wake = lambda: done.put(_WAKE)
-    shared = _start(loop, todo, done)
+    caller_helps = timeout is None and _unobserved(loop)
+    shared = _start(loop, todo, done, caller_helps=caller_helps)
     deadline = None if timeout is None else time.monotonic() + timeout
     unfinished = {task.id: task for task in todo}
     try:
+        if caller_helps:
+            for task in _run_inline(loop, shared):
+                del unfinished[task.id]
+                loop.task_done(task)
+                yield
         while unfinished:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:

@@ -6,16 +6,17 @@ the event loop, or a user's executor) and wait for them.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.constants import TaskKind
-from nbpregel.errors import GraphInterrupt
+from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
 from nbpregel.pregel._context import CURRENT, TaskRuntime
 from nbpregel.pregel._task import Task, TaskStatus
-from nbpregel.types import RetryPolicy
+from nbpregel.types import Command, RetryPolicy
 
 if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
@@ -50,6 +51,7 @@ def begin_attempt(loop: RunLoop, task: Task) -> Any:
         task=task,
         resume=list(task.resume),
         next_resume=task.next_resume,
+        loop=loop,
     )
     return CURRENT.set(runtime)
 
@@ -77,8 +79,14 @@ def finish_attempt(
     """
     runtime = CURRENT.get()
     CURRENT.reset(token)
+    if runtime is not None and runtime.calls is not None and not task.node.is_async:
+        runtime.calls.join()  # the task's @task calls finish within its attempt
     if runtime is not None and runtime.resume:
         task.resume = runtime.resume
+    if exc is None and type(output) is Command and output.graph is not None:
+        exc = _parent_command(loop, task, output)
+    elif isinstance(exc, ParentCommand):
+        output, exc = exc.command, None  # a subgraph run by this task routes its parent
     if exc is None:
         try:
             writer = task.node.writer
@@ -88,6 +96,10 @@ def finish_attempt(
             return None
         except Exception as writer_exc:
             exc = writer_exc
+    if isinstance(exc, ParentCommand):
+        task.error = exc
+        task.status = TaskStatus.ERROR
+        return None
     if isinstance(exc, GraphInterrupt):
         task.interrupts = list(exc.interrupts)
         task.status = TaskStatus.INTERRUPTED
@@ -108,3 +120,19 @@ def finish_attempt(
 def _stop_clock(task: Task) -> None:
     if task.started_at is not None:
         task.duration_ms = (time.time() - task.started_at) * 1000.0
+
+
+def _parent_command(loop: RunLoop, task: Task, command: Command[Any]) -> Exception:
+    """The error that carries ``Command(graph=Command.PARENT)`` to the parent graph."""
+    if command.graph != Command.PARENT:
+        return InvalidUpdateError(
+            f"node {task.name!r} returned Command(graph={command.graph!r}): graph must be None "
+            f"(this graph) or Command.PARENT (the graph that runs this one as a subgraph)"
+        )
+    if loop.nest is None:
+        return InvalidUpdateError(
+            f"node {task.name!r} returned Command(graph=Command.PARENT) but its graph is not "
+            f"running as a subgraph: drop graph= to update this graph, or add this graph as a "
+            f"node of another"
+        )
+    return ParentCommand(dataclasses.replace(command, graph=None))

@@ -19,11 +19,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nbpregel.channels.base import MISSING, BaseChannel
-from nbpregel.constants import INTERRUPT, StreamMode
-from nbpregel.errors import GraphRecursionError
-from nbpregel.pregel import _chunks
+from nbpregel.constants import INTERRUPT, NS_SEP, StreamMode
+from nbpregel.errors import GraphRecursionError, ParentCommand
+from nbpregel.pregel import _cache, _chunks
+from nbpregel.pregel._nested import Nesting
 from nbpregel.pregel._persist import Persistence
-from nbpregel.pregel._plan import plan_tasks, read_input
+from nbpregel.pregel._plan import plan_tasks
 from nbpregel.pregel._spec import GraphSpec, map_input
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
@@ -64,6 +65,7 @@ class RunLoop:
         interrupt_before: frozenset[str] | str = frozenset(),
         interrupt_after: frozenset[str] | str = frozenset(),
         ns: tuple[str, ...] = (),
+        nest: Nesting | None = None,
     ) -> None:
         self.spec = spec
         self.input = input
@@ -71,8 +73,13 @@ class RunLoop:
         self.recursion_limit = recursion_limit
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
-        self.ns = ns
-        self.ns_str = "|".join(ns)
+        self.nest = nest
+        self.ns = nest.ns if nest is not None else ns
+        self.ns_str = NS_SEP.join(self.ns)
+        # What subgraphs started by this run's tasks pass up (empty unless streaming subgraphs).
+        self.forward_modes: frozenset[StreamMode] = (
+            nest.forward if nest is not None else frozenset()
+        )
         self.buffer: deque[tuple[tuple[str, ...], StreamMode, Any]] = deque()
         self.status = RunStatus.RUNNING
         self.tasks: list[Task] = []
@@ -80,8 +87,11 @@ class RunLoop:
         self.error: BaseException | None = None
         self.wake: Callable[[], None] | None = None
         self.executor: Any = None
+        self.cache: Any = None  # a BaseCache when the graph caches nodes
+        self.calls: Any = None  # this step's @task calls (nbpregel.pregel._call.RunCalls)
         self.run_config: dict[str, Any] = {}
         self._want = {mode: mode in modes for mode in StreamMode}
+        self.caller_modes = modes  # what this run's own caller asked for
         self.emits_checkpoints = self._want[StreamMode.CHECKPOINTS] or self._want[_DEBUG]
         self._unreported: tuple[Any, ...] | None = None
         self.channels: dict[str, BaseChannel[Any, Any]] = {}
@@ -96,6 +106,8 @@ class RunLoop:
     def start(self) -> None:
         """Restore the checkpoint and apply the input (or the resume command)."""
         saved = self.persistence.load()
+        if self.nest is not None:
+            self.input = self.nest.child_input(self.input, self.persistence.has_history)
         self.channels = {
             name: spec.from_checkpoint(saved.channel_values.get(name, MISSING))
             for name, spec in self.spec.channels.items()
@@ -126,7 +138,7 @@ class RunLoop:
         if replay:
             self.persistence.discard_pending()
         if command is not None:
-            self.persistence.accept_resume(command.resume)
+            self.persistence.accept_resume(command.resume, nested=self.nest is not None)
             writes = self._command_writes(command)
             if writes:
                 # Not a step: the tasks due at this checkpoint (and their saved writes) stay.
@@ -172,6 +184,7 @@ class RunLoop:
             checkpoint_id=checkpoint_id,
             ns=self.ns_str,
             step=step,
+            values=self.versions.values_of(self.channels, self.spec.index.layouts),
         )
 
     def tick(self) -> bool:
@@ -207,6 +220,9 @@ class RunLoop:
         for task in tasks:
             if task.status != TaskStatus.PENDING:
                 self.task_done(task, restored=True)
+        if self.cache is not None:
+            for task in _cache.lookup_many(self.cache, tasks):
+                self.task_done(task)  # cached: saved as pending writes, never run
         return True
 
     @property
@@ -218,11 +234,15 @@ class RunLoop:
 
     def task_done(self, task: Task, *, restored: bool = False) -> None:
         """Record a finished task: save its writes, stream its update."""
+        if isinstance(task.error, ParentCommand):
+            return  # not a failure: the node running this subgraph applies the command
         if not restored:
+            if self.cache is not None:
+                _cache.store(self.cache, task)  # may fail the task: its writes cannot be cached
             self.persistence.save_task(task)
         if task.node.hidden:
             return
-        if task.interrupts:
+        if task.status == TaskStatus.INTERRUPTED:
             self.interrupts.extend(task.interrupts)
             self._emit_interrupts(tuple(task.interrupts))
         elif task.error is None and self._want[_UPDATES]:
@@ -231,6 +251,12 @@ class RunLoop:
             payload = _chunks.task_result_payload(task, self.spec.stream_channels)
             self._emit(_TASKS, payload)
             self._emit_debug("task_result", payload)
+
+    def receive(self, item: tuple[tuple[str, ...], StreamMode, Any]) -> None:
+        """Take a chunk from a subgraph run by one of this run's tasks (thread-safe)."""
+        self.buffer.append(item)
+        if self.wake is not None:
+            self.wake()
 
     def custom(self, chunk: Any) -> None:
         """Emit a ``custom`` chunk from a running node."""
@@ -250,7 +276,7 @@ class RunLoop:
             self.error = failed[0].error
             self.persistence.flush_pending(self)
             return
-        if self.interrupts:
+        if self.interrupts or any(t.status == TaskStatus.INTERRUPTED for t in tasks):
             self._pause(self.interrupts)
             return
         self.updated = apply_writes(self.channels, tasks, self.versions)
@@ -315,7 +341,7 @@ class RunLoop:
         if isinstance(keys, str):
             channel = self.channels[keys]
             return channel.get() if channel.is_available() else None
-        return read_input(self.channels, keys)
+        return self.versions.values_of(self.channels, self.spec.index.layouts).read(keys)
 
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""

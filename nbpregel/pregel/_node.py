@@ -48,6 +48,7 @@ class PregelNode:
         cache_policy: when to reuse earlier writes.
         hidden: leave the node out of the ``updates`` stream (the input node).
         defer: the node is a deferred node (informational; deferral is in its trigger channel).
+        subgraph: the compiled graph this node runs, when it is a subgraph.
     """
 
     __slots__ = (
@@ -62,6 +63,7 @@ class PregelNode:
         "name",
         "reads",
         "retry_policy",
+        "subgraph",
         "triggers",
         "writer",
     )
@@ -80,6 +82,7 @@ class PregelNode:
         hidden: bool = False,
         defer: bool = False,
         metadata: dict[str, Any] | None = None,
+        subgraph: Any | None = None,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -94,6 +97,7 @@ class PregelNode:
         self.hidden = hidden
         self.defer = defer
         self.metadata = metadata or {}
+        self.subgraph = subgraph
         self.is_async = _is_async_callable(bound)
         self.accepts = _accepted_kwargs(bound)
 

@@ -22,9 +22,11 @@ from nbpregel.constants import (
     NO_WRITES,
     RESUME,
     Durability,
+    TaskKind,
 )
 from nbpregel.errors import CheckpointError, InvalidResumeError
-from nbpregel.pregel._chunks import now_iso
+from nbpregel.pregel._context import ResumeMap
+from nbpregel.pregel._snapshot import CheckpointBuilder
 from nbpregel.pregel._task import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -81,6 +83,7 @@ class Persistence:
         self.forked = False
         self.pending: list[tuple[str, str, Any]] = []
         self._staged_resume: dict[str, Any] = {}
+        self._staged_any: Any = MISSING
         self._unsaved: list[tuple[str, list[tuple[str, Any]], str]] = []
         self._background: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: list[concurrent.futures.Future[Any]] = []
@@ -91,6 +94,9 @@ class Persistence:
         self.parent_config: dict[str, Any] | None = None
         self.metadata: dict[str, Any] | None = None
         self.last_checkpoint: dict[str, Any] | None = None
+        self._builder = CheckpointBuilder()
+        self._writes_config: dict[str, Any] = {}  # the current checkpoint's, for put_writes
+        self.parents: dict[str, str] = {}  # enclosing namespaces -> their current checkpoint
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -134,8 +140,12 @@ class Persistence:
                     found.setdefault(item.id, (task_id, item))
         return found
 
-    def accept_resume(self, resume: Any) -> None:
-        """Validate a ``Command(resume=...)`` against the pending interrupts and stage it."""
+    def accept_resume(self, resume: Any, *, nested: bool = False) -> None:
+        """Validate a ``Command(resume=...)`` against the pending interrupts and stage it.
+
+        A subgraph gets answers its parent already validated: when its own checkpoint has no
+        pending interrupt (its state was edited since), the first task to interrupt takes it.
+        """
         if resume is None:
             return
         if self.saver is None:
@@ -145,6 +155,9 @@ class Persistence:
             )
         pending = self.pending_interrupts()
         answered = {tid for tid, ch, _ in self.pending if ch == RESUME}
+        if not pending and nested:
+            self._staged_any = resume
+            return
         if not pending:
             raise InvalidResumeError(
                 f"nothing to resume: thread "
@@ -152,7 +165,8 @@ class Persistence:
             )
         if isinstance(resume, Mapping) and resume and all(k in pending for k in resume):
             for interrupt_id, value in resume.items():
-                self._staged_resume[pending[interrupt_id][0]] = value
+                task_id = pending[interrupt_id][0]
+                self._staged_resume.setdefault(task_id, ResumeMap())[interrupt_id] = value
             return
         if isinstance(resume, Mapping) and any(isinstance(k, str) and len(k) == 32 for k in resume):
             unknown = [k for k in resume if k not in pending]
@@ -160,9 +174,10 @@ class Persistence:
                 f"unknown interrupt id(s) {unknown}: pending interrupts are {sorted(pending)}"
             )
         waiting = {task_id for task_id, _ in pending.values()} - answered
-        if len(waiting) > 1:
+        waiting_ids = [i for i, (task_id, _) in pending.items() if task_id in waiting]
+        if len(waiting_ids) > 1:
             raise InvalidResumeError(
-                f"{len(waiting)} interrupts are pending, so a single answer is ambiguous: resume "
+                f"{len(waiting_ids)} interrupts are pending, so a single answer is ambiguous: resume "
                 f"with Command(resume={{interrupt_id: answer, ...}}) using ids {sorted(pending)}"
             )
         for task_id in waiting or {task_id for task_id, _ in pending.values()}:
@@ -199,7 +214,7 @@ class Persistence:
 
     def restore_task_writes(self, tasks: list[Task]) -> None:
         """Give planned tasks their saved writes (they will not run again) and resume values."""
-        if not self.pending and not self._staged_resume:
+        if not self.pending and not self._staged_resume and self._staged_any is MISSING:
             return
         by_task: dict[str, list[tuple[str, Any]]] = {}
         for task_id, channel, value in self.pending:
@@ -212,6 +227,8 @@ class Persistence:
                     task.resume = list(value)
             if task.id in self._staged_resume:
                 task.next_resume = self._staged_resume[task.id]
+            elif self._staged_any is not MISSING:
+                task.next_resume = self._staged_any
             if channels - _OUTCOME_UNKNOWN:
                 task.writes = [(ch, v) for ch, v in saved if ch not in BOOKKEEPING_CHANNELS]
                 task.status = TaskStatus.OK
@@ -227,7 +244,7 @@ class Persistence:
         """Save a finished task's writes as pending writes of the current checkpoint."""
         if self.saver is None:
             return
-        if task.interrupts:
+        if task.status == TaskStatus.INTERRUPTED:
             writes: list[tuple[str, Any]] = [(INTERRUPT, list(task.interrupts))]
         elif task.error is not None:
             writes = [(ERROR, task.error)]
@@ -239,9 +256,14 @@ class Persistence:
         if self.durability is Durability.EXIT:
             self._unsaved.append((task.id, writes, task.ns))
             return
-        self._submit(
-            self.saver.put_writes, self._config_for(self.checkpoint_id), writes, task.id, task.ns
-        )
+        self._submit(self.saver.put_writes, self._task_config(), writes, task.id, task.ns)
+
+    def _task_config(self) -> dict[str, Any]:
+        """The config of the current checkpoint, made once for all the tasks of a step."""
+        config = self._writes_config
+        if config.get("configurable", {}).get(CONFIG_KEY_CHECKPOINT_ID) != self.checkpoint_id:
+            config = self._writes_config = self._config_for(self.checkpoint_id)
+        return config
 
     def save(self, loop: RunLoop, *, source: str) -> None:
         """Start a new checkpoint for the step that just ended (or for the input)."""
@@ -252,12 +274,16 @@ class Persistence:
             previous = self._config_for(self.checkpoint_id)
             self.checkpoint_id = f"{self._run_id}.{self._counter}"
             if loop.emits_checkpoints:
-                metadata = {"source": source, "step": loop.step, "parents": {}}
+                metadata = {"source": source, "step": loop.step, "parents": dict(self.parents)}
                 loop.checkpoint_ready(self._config_for(self.checkpoint_id), previous, metadata)
             return
         new_id = new_checkpoint_id()
-        checkpoint = self._checkpoint(loop, new_id)
-        metadata = {"source": source, "step": loop.step, "parents": {}}
+        # After a step, only the nodes that ran have new seen versions; otherwise copy all.
+        ran = [t.name for t in loop.tasks if t.kind is TaskKind.PULL] if source == "loop" else None
+        checkpoint = self._builder.build(
+            new_id, loop.channels, loop.versions, loop.updated, ran=ran
+        )
+        metadata = {"source": source, "step": loop.step, "parents": dict(self.parents)}
         parent = self.saved_config
         if self.durability is Durability.EXIT:
             if self._exit_parent is None:
@@ -285,22 +311,6 @@ class Persistence:
         configurable = dict(self.config["configurable"])
         configurable.pop(CONFIG_KEY_CHECKPOINT_ID, None)
         return {"configurable": configurable}
-
-    def _checkpoint(self, loop: RunLoop, new_id: str) -> dict[str, Any]:
-        values = {}
-        for name, channel in loop.channels.items():
-            value = channel.checkpoint()
-            if value is not MISSING:
-                values[name] = value
-        return {
-            "v": 1,
-            "id": new_id,
-            "ts": now_iso(),
-            "channel_values": values,
-            "channel_versions": dict(loop.versions.channel_versions),
-            "versions_seen": {k: dict(v) for k, v in loop.versions.versions_seen.items()},
-            "updated_channels": sorted(loop.updated) if loop.updated is not None else None,
-        }
 
     def _submit(self, fn: Any, *args: Any) -> None:
         if self.durability is Durability.ASYNC:

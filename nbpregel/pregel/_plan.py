@@ -18,6 +18,7 @@ from nbpregel.errors import EmptyChannelError, InvalidUpdateError
 from nbpregel.pregel._ids import task_id
 from nbpregel.pregel._node import PregelNode
 from nbpregel.pregel._task import Task
+from nbpregel.pregel._values import LayoutCache, LiveValues, read_input
 from nbpregel.types import Send
 
 __all__ = ["GraphIndex", "plan_tasks", "read_input"]
@@ -35,12 +36,15 @@ class GraphIndex:
         nodes: the nodes by name.
         trigger_to_nodes: for each channel, the sorted names of the nodes it triggers.
         all_nodes: every node name, sorted (planning from a checkpoint with no update record).
+        trigger_channels: every channel that triggers some node.
+        layouts: the channels' layout, learnt from the first run and kept for the others.
     """
 
     nodes: Mapping[str, PregelNode]
     trigger_to_nodes: Mapping[str, tuple[str, ...]]
     all_nodes: tuple[str, ...]
     trigger_channels: frozenset[str] = frozenset()
+    layouts: LayoutCache = dataclasses.field(default_factory=LayoutCache, compare=False)
 
     @classmethod
     def build(cls, nodes: Mapping[str, PregelNode]) -> GraphIndex:
@@ -55,19 +59,6 @@ class GraphIndex:
             all_nodes=tuple(sorted(nodes)),
             trigger_channels=frozenset(index),
         )
-
-
-def read_input(channels: Mapping[str, BaseChannel[Any, Any]], reads: str | tuple[str, ...]) -> Any:
-    """A node's input: one channel's value, or a dict of the available values of several."""
-    if isinstance(reads, str):
-        return channels[reads].get()
-    values: dict[str, Any] = {}
-    for key in reads:
-        try:
-            values[key] = channels[key].get()
-        except EmptyChannelError:
-            pass
-    return values
 
 
 def _push_tasks(
@@ -105,6 +96,42 @@ def _push_tasks(
     return tasks
 
 
+def _fired(
+    node: PregelNode,
+    channels: Mapping[str, BaseChannel[Any, Any]],
+    channel_versions: Mapping[str, int],
+    seen: Mapping[str, int],
+) -> list[str] | None:
+    """The node's triggers with a version it has not seen and a value; None if there are none."""
+    fired = None
+    for ch in node.triggers:
+        if channel_versions.get(ch, 0) > seen.get(ch, 0) and channels[ch].is_available():
+            if fired is None:
+                fired = [ch]
+            else:
+                fired.append(ch)
+    return fired
+
+
+def _read(
+    reads: str | tuple[str, ...],
+    channels: Mapping[str, BaseChannel[Any, Any]],
+    values: LiveValues | None,
+    read_cache: dict[Any, dict[str, Any]] | None,
+) -> Any:
+    """A node's input, from the live values when there are some (``EmptyChannelError`` when it
+    reads a single empty channel)."""
+    if isinstance(reads, str):
+        return read_input(channels, reads)
+    if read_cache is None:
+        return values.read(reads) if values is not None else read_input(channels, reads)
+    cached = read_cache.get(reads)
+    if cached is None:
+        cached = values.read(reads) if values is not None else read_input(channels, reads)
+        read_cache[reads] = cached
+    return dict(cached)  # every task gets its own dict
+
+
 def plan_tasks(
     index: GraphIndex,
     channels: Mapping[str, BaseChannel[Any, Any]],
@@ -115,6 +142,7 @@ def plan_tasks(
     checkpoint_id: str,
     ns: str,
     step: int,
+    values: LiveValues | None = None,
 ) -> list[Task]:
     """The tasks of the next superstep: PUSH tasks first (in ``Send`` order), then PULL tasks.
 
@@ -127,6 +155,8 @@ def plan_tasks(
         checkpoint_id: id of the checkpoint the step starts from (seeds the task ids).
         ns: the graph's checkpoint namespace ("" at the top level).
         step: the superstep's number.
+        values: the channels' live values, when the caller keeps them (inputs are then read
+            from there instead of from each channel).
 
     Returns:
         The planned tasks, inputs read from ``channels``.
@@ -141,30 +171,17 @@ def plan_tasks(
         for channel in index.trigger_channels.intersection(updated_channels):
             names.update(t2n[channel])
         candidates = sorted(names) if len(names) > 1 else names
-    read_cache: dict[Any, dict[str, Any]] = {}
+    # Siblings reading the same channels copy the first one's read (only worth it for several).
+    read_cache: dict[Any, dict[str, Any]] | None = {} if len(candidates) > 1 else None
     for name in candidates:
         node = index.nodes[name]
-        seen = versions_seen.get(name, _NO_VERSIONS)
-        fired = None
-        for ch in node.triggers:
-            if channel_versions.get(ch, 0) > seen.get(ch, 0) and channels[ch].is_available():
-                if fired is None:
-                    fired = [ch]
-                else:
-                    fired.append(ch)
+        fired = _fired(node, channels, channel_versions, versions_seen.get(name, _NO_VERSIONS))
         if fired is None:
             continue
-        reads = node.reads
-        cached = read_cache.get(reads)
-        if cached is not None:
-            value = dict(cached)  # same keys as a sibling: copy its read instead of re-reading
-        else:
-            try:
-                value = read_input(channels, reads)
-            except EmptyChannelError:
-                continue  # a node reading a single empty channel has nothing to run on
-            if type(value) is dict:
-                read_cache[reads] = dict(value)
+        try:
+            value = _read(node.reads, channels, values, read_cache)
+        except EmptyChannelError:
+            continue  # a node reading a single empty channel has nothing to run on
         if node.mapper is not None:
             value = node.mapper(value)  # the node's own input type (dataclass, pydantic model)
         tid = task_id(checkpoint_id, ns, step, name, "PULL", name)

@@ -16,6 +16,8 @@ from nbpregel.constants import (
     CONFIG_KEY_THREAD_ID,
     ERROR,
     INTERRUPT,
+    NS_END,
+    NS_SEP,
     RESUME,
     START,
     TaskKind,
@@ -81,7 +83,7 @@ class StateMixin:
 
     def _saver(self, checkpointer: Any | None = None) -> Any:
         saver = checkpointer if checkpointer is not None else self.checkpointer
-        if saver is None:
+        if saver is None or saver is False:
             raise CheckpointError(
                 "this graph has no checkpointer, so it keeps no state: compile it with "
                 "checkpointer=InMemorySaver() (or SqliteSaver(path))"
@@ -93,8 +95,51 @@ class StateMixin:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _target(self, config: Mapping[str, Any]) -> tuple[StateMixin, Any]:
+        """The graph a config's ``checkpoint_ns`` addresses (this one or a subgraph), and the
+        saver (a subgraph keeps its checkpoints in its root graph's saver)."""
+        saver = self._saver()
+        ns = config.get("configurable", {}).get(CONFIG_KEY_CHECKPOINT_NS) or ""
+        graph: StateMixin = self
+        for part in ns.split(NS_SEP) if ns else ():
+            name = part.split(NS_END, 1)[0]
+            if part.isdigit():
+                continue  # a second graph invoked by the same task: `node:id|1`
+            node = graph.nodes.get(name)
+            sub = node.subgraph if node is not None else None
+            if sub is None:
+                raise CheckpointError(
+                    f"checkpoint_ns {ns!r} names {name!r}, which is not a subgraph node of "
+                    f"graph {getattr(graph, 'name', '?')!r}: use the config of a task's state "
+                    f"from get_state(config).tasks"
+                )
+            graph = sub
+        return graph, saver
+
+    def _task_state(
+        self, saver: Any, task: Task, config: Mapping[str, Any], subgraphs: bool
+    ) -> Any:
+        """A subgraph task's ``state``: its namespace's config, or its snapshot (subgraphs=True)."""
+        node = self.nodes.get(task.name)
+        if node is None or node.subgraph is None:
+            return None
+        thread = config.get("configurable", {}).get(CONFIG_KEY_THREAD_ID)
+        child = {"configurable": {CONFIG_KEY_THREAD_ID: thread, CONFIG_KEY_CHECKPOINT_NS: task.ns}}
+        if not subgraphs:
+            return child
+        saved = saver.get_tuple(child)
+        if saved is None:
+            return child
+        return node.subgraph._snapshot(saver, saved, child, apply_pending=True, subgraphs=True)
+
     def _snapshot(
-        self, saved: Any | None, config: Mapping[str, Any], *, apply_pending: bool
+        self,
+        saver: Any,
+        saved: Any | None,
+        config: Mapping[str, Any],
+        *,
+        apply_pending: bool,
+        subgraphs: bool = False,
     ) -> StateSnapshot:
         if saved is None:
             return StateSnapshot({}, (), dict(config), None, None, None, (), ())
@@ -123,8 +168,9 @@ class StateMixin:
             if task.writes:
                 with_writes.append(task)
             result = output_of_writes(state_writes, self._state_keys()) if finished else None
+            state = self._task_state(saver, task, config, subgraphs)
             reported.append(
-                (task, PregelTask(task.id, task.name, task.path, error, interrupts, None, result))
+                (task, PregelTask(task.id, task.name, task.path, error, interrupts, state, result))
             )
         if with_writes:
             apply_writes(restored.channels, with_writes, restored.versions)
@@ -147,9 +193,10 @@ class StateMixin:
             ``StateSnapshot(values, next, config, metadata, created_at, parent_config, tasks,
             interrupts)``; ``next`` names the nodes that would run on ``invoke(None, config)``.
         """
-        saver = self._saver()
+        graph, saver = self._target(config)
         latest = not config.get("configurable", {}).get(CONFIG_KEY_CHECKPOINT_ID)
-        return self._snapshot(saver.get_tuple(_with_ns(config)), config, apply_pending=latest)
+        saved = saver.get_tuple(_with_ns(config))
+        return graph._snapshot(saver, saved, config, apply_pending=latest, subgraphs=subgraphs)
 
     def get_state_history(
         self,
@@ -160,9 +207,9 @@ class StateMixin:
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
         """The thread's snapshots, newest first (``filter`` matches metadata keys)."""
-        saver = self._saver()
+        graph, saver = self._target(config)
         for saved in saver.list(_with_ns(config), filter=filter, before=before, limit=limit):
-            yield self._snapshot(saved, config, apply_pending=False)
+            yield graph._snapshot(saver, saved, config, apply_pending=False)
 
     async def aget_state(
         self, config: Mapping[str, Any], *, subgraphs: bool = False
@@ -206,7 +253,14 @@ class StateMixin:
             InvalidUpdateError: an unknown or ambiguous ``as_node``, or values the node could
                 not have written; nothing is saved then.
         """
-        saver = self._saver()
+        graph, saver = self._target(config)
+        if graph is not self:
+            return graph._update(saver, config, values, as_node)
+        return self._update(saver, config, values, as_node)
+
+    def _update(
+        self, saver: Any, config: Mapping[str, Any], values: Any, as_node: str | None
+    ) -> dict[str, Any]:
         config = _with_ns(config)
         saved = saver.get_tuple(config)
         restored = _Restored(self, saved)

@@ -9,6 +9,7 @@ from nbpregel.channels.base import MISSING
 from nbpregel.constants import NS_END, NS_SEP, PULL_PATH, PUSH_TRIGGER, TaskKind
 
 if TYPE_CHECKING:
+    from nbpregel.pregel._cache import CacheKey
     from nbpregel.pregel._node import PregelNode
     from nbpregel.types import Interrupt
 
@@ -90,7 +91,7 @@ class Task:
         self.started_at: float | None = None
         self.duration_ms: float | None = None
         self.next_resume: Any = MISSING  # a fresh answer for this task's next interrupt
-        self.cache_key: str | None = None
+        self.cache_key: CacheKey | None = None  # set when the node has a cache policy
 
     @classmethod
     def carrier(cls, name: str, writes: list[tuple[str, Any]]) -> Task:

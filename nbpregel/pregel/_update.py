@@ -15,10 +15,13 @@ from nbpregel.channels.base import BaseChannel
 from nbpregel.constants import BOOKKEEPING_CHANNELS, RESERVED_CHANNELS, TaskKind
 from nbpregel.errors import InvalidUpdateError
 from nbpregel.pregel._task import Task
+from nbpregel.pregel._values import LayoutCache, LiveValues, common
 
 _PULL = TaskKind.PULL
 
 __all__ = ["VersionState", "apply_writes", "finish_channels"]
+
+Channels = MutableMapping[str, BaseChannel[Any, Any]]
 
 
 class VersionState:
@@ -32,9 +35,18 @@ class VersionState:
             (``clears_when_idle``); only these get ``update([])`` at the end of a step.
         clearable: every channel of the graph with ``clears_when_idle`` (derived from the
             channels on first use when not given).
+        live_values: what the channels read as, once ``values_of`` built it; the update
+            functions below keep it current (``None`` until then).
     """
 
-    __slots__ = ("channel_versions", "clearable", "live_clearable", "max_version", "versions_seen")
+    __slots__ = (
+        "channel_versions",
+        "clearable",
+        "live_clearable",
+        "live_values",
+        "max_version",
+        "versions_seen",
+    )
 
     def __init__(
         self,
@@ -48,10 +60,33 @@ class VersionState:
         self.versions_seen = versions_seen
         self.max_version = max(channel_versions.values(), default=0)
         self.live_clearable = live_clearable
+        self.live_values: LiveValues | None = None
 
     def bump(self) -> int:
         """The version for this step's changes."""
         return self.max_version + 1
+
+    def values_of(self, channels: Channels, layouts: LayoutCache | None = None) -> LiveValues:
+        """The live values of ``channels``: built on first use, then kept current.
+
+        Only ``apply_writes`` and ``finish_channels`` (given this state) may change the channels
+        from then on; anything else changing them would leave the values stale.
+
+        Args:
+            channels: the run's live channels.
+            layouts: where the graph keeps its channels' layout between runs.
+        """
+        live = self.live_values
+        if live is None or live.channels is not channels:
+            layout = layouts.of(channels) if layouts is not None else None
+            live = self.live_values = LiveValues(channels, layout)
+        return live
+
+    def _live_for(self, channels: Channels) -> LiveValues | None:
+        live = self.live_values
+        if live is not None and live.channels is not channels:
+            live = self.live_values = None  # built for other channels: rebuilt when read
+        return live
 
 
 def _unknown_channel(channel: str, writers: Iterable[str], known: Iterable[str]) -> Exception:
@@ -62,86 +97,81 @@ def _unknown_channel(channel: str, writers: Iterable[str], known: Iterable[str])
     )
 
 
-def _group_writes(tasks: Sequence[Task]) -> dict[str, list[Any]]:
-    grouped: dict[str, list[Any]] = {}
-    if len(tasks) == 1:
-        # One task: most channels get one value, so build the lists without lookups first.
-        for channel, value in tasks[0].writes:
-            if channel in BOOKKEEPING_CHANNELS:
-                continue
-            if channel in grouped:
-                grouped[channel].append(value)
-            else:
-                grouped[channel] = [value]
-        return grouped
-    for task in tasks:
-        for channel, value in task.writes:
-            if channel in BOOKKEEPING_CHANNELS:
-                continue  # interrupts, errors and resume values are bookkeeping, not state
-            bucket = grouped.get(channel)
-            if bucket is None:
-                grouped[channel] = [value]
-            else:
-                bucket.append(value)
-    return grouped
-
-
-def _single_writes(tasks: Sequence[Task]) -> dict[str, Any] | None:
-    """One task writing each channel at most once (the common step): channel -> value, else None."""
-    if len(tasks) != 1:
-        return None
-    writes = tasks[0].writes
-    by_channel = dict(writes)
-    if len(by_channel) != len(writes) or not BOOKKEEPING_CHANNELS.isdisjoint(by_channel):
-        return None
-    return by_channel
-
-
-def _apply_single_values(
-    channels: Mapping[str, BaseChannel[Any, Any]],
-    tasks: Sequence[Task],
-    values: Mapping[str, Any],
-    updated: set[str],
-) -> None:
-    get = channels.get
-    for name, value in values.items():
-        target = get(name)
-        if target is None:
-            raise _unknown_channel(name, _writers(tasks, name), channels)
-        try:
-            if target.update_one(value):
-                updated.add(name)
-        except InvalidUpdateError as exc:
-            raise with_writers(exc, _writers(tasks, name)) from exc
-
-
 def _writers(tasks: Sequence[Task], channel: str) -> list[str]:
     return [t.name for t in tasks if any(ch == channel for ch, _ in t.writes)]
 
 
-def apply_writes(
-    channels: MutableMapping[str, BaseChannel[Any, Any]],
-    tasks: Sequence[Task],
-    versions: VersionState,
+Gathered = tuple[dict[str, Any], dict[str, list[Any]]]
+"""A step's writes: each written channel's last value (in order of first write), and every
+value of the channels written more than once (in task order)."""
+
+
+def _gather(tasks: Sequence[Task]) -> Gathered:
+    """Collect the step's writes, with dict operations (in C) when no task repeats a channel."""
+    merged: dict[str, Any] = {}
+    multi: dict[str, list[Any]] = {}
+    if len(tasks) == 1:
+        writes = tasks[0].writes
+        merged = dict(writes)
+        if len(merged) != len(writes):
+            return _gather_each(tasks)  # the task wrote one channel twice
+    else:
+        by_task: list[dict[str, Any]] = []
+        repeated: list[str] = []
+        for task in tasks:
+            own = dict(task.writes)
+            if len(own) != len(task.writes):
+                return _gather_each(tasks)
+            repeated.extend(own.keys() & merged.keys())
+            merged.update(own)
+            by_task.append(own)
+        for name in dict.fromkeys(repeated):
+            multi[name] = [own[name] for own in by_task if name in own]
+    for name in common(BOOKKEEPING_CHANNELS, merged):
+        del merged[name]  # interrupts, errors and resume values are bookkeeping, not state
+        multi.pop(name, None)
+    return merged, multi
+
+
+def _gather_each(tasks: Sequence[Task]) -> Gathered:
+    grouped: dict[str, list[Any]] = {}
+    for task in tasks:
+        for channel, value in task.writes:
+            if channel not in BOOKKEEPING_CHANNELS:
+                grouped.setdefault(channel, []).append(value)
+    last = {name: values[-1] for name, values in grouped.items()}
+    return last, {name: values for name, values in grouped.items() if len(values) > 1}
+
+
+def _update_channels(channels: Channels, tasks: Sequence[Task], gathered: Gathered) -> list[str]:
+    """Hand each written channel its value(s); returns the channels that changed."""
+    single, multi = gathered
+    changed: list[str] = []
+    name = ""
+    try:
+        if not multi:
+            for name, value in single.items():
+                if channels[name].update_one(value):
+                    changed.append(name)
+        else:
+            for name, value in single.items():
+                target, values = channels[name], multi.get(name)
+                if target.update_one(value) if values is None else target.update(values):
+                    changed.append(name)
+    except KeyError:
+        if name not in channels:
+            raise _unknown_channel(name, _writers(tasks, name), channels) from None
+        raise
+    except InvalidUpdateError as exc:
+        raise with_writers(exc, _writers(tasks, name)) from exc
+    return changed
+
+
+def _consume_triggers(
+    channels: Channels, tasks: Sequence[Task], versions: VersionState, new_version: int
 ) -> set[str]:
-    """Apply the writes of ``tasks`` to ``channels``; return the names of the changed channels.
-
-    Args:
-        channels: live channels, changed in place.
-        tasks: the step's finished tasks (any order: they are sorted here).
-        versions: channel versions and seen versions, changed in place.
-
-    Raises:
-        InvalidUpdateError: a write to an unknown channel, or a channel rejecting its writes;
-            the message names the channel and the nodes that wrote to it.
-    """
-    if len(tasks) > 1:
-        tasks = sorted(tasks, key=lambda t: t.sort_key)
+    """Record what each PULL task saw; consume the channels that triggered tasks."""
     channel_versions = versions.channel_versions
-    new_version = versions.bump()
-    updated: set[str] = set()
-
-    # 1. record what each task saw, and consume the channels that triggered it
     consumed: set[str] = set()
     for task in tasks:
         if task.kind is _PULL:
@@ -151,45 +181,85 @@ def apply_writes(
             for channel in task.triggers:
                 seen[channel] = channel_versions[channel]
             consumed.update(task.triggers)
+    updated: set[str] = set()
     for channel in consumed:
         if channels[channel].consume():
             channel_versions[channel] = new_version
             updated.add(channel)
+    return updated
+
+
+def _clear_idle(
+    channels: Channels, written: Mapping[str, Any], versions: VersionState, new_version: int
+) -> list[str]:
+    """``update([])`` the clearable channels not written this step; returns those that changed."""
+    live_clearable = versions.live_clearable
+    cleared = []
+    for name in [ch for ch in live_clearable if ch not in written]:
+        channel = channels[name]
+        if channel.update(()):
+            versions.channel_versions[name] = new_version
+            cleared.append(name)
+        if not channel.is_available():
+            live_clearable.discard(name)
+    return cleared
+
+
+def apply_writes(channels: Channels, tasks: Sequence[Task], versions: VersionState) -> set[str]:
+    """Apply the writes of ``tasks`` to ``channels``; return the names of the changed channels.
+
+    Args:
+        channels: live channels, changed in place.
+        tasks: the step's finished tasks (any order: they are sorted here).
+        versions: channel versions, seen versions and live values, changed in place.
+
+    Raises:
+        InvalidUpdateError: a write to an unknown channel, or a channel rejecting its writes;
+            the message names the channel and the nodes that wrote to it.
+    """
+    if len(tasks) > 1:
+        tasks = sorted(tasks, key=lambda t: t.sort_key)
+    live = versions._live_for(channels)
+    try:
+        return _apply(channels, tasks, versions, live)
+    except BaseException:
+        versions.live_values = None  # the channels may be half updated: read them afresh
+        raise
+
+
+def _apply(
+    channels: Channels, tasks: Sequence[Task], versions: VersionState, live: LiveValues | None
+) -> set[str]:
+    new_version = versions.bump()
+
+    # 1. record what each task saw, and consume the channels that triggered it
+    updated = _consume_triggers(channels, tasks, versions, new_version)
+    if live is not None:
+        live.changed(updated)
 
     # 2. hand every written channel all its values at once
-    live_clearable = versions.live_clearable
+    gathered = _gather(tasks)
+    written, multi = gathered
+    updated.update(_update_channels(channels, tasks, gathered))
+    if live is not None:
+        live.written(written)
+        live.changed(multi.keys())
+    if updated:
+        versions.channel_versions.update(dict.fromkeys(updated, new_version))
     clearable = versions.clearable
     if clearable is None:
         clearable = versions.clearable = frozenset(
             name for name, channel in channels.items() if channel.clears_when_idle
         )
-    grouped: Mapping[str, Any] | None = _single_writes(tasks)
-    if grouped is not None:
-        _apply_single_values(channels, tasks, grouped, updated)
-    else:
-        grouped = _group_writes(tasks)
-        for name, values in grouped.items():
-            target = channels.get(name)
-            if target is None:
-                raise _unknown_channel(name, _writers(tasks, name), channels)
-            try:
-                if target.update(values):
-                    updated.add(name)
-            except InvalidUpdateError as exc:
-                raise with_writers(exc, _writers(tasks, name)) from exc
-    if updated:
-        channel_versions.update(dict.fromkeys(updated, new_version))
-    live_clearable.update(clearable.intersection(grouped))
+    versions.live_clearable.update(common(clearable, written))
 
     # 3. channels not written this step may clear (ephemeral values, non-accumulating topics);
     # writes carried without a task (a Command given as input) are not a step: nothing clears
-    if live_clearable and any(task.triggers for task in tasks):
-        for name in [ch for ch in live_clearable if ch not in grouped]:
-            if channels[name].update(()):
-                channel_versions[name] = new_version
-                updated.add(name)
-            if not channels[name].is_available():
-                live_clearable.discard(name)
+    if versions.live_clearable and any(task.triggers for task in tasks):
+        cleared = _clear_idle(channels, written, versions, new_version)
+        updated.update(cleared)
+        if live is not None:
+            live.changed(cleared)
 
     if updated:
         versions.max_version = new_version
@@ -197,7 +267,7 @@ def apply_writes(
 
 
 def finish_channels(
-    channels: MutableMapping[str, BaseChannel[Any, Any]],
+    channels: Channels,
     finishers: Iterable[str],
     versions: VersionState,
 ) -> set[str]:
@@ -208,4 +278,7 @@ def finish_channels(
         versions.channel_versions[name] = new_version
     if updated:
         versions.max_version = new_version
+        live = versions._live_for(channels)
+        if live is not None:
+            live.changed(updated)
     return updated

@@ -15,9 +15,11 @@ from nbpregel.constants import (
     Durability,
     StreamMode,
 )
-from nbpregel.errors import GraphValidationError
+from nbpregel.errors import GraphInterrupt, GraphValidationError
+from nbpregel.pregel._cache import CacheMixin
 from nbpregel.pregel._drivers import arun_step, run_step, shared_pool
 from nbpregel.pregel._loop import RunLoop, RunStatus
+from nbpregel.pregel._nested import nesting
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import GraphIndex
@@ -51,7 +53,7 @@ def _modes(stream_mode: Any) -> tuple[list[StreamMode], bool]:
     return modes, single
 
 
-class Pregel(StateMixin):
+class Pregel(StateMixin, CacheMixin):
     """A graph of nodes and channels, run in supersteps (plan, execute, update).
 
     Args:
@@ -68,6 +70,8 @@ class Pregel(StateMixin):
         stream_channels: what stream chunks show (default: the output channels).
         stream_mode: the default for ``stream``.
         name: the graph's name (for drawing and namespaces).
+        cache: where nodes with a ``cache_policy`` keep their writes (``InMemoryCache``,
+            ``SqliteCache``); a subgraph without one uses its parent's.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class Pregel(StateMixin):
         executor: concurrent.futures.Executor | None = None,
         stream_channels: str | Sequence[str] | None = None,
         command_mapper: Any | None = None,
+        cache: Any | None = None,
     ) -> None:
         built = {
             key: node.build(key) if isinstance(node, NodeBuilder) else node
@@ -107,6 +112,7 @@ class Pregel(StateMixin):
         self.stream_mode = stream_mode
         self.name = name
         self.executor = executor
+        self.cache = cache
         self._validate()
         self.spec = GraphSpec.build(
             GraphIndex.build(built),
@@ -164,12 +170,28 @@ class Pregel(StateMixin):
         interrupt_after: Sequence[str] | str | None,
         durability: str | None,
         checkpointer: Any | None = None,
+        subgraphs: bool = False,
     ) -> RunLoop:
-        config = dict(config or {})
-        saver = checkpointer if checkpointer is not None else self.checkpointer
-        persistence = Persistence(
-            saver, config, durability=Durability(durability or Durability.SYNC)
-        )
+        nest = nesting(self.checkpointer)
+        if nest is None:
+            config = dict(config or {})
+            saver = checkpointer if checkpointer is not None else self.checkpointer
+            if saver is False:
+                saver = None
+            persistence = Persistence(
+                saver, config, durability=Durability(durability or Durability.SYNC)
+            )
+        else:
+            config = _nested_config(nest.config, config)
+            caller_modes = frozenset(modes)
+            modes = [*modes, *(m for m in nest.forward if m not in modes)]
+            persistence = Persistence(
+                checkpointer if checkpointer is not None else nest.saver,
+                config,
+                durability=nest.parent.persistence.durability,
+                ns=nest.ns_str,
+            )
+            persistence.parents = nest.parents
         loop = RunLoop(
             self.spec,
             input,
@@ -186,9 +208,17 @@ class Pregel(StateMixin):
                 if interrupt_after is not None
                 else self.spec.interrupt_after
             ),
+            nest=nest,
         )
         loop.run_config = {**config, "configurable": persistence.config["configurable"]}
-        loop.executor = self.executor or shared_pool(config.get("max_concurrency"))
+        loop.cache = self.cache if self.cache is not None or nest is None else nest.parent.cache
+        if nest is not None:
+            loop.executor = self.executor or nest.parent.executor
+            loop.caller_modes = caller_modes
+        else:
+            loop.executor = self.executor or shared_pool(config.get("max_concurrency"))
+            if subgraphs:
+                loop.forward_modes = frozenset(modes)
         return loop
 
     def stream(
@@ -227,6 +257,7 @@ class Pregel(StateMixin):
             interrupt_after=interrupt_after,
             durability=durability,
             checkpointer=checkpointer,
+            subgraphs=subgraphs,
         )
         yield from self._run(loop, single=single, subgraphs=subgraphs)
 
@@ -236,7 +267,7 @@ class Pregel(StateMixin):
         buffer = loop.buffer
 
         def drain() -> Iterator[Any]:
-            return _drain(buffer, single=single, subgraphs=subgraphs)
+            return _drain(loop, single=single, subgraphs=subgraphs)
 
         try:
             loop.start()
@@ -252,8 +283,7 @@ class Pregel(StateMixin):
         finally:
             loop.close()
         yield from drain()
-        if loop.status == RunStatus.ERROR and loop.error is not None:
-            raise loop.error
+        _raise_outcome(loop)
 
     async def astream(
         self,
@@ -277,11 +307,11 @@ class Pregel(StateMixin):
             interrupt_after=interrupt_after,
             durability=durability,
             checkpointer=checkpointer,
+            subgraphs=subgraphs,
         )
-        buffer = loop.buffer
 
         def drain() -> Iterator[Any]:
-            return _drain(buffer, single=single, subgraphs=subgraphs)
+            return _drain(loop, single=single, subgraphs=subgraphs)
 
         try:
             loop.start()
@@ -300,8 +330,7 @@ class Pregel(StateMixin):
             loop.close()
         for chunk in drain():
             yield chunk
-        if loop.status == RunStatus.ERROR and loop.error is not None:
-            raise loop.error
+        _raise_outcome(loop)
 
     def invoke(
         self,
@@ -360,14 +389,40 @@ class Pregel(StateMixin):
         return _collect(chunks)
 
 
-def _drain(buffer: Any, *, single: bool, subgraphs: bool) -> Iterator[Any]:
-    """Pop the loop's buffered chunks, shaped as the caller asked (mode and namespace prefixes)."""
+def _drain(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
+    """Pop the loop's buffered chunks, shaped as the caller asked (mode and namespace prefixes).
+
+    A subgraph's run also passes the chunks the root caller streams up to its parent run.
+    """
+    buffer = loop.buffer
+    nest = loop.nest
     while buffer:
-        ns, mode, chunk = buffer.popleft()
+        item = buffer.popleft()
+        ns, mode, chunk = item
+        if nest is not None:
+            if mode in nest.forward:
+                nest.parent.receive(item)
+            if mode not in loop.caller_modes:
+                continue
         if subgraphs:
             yield (ns, chunk) if single else (ns, mode.value, chunk)
         else:
             yield chunk if single else (mode.value, chunk)
+
+
+def _raise_outcome(loop: RunLoop) -> None:
+    """Re-raise a failed run's error; a paused subgraph pauses the task that runs it."""
+    if loop.status == RunStatus.ERROR and loop.error is not None:
+        raise loop.error
+    if loop.nest is not None and loop.status == RunStatus.INTERRUPTED:
+        raise GraphInterrupt(loop.interrupts)
+
+
+def _nested_config(inherited: dict[str, Any], own: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A subgraph's config: the caller's settings, addressed at the child's namespace."""
+    own = dict(own or {})
+    configurable = {**own.pop("configurable", {}), **inherited["configurable"]}
+    return {**inherited, **own, "configurable": configurable}
 
 
 def _final_output(loop: RunLoop) -> Any:

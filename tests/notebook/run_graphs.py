@@ -185,3 +185,52 @@ def chain_graph(n: int) -> Any:
         builder.add_edge(f"n{i}", f"n{i + 1}")
     builder.add_edge(f"n{n - 1}", END)
     return builder.compile()
+
+
+class Lib:
+    """The builder names a graph needs, from nbpregel (default) or from LangGraph."""
+
+    def __init__(self, state_graph: Any = StateGraph, start: str = START, end: str = END) -> None:
+        self.StateGraph, self.START, self.END = state_graph, start, end
+
+
+def nested_graph(lib: Lib | None = None, saver: Any = None) -> Any:
+    """START -> a -> sub -> END, where sub is START -> s1 -> inner -> END and inner is
+    START -> i1 -> END: each node adds to ``count`` (a: +1, s1: +10, i1: +100)."""
+    lib = lib or Lib()
+
+    def adds(amount: int) -> Any:
+        return lambda state: {"count": state["count"] + amount}
+
+    def line(*nodes: tuple[str, Any]) -> Any:
+        builder = lib.StateGraph(CountState)
+        previous = lib.START
+        for name, action in nodes:
+            builder.add_node(name, action)
+            builder.add_edge(previous, name)
+            previous = name
+        builder.add_edge(previous, lib.END)
+        return builder
+
+    inner = line(("i1", adds(100))).compile()
+    sub = line(("s1", adds(10)), ("inner", inner)).compile()
+    return line(("a", adds(1)), ("sub", sub)).compile(checkpointer=saver)
+
+
+def subgraph_question_graph() -> Any:
+    """START -> a -> sub -> END; sub is START -> ask (an ``options`` interrupt) -> END."""
+
+    def ask(state: CountState) -> dict[str, Any]:
+        return {"text": interrupt({"question": "Approve?", "options": ["yes", "no"]})}
+
+    sub = StateGraph(CountState)
+    sub.add_node("ask", ask)
+    sub.add_edge(START, "ask")
+    sub.add_edge("ask", END)
+    builder = StateGraph(CountState)
+    builder.add_node("a", lambda state: {"count": state["count"] + 1})
+    builder.add_node("sub", sub.compile())
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "sub")
+    builder.add_edge("sub", END)
+    return builder.compile(checkpointer=InMemorySaver())

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from drawing_samples import HOSTILE, HOSTILE_NAMES, hostile_graph, nested_graph, small_graph
+from run_graphs import fanout_graph
+from test_recorder import record, thread
 from widget_comm import RecordingComm
 
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
-from nbpregel.notebook import GraphView, NodeState, show
+from nbpregel.notebook import GraphView, NodeState, Recorder, show
 from nbpregel.notebook import __all__ as notebook_all
 from nbpregel.notebook.graph_view import _STATIC
 
@@ -117,6 +119,39 @@ def test_nested_nodes_use_qualified_ids(recording_comm: list[RecordingComm]) -> 
     view.set_step_states({"sub": "running", "sub|inner": "interrupted"}, ["sub|__start__->inner"])
     assert view.node_states == {"sub": "running", "sub|inner": "interrupted"}
     assert "sub|inner" in view.node_ids and "prep->sub" in view.edge_ids
+
+
+@pytest.mark.exe
+def test_highlight_shows_a_recorded_step(recording_comm: list[RecordingComm]) -> None:
+    graph = fanout_graph()
+    recorder = record(graph, {"topic": "x"}, thread("highlight"))
+    view = GraphView(graph, recorder=recorder)
+    comm = comm_of(view, recording_comm)
+    lit = view.highlight(2)  # fan sends two tasks to worker
+    assert (view.node_states, view.active_edges) == ({"fan": "done"}, ["fan->worker[worker]"])
+    assert lit.nodes == {"fan": NodeState.DONE} and lit.edges == ("fan->worker[worker]",)
+    view.highlight(1)  # a and b, then the join's edges into fan
+    assert (view.node_states, view.active_edges) == (
+        {"a": "done", "b": "done"},
+        ["a->fan", "b->fan"],
+    )
+    view.highlight(4)  # the question is pending
+    assert (view.node_states, view.active_edges) == ({"ask": "interrupted"}, [])
+    sent = updates(comm)
+    assert len(sent) == 3 and all(set(state) == {"node_states", "active_edges"} for state in sent)
+    with pytest.raises(KeyError, match=r"step 9 was not recorded \(steps: \[0, 1, 2, 3, 4\]\)"):
+        view.highlight(9)
+    assert view.node_states == {"ask": "interrupted"}  # a refused step changes nothing
+
+
+@pytest.mark.exe
+def test_highlight_needs_a_recording(recording_comm: list[RecordingComm]) -> None:
+    view = GraphView(small_graph())
+    with pytest.raises(RuntimeError, match=r"GraphView\(graph, recorder=run.recorder\)"):
+        view.highlight(0)
+    view.recorder = Recorder()
+    with pytest.raises(KeyError, match=r"step 0 was not recorded \(steps: \[\]\)"):
+        view.highlight(0)
 
 
 @pytest.mark.exe

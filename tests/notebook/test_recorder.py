@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from run_graphs import (
 from nbpregel import Command
 from nbpregel.notebook import Recorder
 from nbpregel.notebook import recorder as recorder_module
+from nbpregel.notebook.run import STREAM_MODES
 
 UTC_NS = "datetime64[ns, UTC]"
 # The public contract (notebook spec, section 2): column names, in order, and their dtypes.
@@ -35,6 +38,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "finished_at": UTC_NS,
         "duration_ms": "float64",
         "checkpoint_id": "object",
+        "ns": "category",
     },
     "tasks": {
         "step": "int64",
@@ -49,6 +53,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "started_at": UTC_NS,
         "duration_ms": "float64",
         "n_writes": "int64",
+        "ns": "category",
     },
     "writes": {
         "step": "int64",
@@ -57,8 +62,15 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "channel": "category",
         "value": "object",
         "seq": "int64",
+        "ns": "category",
     },
-    "channels": {"step": "int64", "channel": "category", "version": "int64", "value": "object"},
+    "channels": {
+        "step": "int64",
+        "channel": "category",
+        "version": "int64",
+        "value": "object",
+        "ns": "category",
+    },
     "interrupts": {
         "step": "int64",
         "task_id": "object",
@@ -67,6 +79,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "value": "object",
         "answer": "object",
         "answered_at": UTC_NS,
+        "ns": "category",
     },
 }
 CATEGORIES = {
@@ -84,13 +97,23 @@ def record(graph: Any, input: Any, config: Any = None, **kwargs: Any) -> Recorde
     return recorder
 
 
-def feed(recorder: Recorder, graph: Any, input: Any, config: Any = None, **kwargs: Any) -> None:
+def feed(
+    recorder: Recorder,
+    graph: Any,
+    input: Any,
+    config: Any = None,
+    modes: tuple[str, ...] = STREAM_MODES,
+    **kwargs: Any,
+) -> None:
+    """Stream a run into ``recorder`` the way ``nb.run`` does (``debug``, with subgraphs)."""
     try:
-        for chunk in graph.stream(input, config, stream_mode=["debug", "updates"], **kwargs):
+        chunks = graph.stream(input, config, stream_mode=list(modes), subgraphs=True, **kwargs)
+        for chunk in chunks:
             recorder.record(chunk)
     except Exception as exc:
         recorder.record_failure(exc)
         raise
+    recorder.record_end()
 
 
 def thread(name: str) -> dict[str, Any]:
@@ -103,6 +126,25 @@ def assert_schema(name: str, frame: pd.DataFrame) -> None:
     for (table, column), categories in CATEGORIES.items():
         if table == name:
             assert list(frame[column].cat.categories) == categories
+
+
+def readme_columns() -> dict[str, list[str]]:
+    """The columns the README's contract table lists, per table, in order."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Notebook tables (public contract)", 1)[1].split("\n## ", 1)[0]
+    columns: dict[str, list[str]] = {}
+    table = ""
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 3 or not cells[1].startswith("`"):
+            continue
+        table = cells[0].strip("`").removeprefix("run.") or table
+        columns.setdefault(table, []).extend(re.findall(r"`(\w+)`", cells[1]))
+    return columns
+
+
+def test_readme_documents_every_column_in_order() -> None:
+    assert readme_columns() == {name: list(schema) for name, schema in SCHEMAS.items()}
 
 
 @pytest.fixture(params=SAVERS)
@@ -277,7 +319,7 @@ def test_exhausted_retries_are_an_error_with_their_attempts() -> None:
 def test_static_breakpoint_names_the_next_nodes() -> None:
     graph = breakpoint_graph()
     recorder = record(graph, {"count": 2}, thread("bp"))
-    assert recorder.paused_before == ("x",)
+    assert recorder.paused_before == ("x",)  # known once the stream ended
     assert recorder.pending_interrupts() == []
     feed(recorder, graph, None, thread("bp"))
     assert recorder.paused_before == ()
@@ -306,16 +348,66 @@ def test_frames_are_built_on_access_and_cached_until_the_next_event(
     assert len(recorder.tasks) == len(first) + 1 and len(built) == 2
 
 
-def test_chunks_of_subgraphs_and_other_modes_are_ignored() -> None:
+def test_an_updates_pause_chunk_marks_a_breakpoint_without_record_end() -> None:
+    graph, recorder = breakpoint_graph(), Recorder()
+    for chunk in graph.stream({"count": 2}, thread("bp2"), stream_mode=["debug", "updates"]):
+        recorder.record(chunk)
+    assert recorder.paused_before == ("x",)
+    for chunk in graph.stream(None, thread("bp2"), stream_mode=["debug", "updates"]):
+        recorder.record(chunk)
+    assert recorder.paused_before == () and recorder.state() == {"count": 20}
+
+
+def test_a_finished_run_is_not_paused() -> None:
+    recorder = record(retry_graph(failures=0), {"count": 0})
+    assert recorder.paused_before == () and recorder.pending_interrupts() == []
+
+
+def test_chunks_of_other_modes_are_ignored() -> None:
     recorder = Recorder()
-    recorder.record((("child:1",), "debug", {"type": "task", "step": 1, "payload": {"id": "x"}}))
     recorder.record(("updates", {"node": {"a": 1}}))
+    recorder.record((("sub:1",), "updates", {"node": {"a": 1}}))
     recorder.record(("custom", "anything"))
+    recorder.record(("values", {"a": 1}))
     assert recorder.events == 0 and recorder.step_numbers() == []
+    assert recorder.namespaces() == [""]
+
+
+def test_recording_queues_and_reading_applies() -> None:
+    recorder = Recorder()
+    chunks = list(retry_graph(failures=0).stream({"count": 0}, stream_mode=["debug"]))
+    for chunk in chunks:
+        recorder.record(chunk)
+    assert recorder.events == len(chunks) and len(recorder._queue) == len(chunks)
+    assert recorder.step_numbers() == [0, 1] and not recorder._queue
+
+
+def test_reading_while_a_thread_records_sees_a_consistent_run() -> None:
+    from run_graphs import chain_graph
+
+    chunks = list(chain_graph(60).stream({"count": 0}, stream_mode=["debug"], subgraphs=True))
+    recorder, seen = Recorder(), []
+
+    def produce() -> None:
+        for chunk in chunks:
+            recorder.record(chunk)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    while producer.is_alive():
+        steps = recorder.step_numbers()
+        seen.append(len(steps))
+        assert steps == list(range(len(steps)))  # never a gap, never out of order
+        frame = recorder.steps
+        assert list(frame.step) == list(range(len(frame)))
+    producer.join()
+    assert seen == sorted(seen)
+    assert recorder.step_numbers() == list(range(61)) and recorder.state() == {"count": 60}
+    assert len(recorder.tasks) == 61 and recorder.events == len(chunks)
 
 
 def test_single_mode_chunks_are_refused_with_the_fix() -> None:
-    with pytest.raises(ValueError, match=r"stream_mode=\['debug', 'updates'\]"):
+    with pytest.raises(ValueError, match=r"stream_mode=\['debug'\] \(a list"):
         Recorder().record({"step": 0})  # type: ignore[arg-type]
 
 

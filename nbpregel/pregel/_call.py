@@ -1,0 +1,416 @@
+"""Task calls: a running task calls a ``@task`` function, and the call runs as a child task.
+
+Calling a task (see ``nbpregel.func.task``) inside a running node, entrypoint or task plans a
+PUSH task whose payload is a :class:`Call` and returns a future at once, so calls made together
+run concurrently (sync functions on the run's executor, async ones on an event loop). The child
+task belongs to the caller's superstep:
+
+- **ids** hash the caller's id and the call's index among its calls (with the checkpoint id,
+  namespace, step and task name): the same calls in the same order get the same ids again;
+- **persistence**: each outcome is saved as a pending write (``__return__``) as soon as the call
+  finishes; in a resumed step (after an interrupt or an error) a call whose id has a saved
+  result is not run again (a caller *retried* by its ``RetryPolicy`` starts from scratch, its
+  calls included, as in LangGraph);
+- **streams**: ``tasks``/``debug`` announce each call and its result; ``updates`` gets
+  ``{task_name: result}`` when it finishes;
+- **interrupts** raised in a task pause the run through its caller (the future raises
+  ``GraphInterrupt``); the answer reaches the task when the caller runs again;
+- **state**: a call's result is only returned to the caller, never applied to channels.
+
+A caller counts as finished once every call it made has (an async graph node must await its
+calls; the entrypoint and tasks wait for un-awaited ones themselves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.channels.base import MISSING
+from nbpregel.constants import INTERRUPT, PUSH_TRIGGER, RETURN, StreamMode, TaskKind
+from nbpregel.errors import GraphInterrupt, NbPregelError
+from nbpregel.pregel import _cache, _chunks
+from nbpregel.pregel._context import CURRENT, ResumeMap, TaskRuntime
+from nbpregel.pregel._drivers import _background_loop, arun_task, run_task
+from nbpregel.pregel._ids import interrupt_id, task_id
+from nbpregel.pregel._task import Task, TaskStatus
+
+if TYPE_CHECKING:
+    from nbpregel.pregel._loop import RunLoop
+    from nbpregel.pregel._node import PregelNode
+
+__all__ = ["Call", "CallScope", "TaskFuture", "ajoin_calls", "call_task", "join_calls"]
+
+_PUSH_TRIGGERS: tuple[str, ...] = (PUSH_TRIGGER,)
+_RESULT_KEYS: tuple[str, ...] = (RETURN,)
+_SETTLED = frozenset({TaskStatus.OK, TaskStatus.CACHED})
+
+
+class Call:
+    """The payload of a task call: the function and the arguments it was called with.
+
+    A child task runs its ``Call``; the engine's retry and error handling see it as the task's
+    function. ``input`` is ``(args, kwargs)``, what the ``tasks`` stream shows.
+
+    >>> Call(divmod, (7, 2), {}, is_async=False)(None)
+    (3, 1)
+    """
+
+    __slots__ = ("args", "func", "is_async", "kwargs")
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        is_async: bool,
+    ) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        self.is_async = is_async
+
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        """The called function (the cache names a task's entries after it)."""
+        return self.func
+
+    @property
+    def input(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """``(args, kwargs)``."""
+        return (self.args, self.kwargs)
+
+    def __call__(self, _input: Any, **injected: Any) -> Any:
+        # ``injected``: the ``config`` / ``writer`` the engine passes a function that takes them
+        # (arguments given in the call win).
+        kwargs = {**injected, **self.kwargs} if injected else self.kwargs
+        if self.is_async:
+            return self._arun(kwargs)
+        try:
+            return self.func(*self.args, **kwargs)
+        finally:
+            join_calls()
+
+    async def _arun(self, kwargs: dict[str, Any]) -> Any:
+        try:
+            return await self.func(*self.args, **kwargs)
+        finally:
+            await ajoin_calls()
+
+    def __repr__(self) -> str:
+        name = getattr(self.func, "__name__", repr(self.func))
+        return f"Call({name}, args={self.args!r}, kwargs={self.kwargs!r})"
+
+
+class TaskFuture(concurrent.futures.Future[Any]):
+    """What a task call returns in sync code: ``.result()`` waits for the task's return value.
+
+    A call not yet picked up by a worker when ``.result()`` is asked for runs right there, on
+    the waiting thread, so nested calls never exhaust the thread pool. ``await`` works too.
+    """
+
+    def __init__(self, run: Callable[[TaskFuture], None] | None = None) -> None:
+        super().__init__()
+        self._run = run
+        self._claim = threading.Lock()
+
+    def run_if_unclaimed(self) -> None:
+        """Run the call on this thread unless another thread has taken it (or it is done)."""
+        run = self._run
+        if run is not None and self._claim.acquire(blocking=False):
+            run(self)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The task's return value; raises its error (or ``GraphInterrupt`` when it paused)."""
+        self.run_if_unclaimed()
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The task's error, or ``None`` once it returned."""
+        self.run_if_unclaimed()
+        return super().exception(timeout)
+
+    def __await__(self) -> Any:
+        return asyncio.wrap_future(self).__await__()
+
+
+class CallScope:
+    """The calls one attempt of a task made: their count (for ids) and their futures."""
+
+    __slots__ = ("children", "count", "lock")
+
+    def __init__(self) -> None:
+        self.children: list[Any] = []
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def next_index(self) -> int:
+        """The index of the next call (calls are numbered in the order they are made)."""
+        with self.lock:
+            index = self.count
+            self.count += 1
+            return index
+
+    def join(self) -> None:
+        """Wait for every call made from sync code (their errors are the caller's business)."""
+        for future in list(self.children):
+            if isinstance(future, TaskFuture):
+                future.run_if_unclaimed()
+                concurrent.futures.wait([future])
+
+
+def join_calls() -> None:
+    """Wait for every call the running sync task made (on its own thread)."""
+    runtime = CURRENT.get()
+    if runtime is not None and runtime.calls is not None:
+        runtime.calls.join()
+
+
+async def ajoin_calls() -> None:
+    """Wait for every call the running async task made (errors are the caller's business)."""
+    runtime = CURRENT.get()
+    if runtime is None or runtime.calls is None:
+        return
+    pending = [f for f in runtime.calls.children if isinstance(f, asyncio.Future)]
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+class RunCalls:
+    """Per step of a run: a lock around saving calls, and the ids with writes saved before.
+
+    Only writes the step started with (a resumed step's) are restored: a call made again by a
+    *retried* caller runs again, since a retry starts the caller from scratch.
+    """
+
+    __slots__ = ("lock", "restorable", "step")
+
+    def __init__(self, step: int, restorable: frozenset[str]) -> None:
+        self.lock = threading.Lock()
+        self.restorable = restorable
+        self.step = step
+
+
+_setup_lock = threading.Lock()
+
+
+def _run_calls(loop: RunLoop) -> RunCalls:
+    calls = loop.calls
+    if calls is None or calls.step != loop.step:
+        with _setup_lock:
+            calls = loop.calls
+            if calls is None or calls.step != loop.step:
+                # Made at the step's first call, before any call of the step saved writes.
+                saved = frozenset(task_id for task_id, _, _ in loop.persistence.pending)
+                calls = loop.calls = RunCalls(loop.step, saved)
+    return calls
+
+
+# -- calling -------------------------------------------------------------------------------
+
+
+def call_task(node: PregelNode, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Start a call of the task ``node`` from the running task; returns its future.
+
+    The future is an ``asyncio.Future`` when the caller is async code on its event loop, else a
+    :class:`TaskFuture`.
+
+    Raises:
+        NbPregelError: when no graph is running on this thread (the task was called directly).
+    """
+    runtime = CURRENT.get()
+    loop: RunLoop | None = runtime.loop if runtime is not None else None
+    if runtime is None or loop is None:
+        raise NbPregelError(
+            f"task {node.name!r} was called outside a running graph: call it from an "
+            f"@entrypoint function, another @task or a graph node while the graph runs (to "
+            f"run the plain function, call {node.name}.func(...))"
+        )
+    scope = runtime.calls
+    if scope is None:
+        scope = runtime.calls = CallScope()
+    call = Call(node.bound, args, kwargs, is_async=node.is_async)
+    child = _child(loop, runtime.task, node, call, scope.next_index())
+    _settle_early(loop, runtime, child, call)
+    ev_loop = _caller_event_loop(runtime)
+    if child.status != TaskStatus.PENDING:
+        future: Any = _finished_future(child, ev_loop)
+    elif ev_loop is not None:
+        future = ev_loop.create_task(_arun_child(loop, child))
+    elif node.is_async:
+        future = TaskFuture()
+        running = asyncio.run_coroutine_threadsafe(_arun_child(loop, child), _background_loop())
+        running.add_done_callback(functools.partial(_copy_outcome, future))
+    else:
+        future = TaskFuture(functools.partial(_run_child, loop, child))
+        ctx = contextvars.copy_context()  # the worker sees the caller's context variables
+        loop.executor.submit(ctx.run, future.run_if_unclaimed)
+    scope.children.append(future)
+    return future
+
+
+def _child(loop: RunLoop, parent: Task, node: PregelNode, call: Call, index: int) -> Task:
+    checkpoint_id = loop.persistence.checkpoint_id
+    return Task(
+        id=task_id(
+            checkpoint_id, loop.ns_str, loop.step, node.name, "PUSH", f"{parent.id}.{index}"
+        ),
+        name=node.name,
+        kind=TaskKind.PUSH,
+        index=index,
+        node=node,
+        input=call.input,
+        triggers=_PUSH_TRIGGERS,
+        parent_ns=loop.ns_str,
+        call=call,
+    )
+
+
+def _caller_event_loop(runtime: TaskRuntime) -> asyncio.AbstractEventLoop | None:
+    """The event loop an async caller runs on (``None`` for sync code, even in Jupyter)."""
+    if not runtime.task.node.is_async:
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None  # async task, sync helper in a worker thread
+
+
+def _settle_early(loop: RunLoop, runtime: TaskRuntime, child: Task, call: Call) -> None:
+    """Announce ``child``; settle it now if its result is saved or cached."""
+    loop._emit_task_start(child)
+    if child.id in _run_calls(loop).restorable:
+        loop.persistence.restore_task_writes([child])
+    _inherit_answer(loop, runtime, child)
+    if child.status != TaskStatus.PENDING:
+        _report(loop, child, fresh=False)
+        return
+    if _from_cache(loop, child, call):
+        record_done(loop, child)
+
+
+def _from_cache(loop: RunLoop, child: Task, call: Call) -> bool:
+    """Settle ``child`` from the run's cache when its task has a ``cache_policy``."""
+    policy = child.node.cache_policy
+    if loop.cache is None or policy is None:
+        return False
+    try:
+        _cache.assign_key(child, policy, call.args, call.kwargs)
+    except Exception as exc:
+        child.error, child.status = exc, TaskStatus.ERROR
+        return True
+    return _cache.lookup(loop.cache, child)
+
+
+def _inherit_answer(loop: RunLoop, runtime: TaskRuntime, child: Task) -> None:
+    """Hand the caller's resume answer to the child whose interrupt the caller passed on.
+
+    An interrupt raised in a task pauses its caller too, so the caller's saved interrupt may be
+    the child's; a single answer staged for the caller then belongs to the child.
+    """
+    answer = runtime.next_resume
+    if answer is MISSING or child.next_resume is not MISSING:
+        return
+    if isinstance(answer, ResumeMap):
+        child.next_resume = answer  # answers by interrupt id: the child takes its own
+        return
+    relayed = _saved_interrupt_ids(loop, runtime.task.id)
+    if interrupt_id(runtime.task.ns) in relayed:
+        return  # the caller's own interrupt is the one waiting: the answer is the caller's
+    if relayed & ({interrupt_id(child.ns)} | _saved_interrupt_ids(loop, child.id)):
+        child.next_resume = answer
+        runtime.next_resume = MISSING
+
+
+def _saved_interrupt_ids(loop: RunLoop, owner: str) -> set[str]:
+    return {
+        item.id
+        for tid, channel, value in loop.persistence.pending
+        if tid == owner and channel == INTERRUPT
+        for item in value
+    }
+
+
+# -- running and finishing -------------------------------------------------------------------
+
+
+def _run_child(loop: RunLoop, child: Task, future: TaskFuture) -> None:
+    """Run a sync call to its end on this thread and settle its future."""
+    try:
+        run_task(loop, child)
+        record_done(loop, child)
+    except BaseException as exc:  # the engine's own failure (a saver's): the caller gets it
+        child.error, child.status = exc, TaskStatus.ERROR
+    _set_outcome(future, child)
+
+
+async def _arun_child(loop: RunLoop, child: Task) -> Any:
+    """Run a call (async, or sync in the executor) to its end; returns its result."""
+    await arun_task(loop, child)
+    record_done(loop, child)
+    return outcome(child)
+
+
+def record_done(loop: RunLoop, child: Task) -> None:
+    """Save a finished call's outcome as pending writes and stream it (thread-safe)."""
+    calls = _run_calls(loop)
+    with calls.lock:
+        if loop.cache is not None:
+            _cache.store(loop.cache, child)  # may fail the task: its writes cannot be cached
+        loop.persistence.save_task(child)
+    _report(loop, child, fresh=True)
+
+
+def _report(loop: RunLoop, child: Task, *, fresh: bool) -> None:
+    # ``updates`` shows what ran (or came from the cache) this time; like LangGraph, neither a
+    # call restored from saved writes nor one that paused or failed appears there.
+    if fresh and child.status in _SETTLED:
+        loop._emit(StreamMode.UPDATES, _chunks.task_update(child, RETURN))
+    payload = _chunks.task_result_payload(child, _RESULT_KEYS)
+    loop._emit(StreamMode.TASKS, payload)
+    loop._emit_debug("task_result", payload)
+    wake = loop.wake  # the driver, if it waits on other tasks, yields the chunks now
+    if wake is not None:
+        wake()
+
+
+def outcome(child: Task) -> Any:
+    """A finished call's return value; raises its error, or ``GraphInterrupt`` if it paused."""
+    if child.status == TaskStatus.INTERRUPTED:
+        raise GraphInterrupt(child.interrupts)
+    if child.error is not None:
+        raise child.error
+    for channel, value in child.writes:
+        if channel == RETURN:
+            return value
+    return None
+
+
+def _set_outcome(future: concurrent.futures.Future[Any] | asyncio.Future[Any], child: Task) -> None:
+    if future.done():
+        return
+    try:
+        value = outcome(child)
+    except BaseException as exc:
+        future.set_exception(exc)
+    else:
+        future.set_result(value)
+
+
+def _finished_future(child: Task, ev_loop: asyncio.AbstractEventLoop | None) -> Any:
+    future: Any = TaskFuture() if ev_loop is None else ev_loop.create_future()
+    _set_outcome(future, child)
+    return future
+
+
+def _copy_outcome(target: TaskFuture, source: concurrent.futures.Future[Any]) -> None:
+    try:
+        target.set_result(source.result())
+    except BaseException as exc:  # the task's error, GraphInterrupt, or a cancellation
+        target.set_exception(exc)

@@ -1,0 +1,330 @@
+"""Workflows shared by the functional-API tests, written once for nbpregel and LangGraph.
+
+Every workflow is declared by a ``build_*(lib, calls, **entrypoint_kwargs)`` function, where
+``lib`` is one library's spelling of the functional API (:class:`FuncLib`), so the differential
+tests build the very same workflow with both libraries. Tasks record each execution in a
+``Calls`` counter: that is how the tests see which tasks ran again after a resume.
+
+No ``from __future__ import annotations`` here: the state schema below is read at build time.
+"""
+
+import asyncio
+import dataclasses
+import operator
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from persistence.support import Calls
+
+__all__ = [
+    "NBPREGEL",
+    "FuncLib",
+    "build_ask_after_tasks",
+    "build_ask_then_confirm",
+    "build_async_pipeline",
+    "build_cached",
+    "build_counter",
+    "build_failing",
+    "build_flaky",
+    "build_nested",
+    "build_node_calls_task",
+    "build_retried_caller",
+    "build_sequence",
+    "build_task_asks",
+    "langgraph_lib",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class FuncLib:
+    """One library's spelling of the names a functional workflow is built from."""
+
+    name: str
+    entrypoint: Any
+    task: Any
+    interrupt: Callable[[Any], Any]
+    Command: Any
+    RetryPolicy: Any
+    CachePolicy: Any
+    memory_cache: Callable[[], Any]
+    StateGraph: Any
+    START: str
+    memory_saver: Callable[[], Any]
+    sqlite_saver: Callable[[Path], Any]
+
+    def saver(self, kind: str, path: Path) -> Any:
+        """A saver of ``kind`` (``"memory"`` or ``"sqlite"``); SQLite savers use ``path``."""
+        return self.memory_saver() if kind == "memory" else self.sqlite_saver(path)
+
+
+def _nbpregel_lib() -> FuncLib:
+    import nbpregel
+    from nbpregel.cache import InMemoryCache
+    from nbpregel.checkpoint import InMemorySaver, SqliteSaver
+    from nbpregel.func import entrypoint, task
+
+    return FuncLib(
+        "nbpregel",
+        entrypoint,
+        task,
+        nbpregel.interrupt,
+        nbpregel.Command,
+        nbpregel.RetryPolicy,
+        nbpregel.CachePolicy,
+        InMemoryCache,
+        nbpregel.StateGraph,
+        nbpregel.START,
+        InMemorySaver,
+        SqliteSaver,
+    )
+
+
+def langgraph_lib() -> FuncLib:
+    """LangGraph's spelling (imported on demand: LangGraph is a test-only dependency)."""
+    from langgraph import func, graph, types
+    from langgraph.cache.memory import InMemoryCache
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    def sqlite_saver(path: Path) -> Any:
+        return SqliteSaver(sqlite3.connect(path, check_same_thread=False))
+
+    return FuncLib(
+        "langgraph",
+        func.entrypoint,
+        func.task,
+        types.interrupt,
+        types.Command,
+        types.RetryPolicy,
+        types.CachePolicy,
+        InMemoryCache,
+        graph.StateGraph,
+        graph.START,
+        InMemorySaver,
+        sqlite_saver,
+    )
+
+
+NBPREGEL = _nbpregel_lib()
+
+
+def _counted(lib: FuncLib, calls: Calls, name: str, fn: Callable[..., Any]) -> Any:
+    def body(*args: Any) -> Any:
+        calls.add(name)
+        return fn(*args)
+
+    body.__name__ = name
+    return lib.task(body)
+
+
+# -- workflows -----------------------------------------------------------------------------
+
+
+def build_sequence(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """``add_one`` then ``double`` (awaited one after the other), returning both results."""
+    add_one = _counted(lib, calls, "add_one", lambda x: x + 1)
+    double = _counted(lib, calls, "double", lambda x: x * 2)
+
+    @lib.entrypoint(**kwargs)
+    def sequence(n: int) -> dict[str, int]:
+        a = add_one(n).result()
+        return {"a": a, "b": double(a).result()}
+
+    return sequence
+
+
+def build_ask_after_tasks(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """Two concurrent tasks, then an ``interrupt()`` in the entrypoint, then one more task."""
+    add_one = _counted(lib, calls, "add_one", lambda x: x + 1)
+    double = _counted(lib, calls, "double", lambda x: x * 2)
+
+    @lib.entrypoint(**kwargs)
+    def review(n: int) -> dict[str, Any]:
+        first, second = add_one(n), double(n)
+        total = first.result() + second.result()
+        answer = lib.interrupt({"total": total})
+        return {"total": total, "answer": answer, "last": add_one(total).result()}
+
+    return review
+
+
+def build_task_asks(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """A plain task, then two tasks that each ask a question, awaited in order."""
+    quick = _counted(lib, calls, "quick", lambda x: x)
+
+    @lib.task
+    def ask(x: int) -> str:
+        calls.add(f"ask{x}")
+        return f"{x}:{lib.interrupt(f'q{x}')}"
+
+    @lib.entrypoint(**kwargs)
+    def asks(n: int) -> list[Any]:
+        plain = quick(n).result()
+        first = ask(n).result()
+        second = ask(n + 1).result()
+        return [plain, first, second]
+
+    return asks
+
+
+def build_ask_then_confirm(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """Two tasks that ask (called together), then the entrypoint asks for confirmation."""
+
+    @lib.task
+    def ask(x: int) -> str:
+        calls.add(f"ask{x}")
+        return f"{x}:{lib.interrupt(f'q{x}')}"
+
+    @lib.entrypoint(**kwargs)
+    def confirm(n: int) -> list[Any]:
+        first, second = ask(n), ask(n + 1)
+        answers = [first.result(), second.result()]
+        return [*answers, lib.interrupt("confirm?")]
+
+    return confirm
+
+
+def build_retried_caller(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """An entrypoint that fails once after a task call, retried by its policy."""
+    step = _counted(lib, calls, "step", lambda x: x + 1)
+    policy = lib.RetryPolicy(
+        max_attempts=2, initial_interval=0.001, jitter=False, retry_on=ValueError
+    )
+
+    @lib.entrypoint(retry_policy=policy, **kwargs)
+    def retried(n: int) -> int:
+        value = step(n).result()
+        calls.add("retried")
+        if calls["retried"] == 1:
+            raise ValueError("first attempt fails after its call")
+        return value
+
+    return retried
+
+
+def build_counter(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """Adds its input to ``previous``; a negative input returns ``"reset"`` and saves 0."""
+
+    @lib.entrypoint(**kwargs)
+    def counter(n: int, *, previous: Any = None) -> Any:
+        calls.add("counter")
+        if n < 0:
+            return lib.entrypoint.final(value={"reset": previous}, save=0)
+        return (previous or 0) + n
+
+    return counter
+
+
+def build_nested(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """A task that calls another task."""
+    inner = _counted(lib, calls, "inner", lambda x: x + 1)
+
+    @lib.task
+    def outer(x: int) -> int:
+        calls.add("outer")
+        return inner(x).result() * 10
+
+    @lib.entrypoint(**kwargs)
+    def nested(n: int) -> int:
+        return outer(n).result()
+
+    return nested
+
+
+def build_flaky(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """A task that fails twice with ``ConnectionError`` before it succeeds (retried)."""
+    policy = lib.RetryPolicy(max_attempts=3, initial_interval=0.001, jitter=False)
+    lock = threading.Lock()
+
+    @lib.task(retry_policy=policy)
+    def fetch(x: int) -> int:
+        with lock:
+            calls.add("fetch")
+            attempt = calls["fetch"]
+        if attempt < 3:
+            raise ConnectionError(f"attempt {attempt}")
+        return x * 100
+
+    @lib.entrypoint(**kwargs)
+    def flaky(n: int) -> int:
+        return fetch(n).result()
+
+    return flaky
+
+
+def build_failing(lib: FuncLib, calls: Calls, failing: set[str], **kwargs: Any) -> Any:
+    """``ok`` then ``bad``; ``bad`` raises ``ValueError`` while its name is in ``failing``."""
+    ok = _counted(lib, calls, "ok", lambda x: x + 1)
+
+    @lib.task
+    def bad(x: int) -> int:
+        calls.add("bad")
+        if "bad" in failing:
+            raise ValueError("bad is broken")
+        return -x
+
+    @lib.entrypoint(**kwargs)
+    def failing_flow(n: int) -> list[int]:
+        return [ok(n).result(), bad(n).result()]
+
+    return failing_flow
+
+
+def build_async_pipeline(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """An async entrypoint awaiting an async task, then a sync one, then asking a question."""
+
+    @lib.task
+    async def fetch(x: int) -> int:
+        calls.add("fetch")
+        await asyncio.sleep(0.001)
+        return x + 1
+
+    square = _counted(lib, calls, "square", lambda x: x * x)
+
+    @lib.entrypoint(**kwargs)
+    async def pipeline(n: int) -> dict[str, Any]:
+        fetched = await fetch(n)
+        squared = await square(fetched)
+        answer = lib.interrupt(squared)
+        return {"squared": squared, "answer": answer}
+
+    return pipeline
+
+
+def build_cached(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+    """A task with a ``cache_policy``, called twice per run (the entrypoint has a cache)."""
+
+    @lib.task(cache_policy=lib.CachePolicy())
+    def costly(x: int) -> int:
+        calls.add("costly")
+        return x * 2
+
+    @lib.entrypoint(cache=lib.memory_cache(), **kwargs)
+    def cached(n: int) -> list[int]:
+        return [costly(n).result(), costly(n + 1).result()]
+
+    return cached
+
+
+class Counter(TypedDict):
+    """State of the graph whose node calls a task."""
+
+    x: int
+    log: Annotated[list, operator.add]
+
+
+def build_node_calls_task(lib: FuncLib, calls: Calls, **compile_kwargs: Any) -> Any:
+    """A ``StateGraph`` whose one node calls a task and writes its result."""
+    increment = _counted(lib, calls, "increment", lambda x: x + 1)
+
+    def node(state: Counter) -> dict[str, Any]:
+        calls.add("node")
+        return {"x": increment(state["x"]).result(), "log": ["node"]}
+
+    graph = lib.StateGraph(Counter)
+    graph.add_node("node", node)
+    graph.add_edge(lib.START, "node")
+    return graph.compile(**compile_kwargs)
