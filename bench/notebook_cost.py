@@ -13,7 +13,8 @@ times, against a plain ``invoke`` of the same graph and input:
 
 - ``stream``: the engine's ``stream(stream_mode=["debug"], subgraphs=True)`` drained (what
   ``nb.run`` asks for), the engine's share of the overhead;
-- ``recorded``: the same stream with every chunk given to ``Recorder.record``;
+- ``recorded``: the same stream with every chunk given to ``Recorder.record``, then the queued
+  chunks applied to the records (what ``nb.run`` does by the end of a run: the recording cost);
 - ``nb Run``: ``Run(graph).start(input)`` then ``wait()``: the run on a background thread,
   recorded, as ``nb.run`` does it without the widgets;
 - ``+ tables``: ``recorded``, then every table built once (the deferred work of a recording).
@@ -117,6 +118,7 @@ def variants(graph: Any, make_input: Callable[[], Any], config: dict[str, Any]) 
             make_input(), config, stream_mode=list(STREAM_MODES), subgraphs=True
         ):
             recorder.record(chunk)
+        recorder.step_numbers()  # applies the queued chunks: every record exists
         return recorder
 
     def background() -> None:

@@ -1,10 +1,12 @@
 """A checkpoint saver in one SQLite file (stdlib ``sqlite3``), shareable by threads and processes.
 
-The file is put in WAL mode, so readers never wait for a writer; each write is one short
-``BEGIN IMMEDIATE`` transaction, and a writer that finds the file locked by another process
-waits up to ``busy_timeout`` seconds. Within a process one connection is shared behind a lock
-(a process that forks gets a fresh connection on first use). Values are stored through the
-safe serializer: nothing is pickled unless you pass a serializer that allows it.
+The file is put in WAL mode, so readers never wait for a writer. Each save is one short
+transaction: a checkpoint, or one task's writes, is a single statement committed on its own
+(a ``BEGIN IMMEDIATE`` transaction when one task has more than 32 writes), and a writer that
+finds the file locked by another process waits up to ``busy_timeout`` seconds. Within a
+process one connection is shared behind a lock (a process that forks gets a fresh connection on
+first use). Values are stored through the safe serializer: nothing is pickled unless you pass a
+serializer that allows it.
 
 Two tables, named so that they can live next to other tools' tables in the same file::
 

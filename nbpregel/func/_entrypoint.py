@@ -119,6 +119,7 @@ class EntrypointGraph(Pregel):
             writer=_write_result,
             retry_policy=retry_policy,
             cache_policy=cache_policy,
+            streams_while_running=True,
         )
         node.accepts = probe.accepts - {"previous"}  # what the engine injects: config, writer
         super().__init__(

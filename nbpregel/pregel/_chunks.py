@@ -31,7 +31,7 @@ __all__ = [
 
 _NS_PER_S: Final = 1_000_000_000
 _NS_PER_US: Final = 1_000
-_US_PER_S: Final = 1_000_000
+_MICRO_DIGITS: Final = 6
 _UTC_SUFFIX: Final = "+00:00"
 _TASK_EVENT: Final = "task"
 _SHARED_STAMP_NS: Final = 50_000
@@ -63,13 +63,12 @@ def now_iso() -> str:
 
 def _iso(ns: int) -> str:
     global _second_prefix
-    second = ns // _NS_PER_S
+    second, rest = divmod(ns, _NS_PER_S)
     cached = _second_prefix
     if cached[0] != second:
         prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         cached = _second_prefix = (second, prefix)
-    micros = ns // _NS_PER_US % _US_PER_S
-    return f"{cached[1]}{micros:06d}{_UTC_SUFFIX}"
+    return cached[1] + str(rest // _NS_PER_US).zfill(_MICRO_DIGITS) + _UTC_SUFFIX
 
 
 def _key_set(keys: Sequence[str]) -> frozenset[str]:

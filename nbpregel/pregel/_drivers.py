@@ -159,8 +159,9 @@ class _Crew:
     """The pool threads draining one step's shared queue of sync tasks.
 
     Helpers are hired one at a time, each new helper hiring the next while tasks are still
-    waiting: a step of tiny tasks is over before a second thread wakes up, while a step of slow
-    tasks soon has ``limit`` of them running at once.
+    waiting, so a step of slow tasks soon has ``limit`` of them running at once. A helper may
+    only get the GIL long after the step is over (when its tasks were tiny and the calling
+    thread ran them); ``disband`` then leaves it nothing to do and nothing to keep alive.
     """
 
     __slots__ = ("done", "hired", "limit", "loop", "pool", "shared")
@@ -173,7 +174,7 @@ class _Crew:
         done: queue.SimpleQueue[Any],
         limit: int,
     ) -> None:
-        self.loop = loop
+        self.loop: RunLoop | None = loop
         self.pool = pool
         self.shared = shared
         self.done = done
@@ -186,27 +187,36 @@ class _Crew:
         # count is never updated by two threads at once.
         if self.shared and self.hired < self.limit:
             self.hired += 1
-            self.pool.submit(int)
+            self.pool.submit(contextvars.copy_context().run, self.work)
 
     def work(self) -> None:
         """A helper: hire the next one, then run tasks until the queue is empty."""
+        loop, shared, done = self.loop, self.shared, self.done
+        if loop is None:
+            return  # the step is over
         self.hire()
         while True:
             try:
-                task = self.shared.popleft()
+                task = shared.popleft()
             except IndexError:
                 return
-            _run_reporting(self.loop, task, self.done)
+            _run_reporting(loop, task, done)
+
+    def disband(self) -> None:
+        """End the step (every task has finished): helpers yet to start will find no work."""
+        self.loop = None
+        self.shared = deque()
 
 
 def _start(
     loop: RunLoop, todo: list[Task], done: queue.SimpleQueue[Any], *, caller_helps: bool
-) -> deque[Task]:
-    """Start every task of the step; returns the shared queue that pool workers drain.
+) -> _Crew | None:
+    """Start every task of the step; returns the crew draining the sync tasks (with the pool).
 
     With ``caller_helps`` the calling thread drains the queue too, so one fewer helper is hired.
     """
     shared: deque[Task] = deque()
+    crew = None
     sync_tasks = []
     for task in todo:
         if task.node.is_async:
@@ -218,11 +228,23 @@ def _start(
     if isinstance(executor, TaskPool):
         shared.extend(sync_tasks)
         limit = min(len(sync_tasks), executor.max_workers) - caller_helps
-        _Crew(loop, executor, shared, done, limit).hire()
+        crew = _Crew(loop, executor, shared, done, limit)
+        crew.hire()
     else:
         for task in sync_tasks:  # a user's executor (e.g. a cluster) gets one call per task
             executor.submit(contextvars.copy_context().run, _run_reporting, loop, task, done)
-    return shared
+    return crew
+
+
+def _inline_alone(loop: RunLoop, node: Any) -> bool:
+    """Whether a step's only task runs on the calling thread (no hand-off to a worker)."""
+    if node.is_async:
+        return False
+    if not node.streams_while_running:
+        return True
+    if node.subgraph is not None:
+        return not loop.forward_modes  # its chunks are not streamed: nothing to show live
+    return not any(loop._want.values())
 
 
 def _unobserved(loop: RunLoop) -> bool:
@@ -256,7 +278,7 @@ def run_step(loop: RunLoop) -> Iterator[None]:
     """Execute the current step's pending tasks; yields whenever there is something to stream."""
     todo = loop.pending
     timeout = loop.spec.step_timeout
-    if len(todo) == 1 and not todo[0].node.is_async and timeout is None:
+    if len(todo) == 1 and timeout is None and _inline_alone(loop, todo[0].node):
         task = todo[0]
         run_task(loop, task)  # the runtime context var is set and reset by the attempt itself
         loop.task_done(task)
@@ -264,8 +286,11 @@ def run_step(loop: RunLoop) -> Iterator[None]:
         return
     done: queue.SimpleQueue[Any] = queue.SimpleQueue()
     loop.wake = lambda: done.put(_WAKE)
-    caller_helps = timeout is None and _unobserved(loop)
-    shared = _start(loop, todo, done, caller_helps=caller_helps)
+    # A subgraph's steps run on a thread that a pool worker lends: that thread must work on
+    # the step too, or subgraphs filling every worker would wait forever for a free one.
+    caller_helps = timeout is None and (_unobserved(loop) or loop.nest is not None)
+    crew = _start(loop, todo, done, caller_helps=caller_helps)
+    shared = crew.shared if crew is not None else deque()
     deadline = None if timeout is None else time.monotonic() + timeout
     unfinished = {task.id: task for task in todo}
     try:
@@ -287,6 +312,8 @@ def run_step(loop: RunLoop) -> Iterator[None]:
             yield
     finally:
         loop.wake = None
+        if crew is not None:
+            crew.disband()
 
 
 # -- async driver --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from nbpregel.errors import GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._nested import Nesting
 from nbpregel.pregel._persist import Persistence
-from nbpregel.pregel._plan import plan_tasks
+from nbpregel.pregel._plan import plan_tasks, read_input
 from nbpregel.pregel._spec import GraphSpec, map_input
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
@@ -286,6 +286,7 @@ class RunLoop:
         self.step += 1
         if self.interrupt_after and self._should_interrupt(self.interrupt_after):
             self._pause_static()
+            self.tasks = self._plan()  # the paused checkpoint's next tasks, as get_state shows
 
     def _touches_output(self, updated: set[str]) -> bool:
         outputs = self.spec.stream_channels
@@ -341,7 +342,8 @@ class RunLoop:
         if isinstance(keys, str):
             channel = self.channels[keys]
             return channel.get() if channel.is_available() else None
-        return self.versions.values_of(self.channels, self.spec.index.layouts).read(keys)
+        live = self.versions.values_of(self.channels, self.spec.index.layouts)
+        return read_input(self.channels, keys, live)
 
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""

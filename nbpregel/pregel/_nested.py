@@ -16,6 +16,7 @@ the task that started it:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.channels.base import MISSING
@@ -66,6 +67,12 @@ class Nesting:
         """Checkpoint metadata ``parents``: each enclosing namespace -> its current checkpoint."""
         above = self.parent.persistence
         return {**above.parents, self.parent.ns_str: above.checkpoint_id}
+
+    def child_config(self, own: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The child's config: the caller's own settings, addressed at the child's namespace."""
+        own = dict(own or {})
+        configurable = {**own.pop("configurable", {}), **self.config["configurable"]}
+        return {**self.config, **own, "configurable": configurable}
 
     def child_input(self, input: Any, has_history: bool) -> Any:
         """What the child starts from: its input, or (when it ran before) a continuation.

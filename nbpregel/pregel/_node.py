@@ -49,6 +49,9 @@ class PregelNode:
         hidden: leave the node out of the ``updates`` stream (the input node).
         defer: the node is a deferred node (informational; deferral is in its trigger channel).
         subgraph: the compiled graph this node runs, when it is a subgraph.
+        streams_while_running: the node starts work of its own that streams chunks while it
+            runs (a subgraph's steps, an entrypoint's task calls): the sync driver then runs it
+            on a worker thread even alone in its step, so those chunks reach the caller live.
     """
 
     __slots__ = (
@@ -63,6 +66,7 @@ class PregelNode:
         "name",
         "reads",
         "retry_policy",
+        "streams_while_running",
         "subgraph",
         "triggers",
         "writer",
@@ -83,6 +87,7 @@ class PregelNode:
         defer: bool = False,
         metadata: dict[str, Any] | None = None,
         subgraph: Any | None = None,
+        streams_while_running: bool | None = None,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -98,6 +103,9 @@ class PregelNode:
         self.defer = defer
         self.metadata = metadata or {}
         self.subgraph = subgraph
+        self.streams_while_running = (
+            subgraph is not None if streams_while_running is None else streams_while_running
+        )
         self.is_async = _is_async_callable(bound)
         self.accepts = _accepted_kwargs(bound)
 

@@ -177,8 +177,9 @@ class Persistence:
         waiting_ids = [i for i, (task_id, _) in pending.items() if task_id in waiting]
         if len(waiting_ids) > 1:
             raise InvalidResumeError(
-                f"{len(waiting_ids)} interrupts are pending, so a single answer is ambiguous: resume "
-                f"with Command(resume={{interrupt_id: answer, ...}}) using ids {sorted(pending)}"
+                f"{len(waiting_ids)} interrupts are pending, so a single answer is ambiguous: "
+                f"resume with Command(resume={{interrupt_id: answer, ...}}) using ids "
+                f"{sorted(pending)}"
             )
         for task_id in waiting or {task_id for task_id, _ in pending.values()}:
             self._staged_resume[task_id] = resume

@@ -18,7 +18,7 @@ from nbpregel.errors import EmptyChannelError, InvalidUpdateError
 from nbpregel.pregel._ids import task_id
 from nbpregel.pregel._node import PregelNode
 from nbpregel.pregel._task import Task
-from nbpregel.pregel._values import LayoutCache, LiveValues, read_input
+from nbpregel.pregel._values import WIDE_READ, LayoutCache, LiveValues, read_input
 from nbpregel.types import Send
 
 __all__ = ["GraphIndex", "plan_tasks", "read_input"]
@@ -37,7 +37,8 @@ class GraphIndex:
         trigger_to_nodes: for each channel, the sorted names of the nodes it triggers.
         all_nodes: every node name, sorted (planning from a checkpoint with no update record).
         trigger_channels: every channel that triggers some node.
-        layouts: the channels' layout, learnt from the first run and kept for the others.
+        layouts: the channels' layout, learnt from the first run and kept for the others,
+            and whether nodes read enough channels for live values to pay.
     """
 
     nodes: Mapping[str, PregelNode]
@@ -53,11 +54,15 @@ class GraphIndex:
         for name, node in nodes.items():
             for channel in node.triggers:
                 index.setdefault(channel, set()).add(name)
+        widest = max(
+            (len(n.reads) for n in nodes.values() if not isinstance(n.reads, str)), default=0
+        )
         return cls(
             nodes=dict(nodes),
             trigger_to_nodes={ch: tuple(sorted(names)) for ch, names in index.items()},
             all_nodes=tuple(sorted(nodes)),
             trigger_channels=frozenset(index),
+            layouts=LayoutCache(worthwhile=widest >= WIDE_READ),
         )
 
 
@@ -117,19 +122,16 @@ def _read(
     reads: str | tuple[str, ...],
     channels: Mapping[str, BaseChannel[Any, Any]],
     values: LiveValues | None,
-    read_cache: dict[Any, dict[str, Any]] | None,
+    read_cache: dict[int, dict[str, Any]] | None,
 ) -> Any:
-    """A node's input, from the live values when there are some (``EmptyChannelError`` when it
-    reads a single empty channel)."""
-    if isinstance(reads, str):
-        return read_input(channels, reads)
-    if read_cache is None:
-        return values.read(reads) if values is not None else read_input(channels, reads)
-    cached = read_cache.get(reads)
+    """A node's input (``EmptyChannelError`` when it reads a single empty channel)."""
+    if read_cache is None or isinstance(reads, str):
+        return read_input(channels, reads, values)
+    # Keyed by identity: hashing a tuple of hundreds of keys costs more than reading them.
+    cached = read_cache.get(id(reads))
     if cached is None:
-        cached = values.read(reads) if values is not None else read_input(channels, reads)
-        read_cache[reads] = cached
-    return dict(cached)  # every task gets its own dict
+        cached = read_cache[id(reads)] = read_input(channels, reads, values)
+    return cached.copy()  # every task gets its own dict (copy() clones a dict in C)
 
 
 def plan_tasks(
@@ -172,7 +174,7 @@ def plan_tasks(
             names.update(t2n[channel])
         candidates = sorted(names) if len(names) > 1 else names
     # Siblings reading the same channels copy the first one's read (only worth it for several).
-    read_cache: dict[Any, dict[str, Any]] | None = {} if len(candidates) > 1 else None
+    read_cache: dict[int, dict[str, Any]] | None = {} if len(candidates) > 1 else None
     for name in candidates:
         node = index.nodes[name]
         fired = _fired(node, channels, channel_versions, versions_seen.get(name, _NO_VERSIONS))

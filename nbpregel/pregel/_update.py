@@ -66,26 +66,21 @@ class VersionState:
         """The version for this step's changes."""
         return self.max_version + 1
 
-    def values_of(self, channels: Channels, layouts: LayoutCache | None = None) -> LiveValues:
-        """The live values of ``channels``: built on first use, then kept current.
+    def values_of(self, channels: Channels, layouts: LayoutCache) -> LiveValues | None:
+        """The live values of ``channels``, if the graph keeps them: built on first use.
 
         Only ``apply_writes`` and ``finish_channels`` (given this state) may change the channels
         from then on; anything else changing them would leave the values stale.
 
         Args:
             channels: the run's live channels.
-            layouts: where the graph keeps its channels' layout between runs.
+            layouts: the graph's channel layout, and whether live values pay for it.
         """
+        if not layouts.worthwhile:
+            return None
         live = self.live_values
         if live is None or live.channels is not channels:
-            layout = layouts.of(channels) if layouts is not None else None
-            live = self.live_values = LiveValues(channels, layout)
-        return live
-
-    def _live_for(self, channels: Channels) -> LiveValues | None:
-        live = self.live_values
-        if live is not None and live.channels is not channels:
-            live = self.live_values = None  # built for other channels: rebuilt when read
+            live = self.live_values = LiveValues(channels, layouts.of(channels))
         return live
 
 
@@ -108,7 +103,6 @@ value of the channels written more than once (in task order)."""
 
 def _gather(tasks: Sequence[Task]) -> Gathered:
     """Collect the step's writes, with dict operations (in C) when no task repeats a channel."""
-    merged: dict[str, Any] = {}
     multi: dict[str, list[Any]] = {}
     if len(tasks) == 1:
         writes = tasks[0].writes
@@ -116,6 +110,7 @@ def _gather(tasks: Sequence[Task]) -> Gathered:
         if len(merged) != len(writes):
             return _gather_each(tasks)  # the task wrote one channel twice
     else:
+        merged = {}
         by_task: list[dict[str, Any]] = []
         repeated: list[str] = []
         for task in tasks:
@@ -127,9 +122,10 @@ def _gather(tasks: Sequence[Task]) -> Gathered:
             by_task.append(own)
         for name in dict.fromkeys(repeated):
             multi[name] = [own[name] for own in by_task if name in own]
-    for name in common(BOOKKEEPING_CHANNELS, merged):
-        del merged[name]  # interrupts, errors and resume values are bookkeeping, not state
-        multi.pop(name, None)
+    if not merged.keys().isdisjoint(BOOKKEEPING_CHANNELS):
+        for name in merged.keys() & BOOKKEEPING_CHANNELS:
+            del merged[name]  # interrupts, errors and resume values are bookkeeping, not state
+            multi.pop(name, None)
     return merged, multi
 
 
@@ -143,28 +139,29 @@ def _gather_each(tasks: Sequence[Task]) -> Gathered:
     return last, {name: values for name, values in grouped.items() if len(values) > 1}
 
 
-def _update_channels(channels: Channels, tasks: Sequence[Task], gathered: Gathered) -> list[str]:
-    """Hand each written channel its value(s); returns the channels that changed."""
+def _update_channels(
+    channels: Channels, tasks: Sequence[Task], gathered: Gathered, updated: set[str]
+) -> None:
+    """Hand each written channel its value(s); add the channels that changed to ``updated``."""
     single, multi = gathered
-    changed: list[str] = []
+    add = updated.add
     name = ""
     try:
         if not multi:
             for name, value in single.items():
                 if channels[name].update_one(value):
-                    changed.append(name)
+                    add(name)
         else:
             for name, value in single.items():
                 target, values = channels[name], multi.get(name)
                 if target.update_one(value) if values is None else target.update(values):
-                    changed.append(name)
+                    add(name)
     except KeyError:
         if name not in channels:
             raise _unknown_channel(name, _writers(tasks, name), channels) from None
         raise
     except InvalidUpdateError as exc:
         raise with_writers(exc, _writers(tasks, name)) from exc
-    return changed
 
 
 def _consume_triggers(
@@ -190,10 +187,27 @@ def _consume_triggers(
 
 
 def _clear_idle(
-    channels: Channels, written: Mapping[str, Any], versions: VersionState, new_version: int
+    channels: Channels, tasks: Sequence[Task], written: Mapping[str, Any], versions: VersionState
 ) -> list[str]:
-    """``update([])`` the clearable channels not written this step; returns those that changed."""
+    """``update([])`` the clearable channels not written this step; returns those that changed.
+
+    Writes carried without a task (a ``Command`` given as input) are not a step: nothing clears.
+    """
+    clearable = versions.clearable
+    if clearable is None:
+        clearable = versions.clearable = frozenset(
+            name for name, channel in channels.items() if channel.clears_when_idle
+        )
     live_clearable = versions.live_clearable
+    live_clearable.update(common(clearable, written))
+    if not live_clearable:
+        return []
+    for task in tasks:
+        if task.triggers:
+            break
+    else:
+        return []
+    new_version = versions.bump()
     cleared = []
     for name in [ch for ch in live_clearable if ch not in written]:
         channel = channels[name]
@@ -219,48 +233,30 @@ def apply_writes(channels: Channels, tasks: Sequence[Task], versions: VersionSta
     """
     if len(tasks) > 1:
         tasks = sorted(tasks, key=lambda t: t.sort_key)
-    live = versions._live_for(channels)
+    live = versions.live_values
+    if live is not None and live.channels is not channels:
+        live = versions.live_values = None  # made for other channels: made again when read
+    new_version = versions.bump()
     try:
-        return _apply(channels, tasks, versions, live)
+        # 1. record what each task saw, and consume the channels that triggered it
+        consumed = _consume_triggers(channels, tasks, versions, new_version)
+        # 2. hand every written channel all its values at once
+        written, multi = gathered = _gather(tasks)
+        updated = set(consumed)
+        _update_channels(channels, tasks, gathered, updated)
+        # 3. channels not written this step may clear (ephemeral values, non-accumulating
+        # topics)
+        cleared = _clear_idle(channels, tasks, written, versions)
     except BaseException:
         versions.live_values = None  # the channels may be half updated: read them afresh
         raise
-
-
-def _apply(
-    channels: Channels, tasks: Sequence[Task], versions: VersionState, live: LiveValues | None
-) -> set[str]:
-    new_version = versions.bump()
-
-    # 1. record what each task saw, and consume the channels that triggered it
-    updated = _consume_triggers(channels, tasks, versions, new_version)
-    if live is not None:
-        live.changed(updated)
-
-    # 2. hand every written channel all its values at once
-    gathered = _gather(tasks)
-    written, multi = gathered
-    updated.update(_update_channels(channels, tasks, gathered))
-    if live is not None:
-        live.written(written)
-        live.changed(multi.keys())
     if updated:
         versions.channel_versions.update(dict.fromkeys(updated, new_version))
-    clearable = versions.clearable
-    if clearable is None:
-        clearable = versions.clearable = frozenset(
-            name for name, channel in channels.items() if channel.clears_when_idle
-        )
-    versions.live_clearable.update(common(clearable, written))
-
-    # 3. channels not written this step may clear (ephemeral values, non-accumulating topics);
-    # writes carried without a task (a Command given as input) are not a step: nothing clears
-    if versions.live_clearable and any(task.triggers for task in tasks):
-        cleared = _clear_idle(channels, written, versions, new_version)
+    if cleared:
         updated.update(cleared)
-        if live is not None:
-            live.changed(cleared)
-
+    if live is not None:
+        live.written(written)
+        live.changed(consumed, multi, cleared)
     if updated:
         versions.max_version = new_version
     return updated
@@ -278,7 +274,7 @@ def finish_channels(
         versions.channel_versions[name] = new_version
     if updated:
         versions.max_version = new_version
-        live = versions._live_for(channels)
-        if live is not None:
+        live = versions.live_values
+        if live is not None and live.channels is channels:
             live.changed(updated)
     return updated

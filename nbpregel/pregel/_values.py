@@ -15,19 +15,39 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import operator
-from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Set as AbstractSet
+from typing import Any, Final
 
 from nbpregel.channels.base import MISSING, BaseChannel
 from nbpregel.errors import EmptyChannelError
 
-__all__ = ["ChannelLayout", "LayoutCache", "LiveValues", "common", "read_input"]
+__all__ = [
+    "WIDE_READ",
+    "ChannelLayout",
+    "LayoutCache",
+    "LiveValues",
+    "common",
+    "read_input",
+]
 
 Channels = Mapping[str, BaseChannel[Any, Any]]
 
 
-def read_input(channels: Channels, reads: str | tuple[str, ...]) -> Any:
+WIDE_READ: Final = 16
+"""Reading this many channels at once makes live values worth their upkeep (see ``LayoutCache``).
+
+Below it a read's ``get()`` calls cost less than keeping the values current every step."""
+
+
+def read_input(
+    channels: Channels, reads: str | tuple[str, ...], live: LiveValues | None = None
+) -> Any:
     """A node's input: one channel's value, or a dict of the available values of several.
+
+    Args:
+        channels: the live channels.
+        reads: one channel name, or several.
+        live: the run's live values, if it keeps them (a read of several channels uses them).
 
     Raises:
         EmptyChannelError: ``reads`` names one channel, and it is empty.
@@ -41,6 +61,8 @@ def read_input(channels: Channels, reads: str | tuple[str, ...]) -> Any:
     """
     if isinstance(reads, str):
         return channels[reads].get()
+    if live is not None:
+        return live.read(reads)
     values: dict[str, Any] = {}
     for key in reads:
         try:
@@ -50,11 +72,20 @@ def read_input(channels: Channels, reads: str | tuple[str, ...]) -> Any:
     return values
 
 
-def common(a: Collection[str], b: Collection[str]) -> list[str]:
-    """The names in both ``a`` and ``b``, found by walking the smaller of the two."""
-    if len(a) > len(b):
-        a, b = b, a
-    return [name for name in a if name in b]
+def common(names: set[str] | frozenset[str], mapping: Mapping[str, Any]) -> AbstractSet[str]:
+    """The names that are also keys of ``mapping``, found walking the smaller of the two (in C).
+
+    >>> sorted(common(frozenset({"a", "b"}), {"b": 1, "c": 2}))
+    ['b']
+    """
+    if len(mapping) < len(names):
+        return names.intersection(mapping)  # walks the mapping's keys
+    return mapping.keys() & names  # walks the names
+
+
+def _forget(known: set[str], names: Mapping[str, Any]) -> None:
+    """Remove the keys of ``names`` from ``known``."""
+    known.difference_update(common(known, names))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,13 +120,16 @@ class ChannelLayout:
         plans: how to read each tuple of channels read so far.
     """
 
-    __slots__ = ("inexact", "names", "plans", "volatile")
+    __slots__ = ("inexact", "last", "names", "plans", "volatile")
 
     def __init__(self, channels: Channels) -> None:
         self.names = tuple(channels)
         self.volatile = _names_without(channels, "shares_value")
         self.inexact = _names_without(channels, "holds_last_write")
         self.plans: dict[tuple[str, ...], _ReadPlan] = {}
+        # The last tuple planned, and its plan: nodes of a state graph share one tuple of
+        # keys, found again by identity without hashing hundreds of keys.
+        self.last: tuple[tuple[str, ...], _ReadPlan] | None = None
 
     def fits(self, channels: Channels) -> bool:
         """Whether ``channels`` look like the ones this layout was made from."""
@@ -104,6 +138,9 @@ class ChannelLayout:
 
     def plan(self, reads: tuple[str, ...]) -> _ReadPlan:
         """How to read ``reads`` (worked out on first use)."""
+        last = self.last
+        if last is not None and last[0] is reads:
+            return last[1]
         plan = self.plans.get(reads)
         if plan is None:
             names = frozenset(reads)
@@ -114,15 +151,22 @@ class ChannelLayout:
                 direct=self.volatile.isdisjoint(names),
                 drop=rest if prefix and len(rest) < len(reads) else None,
             )
+        self.last = (reads, plan)
         return plan
 
 
 class LayoutCache:
-    """Keeps a graph's ``ChannelLayout`` once the first run has worked it out."""
+    """Keeps a graph's ``ChannelLayout`` once the first run has worked it out.
 
-    __slots__ = ("layout",)
+    Args:
+        worthwhile: whether the graph reads enough channels at once (``WIDE_READ``) for live
+            values to pay for their upkeep; a graph of few keys reads its channels directly.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("layout", "worthwhile")
+
+    def __init__(self, *, worthwhile: bool = False) -> None:
+        self.worthwhile = worthwhile
         self.layout: ChannelLayout | None = None
 
     def of(self, channels: Channels) -> ChannelLayout:
@@ -169,17 +213,19 @@ class LiveValues:
 
     # -- keeping up with the channels -------------------------------------------------------
 
-    def changed(self, names: Collection[str]) -> None:
-        """Note that ``names`` changed (an update, consume or finish): read them when needed."""
-        if names:
-            self.unread.update(names)
+    def changed(self, *groups: Collection[str]) -> None:
+        """Note that these channels changed (an update, consume or finish): read them again."""
+        for names in groups:
+            if names:
+                self.unread.update(names)
 
     def written(self, single: Mapping[str, Any]) -> None:
         """Note channels just given one value each with ``update_one``."""
         self.values.update(single)  # right for every channel that holds its last write ...
-        for known in (self.unread, self.missing):
-            if known:
-                known.difference_update(common(known, single))
+        if self.unread:
+            _forget(self.unread, single)
+        if self.missing:
+            _forget(self.missing, single)
         if self.layout.inexact:
             self.unread.update(common(self.layout.inexact, single))  # ... others read again
 
@@ -203,7 +249,7 @@ class LiveValues:
         if not plan.direct:
             return read_input(self.channels, reads)  # type: ignore[no-any-return]
         if self.unread and not self.unread.isdisjoint(plan.names):
-            self._read_again(common(self.unread, plan.names))
+            self._read_again(self.unread & plan.names)
         values = self.values
         if not self.missing.isdisjoint(plan.names):
             return {key: value for key in reads if (value := values[key]) is not MISSING}

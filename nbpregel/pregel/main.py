@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from nbpregel.channels.base import BaseChannel
 from nbpregel.channels.topic import Topic
 from nbpregel.constants import (
     DEFAULT_RECURSION_LIMIT,
-    INTERRUPT,
     TASKS,
     Durability,
     StreamMode,
 )
-from nbpregel.errors import GraphInterrupt, GraphValidationError
+from nbpregel.errors import GraphValidationError
 from nbpregel.pregel._cache import CacheMixin
-from nbpregel.pregel._drivers import arun_step, run_step, shared_pool
-from nbpregel.pregel._loop import RunLoop, RunStatus
+from nbpregel.pregel._drivers import shared_pool
+from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._nested import nesting
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import GraphIndex
+from nbpregel.pregel._run import adrive, collect, drive, final_output
 from nbpregel.pregel._spec import GraphSpec
 from nbpregel.pregel._state import StateMixin
 from nbpregel.types import Send
@@ -182,7 +182,7 @@ class Pregel(StateMixin, CacheMixin):
                 saver, config, durability=Durability(durability or Durability.SYNC)
             )
         else:
-            config = _nested_config(nest.config, config)
+            config = nest.child_config(config)
             caller_modes = frozenset(modes)
             modes = [*modes, *(m for m in nest.forward if m not in modes)]
             persistence = Persistence(
@@ -259,31 +259,7 @@ class Pregel(StateMixin, CacheMixin):
             checkpointer=checkpointer,
             subgraphs=subgraphs,
         )
-        yield from self._run(loop, single=single, subgraphs=subgraphs)
-
-    @staticmethod
-    def _run(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
-        """Drive ``loop`` on this thread, yielding its chunks as they are produced."""
-        buffer = loop.buffer
-
-        def drain() -> Iterator[Any]:
-            return _drain(loop, single=single, subgraphs=subgraphs)
-
-        try:
-            loop.start()
-            yield from drain()
-            while loop.tick():
-                yield from drain()
-                for _ in run_step(loop):
-                    if buffer:
-                        yield from drain()
-                loop.after_tick()
-                if buffer:
-                    yield from drain()
-        finally:
-            loop.close()
-        yield from drain()
-        _raise_outcome(loop)
+        yield from drive(loop, single=single, subgraphs=subgraphs)
 
     async def astream(
         self,
@@ -309,28 +285,8 @@ class Pregel(StateMixin, CacheMixin):
             checkpointer=checkpointer,
             subgraphs=subgraphs,
         )
-
-        def drain() -> Iterator[Any]:
-            return _drain(loop, single=single, subgraphs=subgraphs)
-
-        try:
-            loop.start()
-            for chunk in drain():
-                yield chunk
-            while loop.tick():
-                for chunk in drain():
-                    yield chunk
-                async for _ in arun_step(loop):
-                    for chunk in drain():
-                        yield chunk
-                loop.after_tick()
-                for chunk in drain():
-                    yield chunk
-        finally:
-            loop.close()
-        for chunk in drain():
+        async for chunk in adrive(loop, single=single, subgraphs=subgraphs):
             yield chunk
-        _raise_outcome(loop)
 
     def invoke(
         self,
@@ -348,7 +304,7 @@ class Pregel(StateMixin, CacheMixin):
         if stream_mode != "values":
             return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
         if self._output_may_clear():
-            return _collect(self.stream(input, config, stream_mode=["values", "updates"], **kwargs))
+            return collect(self.stream(input, config, stream_mode=["values", "updates"], **kwargs))
         # The output channels keep their values, so the final read equals the last ``values``
         # chunk: run without building a chunk per step.
         loop = self._loop(
@@ -360,14 +316,14 @@ class Pregel(StateMixin, CacheMixin):
             durability=kwargs.get("durability"),
             checkpointer=kwargs.get("checkpointer"),
         )
-        for _ in self._run(loop, single=True, subgraphs=False):
+        for _ in drive(loop, single=True, subgraphs=False):
             pass
-        return _final_output(loop)
+        return final_output(loop)
 
     def _output_may_clear(self) -> bool:
         outputs = self.output_channels
         names = (outputs,) if isinstance(outputs, str) else outputs
-        return any(name in self.spec.clearable for name in names)
+        return not self.spec.clearable.isdisjoint(names)
 
     async def ainvoke(
         self,
@@ -386,70 +342,4 @@ class Pregel(StateMixin, CacheMixin):
                 input, config, stream_mode=["values", "updates"], **kwargs
             )
         ]
-        return _collect(chunks)
-
-
-def _drain(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
-    """Pop the loop's buffered chunks, shaped as the caller asked (mode and namespace prefixes).
-
-    A subgraph's run also passes the chunks the root caller streams up to its parent run.
-    """
-    buffer = loop.buffer
-    nest = loop.nest
-    while buffer:
-        item = buffer.popleft()
-        ns, mode, chunk = item
-        if nest is not None:
-            if mode in nest.forward:
-                nest.parent.receive(item)
-            if mode not in loop.caller_modes:
-                continue
-        if subgraphs:
-            yield (ns, chunk) if single else (ns, mode.value, chunk)
-        else:
-            yield chunk if single else (mode.value, chunk)
-
-
-def _raise_outcome(loop: RunLoop) -> None:
-    """Re-raise a failed run's error; a paused subgraph pauses the task that runs it."""
-    if loop.status == RunStatus.ERROR and loop.error is not None:
-        raise loop.error
-    if loop.nest is not None and loop.status == RunStatus.INTERRUPTED:
-        raise GraphInterrupt(loop.interrupts)
-
-
-def _nested_config(inherited: dict[str, Any], own: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A subgraph's config: the caller's settings, addressed at the child's namespace."""
-    own = dict(own or {})
-    configurable = {**own.pop("configurable", {}), **inherited["configurable"]}
-    return {**inherited, **own, "configurable": configurable}
-
-
-def _final_output(loop: RunLoop) -> Any:
-    output = loop.output()
-    if loop.interrupts:
-        interrupts = list(loop.interrupts)
-        return (
-            {**output, INTERRUPT: interrupts}
-            if isinstance(output, dict)
-            else {INTERRUPT: interrupts}
-        )
-    return output
-
-
-def _collect(chunks: Iterable[tuple[str, Any]]) -> Any:
-    """``invoke``'s result: the last ``values`` chunk, interrupts under ``__interrupt__``."""
-    latest: Any = None
-    interrupts: list[Any] = []
-    for mode, payload in chunks:
-        if mode == "values":
-            latest = payload
-        elif isinstance(payload, dict) and INTERRUPT in payload:
-            interrupts.extend(payload[INTERRUPT])
-    if interrupts:
-        if isinstance(latest, dict):
-            return {**latest, INTERRUPT: interrupts}
-        return {INTERRUPT: interrupts}
-    if isinstance(latest, dict) and INTERRUPT in latest:
-        return {k: v for k, v in latest.items() if k != INTERRUPT}
-    return latest
+        return collect(chunks)

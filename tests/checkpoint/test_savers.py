@@ -237,3 +237,20 @@ def test_next_version_counts_up(saver: BaseCheckpointSaver) -> None:
     assert saver.get_next_version(None) == 1
     assert saver.get_next_version(1) == 2
     assert saver.get_next_version(41) == 42
+
+
+@pytest.mark.parametrize("count", [1, 2, 32, 33, 100], ids=lambda count: f"{count}-writes")
+async def test_many_writes_of_one_task_keep_their_order(api: SaverApi, count: int) -> None:
+    # SQLite saves up to 32 writes in one statement and more in one transaction: both ways
+    # keep every write, in order, store a repeated call once and replace only special writes.
+    (config,) = await api.put_chain("t", 1)
+    writes = [(f"ch{i % 3}", {"i": i}) for i in range(count - 1)] + [(ERROR, ValueError("1st"))]
+    await api.put_writes(config, writes, task_id="task")
+    again = [(channel, "changed") for channel, _ in writes[:-1]] + [(ERROR, KeyError("2nd"))]
+    await api.put_writes(config, again, task_id="task")
+    found = await api.get_tuple(config)
+    assert found is not None
+    # ordered by index, and a special write's fixed index is negative
+    (task_id, channel, error), *kept = found.pending_writes
+    assert kept == [("task", channel, value) for channel, value in writes[:-1]]
+    assert (task_id, channel, type(error), error.args) == ("task", ERROR, KeyError, ("2nd",))

@@ -7,10 +7,12 @@ import dataclasses
 import decimal
 import enum
 import math
+import threading
 import typing
 import uuid
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
 from typing import Any
 
 import pydantic
@@ -327,6 +329,37 @@ def test_pickle_fallback_is_opt_in_both_ways() -> None:
     assert type(loaded["opaque"]) is Opaque and loaded["plain"] == (1, 2)
     with pytest.raises(SerializationError, match="pickle_fallback=True"):
         SafeSerializer().loads_typed(data)
+
+
+def test_a_failed_dump_leaves_nothing_behind_for_the_next() -> None:
+    # Packers are reused between calls: an error half-way must not leak bytes into later ones.
+    serde = SafeSerializer()
+    value = {"sends": [Send("n", (i, {i})) for i in range(3)], "when": date(2024, 5, 1)}
+    expected = serde.dumps_typed(value)
+    for culprit in ({"ok": [1, 2], "bad": Opaque()}, [(1, Send("n", Opaque()))]):
+        with pytest.raises(SerializationError):
+            serde.dumps_typed(culprit)
+        assert serde.dumps_typed(value) == expected
+        assert serde.loads_typed(serde.dumps_typed(value)) == value
+
+
+def test_threads_can_share_one_serializer() -> None:
+    serde = SafeSerializer()
+    values = [{"k": [(i, Send("n", {"i": i})), {i, -i}], "d": Decimal(i)} for i in range(50)]
+    expected = [serde.dumps_typed(value) for value in values]
+    barrier = threading.Barrier(4)
+    results: list[list[tuple[str, bytes]]] = []
+
+    def dump_all() -> None:
+        barrier.wait(timeout=10)
+        results.append([serde.dumps_typed(value) for value in values for _ in range(20)][::20])
+
+    workers = [threading.Thread(target=dump_all) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert results == [expected] * 4
 
 
 def test_circular_structure_is_a_serialization_error() -> None:

@@ -297,14 +297,7 @@ def _live_stream_workflow(*, use_async: bool) -> tuple[Any, threading.Event, lis
 @pytest.mark.parametrize(
     "use_async",
     [
-        pytest.param(
-            False,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the sync driver runs a step's lone sync task inline, so the chunks of "
-                "its calls are yielded when it returns",
-            ),
-        ),
+        False,
         True,
     ],
     ids=["sync-entrypoint", "async-entrypoint"],

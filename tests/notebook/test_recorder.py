@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from run_graphs import (
     SAVERS,
+    CountState,
     Flaky,
     breakpoint_graph,
     error_graph,
@@ -241,8 +242,6 @@ def test_state_and_diff(fanout_recorder: tuple[Recorder, Any]) -> None:
 
 
 def test_a_rewrite_of_the_same_value_counts_as_a_change() -> None:
-    from run_graphs import CountState
-
     from nbpregel import END, START, StateGraph
 
     builder = StateGraph(CountState)
@@ -346,6 +345,20 @@ def test_frames_are_built_on_access_and_cached_until_the_next_event(
     assert recorder.tasks.loc[0, "attempts"] == 1 and len(built) == 1
     feed(recorder, graph, None, thread("cache"))
     assert len(recorder.tasks) == len(first) + 1 and len(built) == 2
+
+
+def test_interrupt_after_names_the_nodes_that_come_next() -> None:
+    from nbpregel import END, START, StateGraph
+    from nbpregel.checkpoint import InMemorySaver
+
+    builder = StateGraph(CountState)
+    builder.add_node("a", lambda state: {"count": 1})
+    builder.add_node("b", lambda state: {"count": 2})
+    builder.add_edge(START, "a").add_edge("a", "b").add_edge("b", END)
+    graph = builder.compile(checkpointer=InMemorySaver(), interrupt_after=["a"])
+    recorder = record(graph, {"count": 0}, thread("after"))
+    assert graph.get_state(thread("after")).next == ("b",)
+    assert recorder.paused_before == ("b",)
 
 
 def test_an_updates_pause_chunk_marks_a_breakpoint_without_record_end() -> None:

@@ -178,7 +178,7 @@ def test_command_parent_outside_a_subgraph_is_a_clear_error() -> None:
     graph = StateGraph(State)
     graph.add_node("jump", lambda s: Command(graph=Command.PARENT, update={"x": 2}))
     graph.add_edge(START, "jump")
-    with pytest.raises(InvalidUpdateError, match="'jump'.*not running as a subgraph"):
+    with pytest.raises(InvalidUpdateError, match=r"'jump'.*not running as a subgraph"):
         graph.compile().invoke(START_STATE)
 
 
@@ -239,3 +239,29 @@ def test_get_state_subgraphs_true_nests_the_child_snapshot() -> None:
     assert task.state.next == ("ask",)
     assert [i.value for i in task.state.interrupts] == ["ask?"]
     assert END not in task.state.next
+
+
+@pytest.mark.timeout(30)
+def test_a_lone_subgraph_task_streams_its_steps_while_it_runs() -> None:
+    import threading
+
+    gate = threading.Event()
+    sub = StateGraph(State)
+    sub.add_node("first", lambda s: {"log": ["first"]})
+    sub.add_node("second", lambda s: gate.wait(10) and {"log": ["second"]})
+    sub.add_edge(START, "first")
+    sub.add_edge("first", "second")
+    parent = StateGraph(State)
+    parent.add_node("sub", sub.compile())
+    parent.add_edge(START, "sub")
+    chunks = parent.compile().stream(START_STATE, subgraphs=True, stream_mode="updates")
+    try:
+        ns, chunk = next(chunks)
+        assert (ns[0].split(":")[0], chunk, gate.is_set()) == (
+            "sub",
+            {"first": {"log": ["first"]}},
+            False,
+        )
+    finally:
+        gate.set()
+    assert [chunk for _, chunk in chunks][-1] == {"sub": {"x": 1, "log": ["first", "second"]}}

@@ -117,7 +117,7 @@ def single_answer_to_two_interrupts_is_refused(name: str) -> list[Any]:
     config = thread()
     app.invoke(START, config)
     before = app.get_state(config)
-    with pytest.raises(Exception, match="(?i)interrupt"):
+    with pytest.raises(Exception, match=r"(?i)interrupt"):
         app.invoke(lib.types.Command(resume="same for both"), config)
     after = app.get_state(config)
     return [before.config == after.config, shape(after.values), calls.counts()]
