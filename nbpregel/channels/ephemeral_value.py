@@ -78,12 +78,11 @@ class EphemeralValue(Generic[V], BaseChannel[V, V]):
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new channel configured like this one, holding ``checkpoint``."""
-        cls = type(self)
-        if cls.__init__ is EphemeralValue.__init__:
+        if type(self) is EphemeralValue:
             # Every run copies every channel: skip __init__, whose only work is redone here.
-            channel = object.__new__(cls)
+            channel = object.__new__(EphemeralValue)
             channel.typ, channel.key, channel.guard = self.typ, self.key, self.guard
         else:
-            channel = cls(self.typ, self.guard, key=self.key)
+            channel = type(self)(self.typ, self.guard, key=self.key)
         channel.value = checkpoint
-        return channel
+        return channel  # type: ignore[return-value]

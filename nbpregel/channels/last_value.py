@@ -79,15 +79,14 @@ class LastValue(Generic[V], BaseChannel[V, V]):
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new ``LastValue`` with the same type and key, holding ``checkpoint``."""
-        cls = type(self)
-        if cls.__init__ is LastValue.__init__:
+        if type(self) is LastValue:
             # Every run copies every channel: skip __init__, whose only work is redone here.
-            channel = object.__new__(cls)
+            channel = object.__new__(LastValue)
             channel.typ, channel.key = self.typ, self.key
         else:
-            channel = cls(self.typ, self.key)
+            channel = type(self)(self.typ, self.key)
         channel.value = checkpoint
-        return channel
+        return channel  # type: ignore[return-value]
 
 
 class LastValueAfterFinish(Generic[V], BaseChannel[V, V]):

@@ -101,7 +101,14 @@ class CompiledStateGraph(Pregel):
 
     # -- nodes -----------------------------------------------------------------------------
 
-    def _writer(self, builder: StateGraph, name: str, edges: list[tuple[str, Any]]) -> StateWriter:
+    def _writer(
+        self,
+        builder: StateGraph,
+        name: str,
+        edges: list[tuple[str, Any]],
+        *,
+        shared_only: bool = False,
+    ) -> StateWriter:
         return StateWriter(
             name,
             keys=self._keys,
@@ -110,6 +117,7 @@ class CompiledStateGraph(Pregel):
             nodes=builder.nodes,
             state_keys=self.state_keys,
             state_mapper=coerce_to_schema(builder.state_schema),
+            shared_only=shared_only,
         )
 
     def _start_node(self, builder: StateGraph, edges: list[tuple[str, Any]]) -> PregelNode:
@@ -154,7 +162,7 @@ class CompiledStateGraph(Pregel):
             triggers=triggers,
             reads=reads,
             bound=action,
-            writer=self._writer(builder, name, edges),
+            writer=self._writer(builder, name, edges, shared_only=subgraph is not None),
             mapper=coerce_to_schema(schema),
             retry_policy=spec.retry_policy,
             cache_policy=spec.cache_policy,

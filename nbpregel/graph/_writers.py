@@ -53,7 +53,16 @@ def update_items(node: str, output: Any) -> tuple[list[tuple[str, Any]], list[Se
 class StateWriter:
     """The writer of one state-graph node (called as ``writer(output, task, channels)``)."""
 
-    __slots__ = ("branches", "edges", "keys", "name", "nodes", "state_keys", "state_mapper")
+    __slots__ = (
+        "branches",
+        "edges",
+        "keys",
+        "name",
+        "nodes",
+        "shared_only",
+        "state_keys",
+        "state_mapper",
+    )
 
     def __init__(
         self,
@@ -65,8 +74,12 @@ class StateWriter:
         nodes: Mapping[str, Any],
         state_keys: tuple[str, ...],
         state_mapper: Any,
+        shared_only: bool = False,
     ) -> None:
         self.name = name
+        # A subgraph returns its whole state: only the keys it shares with this graph are
+        # written back; its own keys stay inside it (a node's own dict is checked strictly).
+        self.shared_only = shared_only
         self.keys = keys
         self.edges = tuple(edges)
         self.branches = tuple(branches)
@@ -77,6 +90,8 @@ class StateWriter:
     def __call__(
         self, output: Any, task: Any, channels: Mapping[str, BaseChannel[Any, Any]]
     ) -> list[tuple[str, Any]]:
+        if self.shared_only and type(output) is dict:
+            output = {key: value for key, value in output.items() if key in self.keys}
         writes, goto = update_items(self.name, output)
         if writes and not (
             output.keys() <= self.keys

@@ -229,7 +229,7 @@ class StateGraph:
 
     def compile(
         self,
-        checkpointer: Any | None | bool = None,
+        checkpointer: Any | bool | None = None,
         *,
         cache: Any | None = None,
         store: Any | None = None,

@@ -226,7 +226,10 @@ class RecordStore:
             name = str(payload.get("name"))
             task = TaskRecord(step, key[1], name, Kind.PULL, (), None, ns=space.ns)
             self._add_task(space, task, None)
-        for interrupt in task.finish(payload):
+        interrupts = task.finish(payload)
+        if task.status in _FINISHED and not interrupts:
+            self._close_children(task.task_id)
+        for interrupt in interrupts:
             known = self._interrupts.get(interrupt.id)
             if known is not None and ns_depth(known.ns) > ns_depth(space.ns):
                 continue  # the subgraph's own record names the node that asked
@@ -287,6 +290,21 @@ class RecordStore:
             and self._spaces[record.ns].tasks[(record.step, record.task_id)].status
             is TaskStatus.INTERRUPTED
         ]
+
+    def _close_children(self, task_id: str) -> None:
+        """A task that ran a subgraph finished: a step left open inside it was ended by a
+        ``Command(graph=Command.PARENT)``, whose task reports no result of its own."""
+        marker = f"{NS_END}{task_id}"
+        for space in self._spaces.values():
+            if not any(part.endswith(marker) for part in space.ns.split(NS_SEP)):
+                continue
+            for record in space.ordered():
+                if record.checkpointed:
+                    continue
+                for task in space.tasks_of(record.step):
+                    if task.status is TaskStatus.RUNNING:
+                        task.status = TaskStatus.OK
+                record.handed_up = True
 
     def _fail_open_steps(self, error: BaseException) -> None:
         """The run stopped with ``error``: the root's last open step fails with it, and in every

@@ -115,6 +115,8 @@ class StepRecord:
             the strings some savers use).
         next: the nodes planned for the following step.
         error: why the run stopped during this step, when no task says it.
+        handed_up: a subgraph step that ended without a checkpoint of its own because a node
+            in it routed the parent graph (``Command(graph=Command.PARENT)``).
     """
 
     step: int
@@ -130,6 +132,7 @@ class StepRecord:
     next: tuple[str, ...] = ()
     error: str | None = None
     ns: str = ""
+    handed_up: bool = False
 
     @property
     def duration_ms(self) -> float | None:
@@ -256,7 +259,7 @@ def start_writes(record: StepRecord, given: Mapping[str, Any]) -> list[tuple[str
 
 def step_status(step: StepRecord, tasks: Sequence[TaskRecord]) -> StepStatus:
     """A step's status: done once checkpointed; else error, running or interrupted."""
-    if step.checkpointed:
+    if step.checkpointed or step.handed_up:
         return StepStatus.DONE
     statuses = {task.status for task in tasks}
     if step.error is not None or TaskStatus.ERROR in statuses:

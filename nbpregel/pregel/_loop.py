@@ -377,7 +377,7 @@ class RunLoop:
             config,
             parent_config,
             dict(metadata),
-            self.output(),
+            self.values(),
             dict(self.versions.channel_versions),
             sorted(self.updated or ()),
         )

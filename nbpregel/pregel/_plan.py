@@ -118,14 +118,14 @@ def _fired(
     return fired
 
 
-def _read(
+def _read_shared(
     reads: str | tuple[str, ...],
     channels: Mapping[str, BaseChannel[Any, Any]],
     values: LiveValues | None,
-    read_cache: dict[int, dict[str, Any]] | None,
+    read_cache: dict[int, dict[str, Any]],
 ) -> Any:
-    """A node's input (``EmptyChannelError`` when it reads a single empty channel)."""
-    if read_cache is None or isinstance(reads, str):
+    """A node's input, copied from a sibling's read of the same channels if there was one."""
+    if isinstance(reads, str):
         return read_input(channels, reads, values)
     # Keyed by identity: hashing a tuple of hundreds of keys costs more than reading them.
     cached = read_cache.get(id(reads))
@@ -181,7 +181,10 @@ def plan_tasks(
         if fired is None:
             continue
         try:
-            value = _read(node.reads, channels, values, read_cache)
+            if read_cache is None:
+                value = read_input(channels, node.reads, values)
+            else:
+                value = _read_shared(node.reads, channels, values, read_cache)
         except EmptyChannelError:
             continue  # a node reading a single empty channel has nothing to run on
         if node.mapper is not None:

@@ -239,10 +239,11 @@ def apply_writes(channels: Channels, tasks: Sequence[Task], versions: VersionSta
     new_version = versions.bump()
     try:
         # 1. record what each task saw, and consume the channels that triggered it
-        consumed = _consume_triggers(channels, tasks, versions, new_version)
+        updated = _consume_triggers(channels, tasks, versions, new_version)
+        if live is not None and updated:
+            live.changed(updated)
         # 2. hand every written channel all its values at once
         written, multi = gathered = _gather(tasks)
-        updated = set(consumed)
         _update_channels(channels, tasks, gathered, updated)
         # 3. channels not written this step may clear (ephemeral values, non-accumulating
         # topics)
@@ -256,7 +257,7 @@ def apply_writes(channels: Channels, tasks: Sequence[Task], versions: VersionSta
         updated.update(cleared)
     if live is not None:
         live.written(written)
-        live.changed(consumed, multi, cleared)
+        live.changed(multi, cleared)
     if updated:
         versions.max_version = new_version
     return updated

@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import operator
-from collections.abc import Collection, Iterable, Mapping, Set as AbstractSet
+from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
 from nbpregel.channels.base import MISSING, BaseChannel
@@ -190,7 +191,8 @@ class LiveValues:
         values: channel name to value; ``MISSING`` for an empty channel, and meaningless for
             the names in ``unread``.
         unread: the names whose entry must be read from the channel before it is used.
-        missing: the names, not in ``unread``, whose entry is ``MISSING``.
+        missing: names whose entry may be ``MISSING`` (every such name, maybe a few more): a
+            read of none of them copies the entries as they are, others leave the gaps out.
 
     >>> from nbpregel.channels import LastValue, Topic
     >>> channels = {"a": LastValue(int), "b": LastValue(int), "t": Topic(int)}
@@ -247,7 +249,7 @@ class LiveValues:
         """The available values of ``reads``, in that order (as ``read_input`` gives them)."""
         plan = self.layout.plan(reads)
         if not plan.direct:
-            return read_input(self.channels, reads)  # type: ignore[no-any-return]
+            return read_input(self.channels, reads)
         if self.unread and not self.unread.isdisjoint(plan.names):
             self._read_again(self.unread & plan.names)
         values = self.values

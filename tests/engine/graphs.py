@@ -542,6 +542,45 @@ def build_private_input_schema_kwarg(lib: Lib) -> Any:
     return g.compile()
 
 
+# -- a wide state: more keys than the engine reads one by one -----------------------------
+
+WIDE_KEYS = tuple(f"k{index:02d}" for index in range(20))
+# Functional syntax: twenty keys are not worth spelling out; ``log`` takes a reducer.
+Wide = TypedDict(  # type: ignore[misc]
+    "Wide", {**dict.fromkeys(WIDE_KEYS, int), "log": Annotated[list, operator.add]}
+)
+
+
+def _wide_writer(label: str, keys: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
+    def node(state: Any) -> dict[str, Any]:
+        seen = sum(state[key] for key in WIDE_KEYS if key in state)
+        return {"log": [f"{label}{seen}"], **{key: state.get(key, 0) + 1 for key in keys}}
+
+    node.__name__ = label
+    return node
+
+
+def _wide_join(state: Any) -> dict[str, Any]:
+    state["k05"] = -100  # changing the input dict must not change the state
+    return {"log": [f"d{list(state)}"], "k19": state["k19"] * 2}  # keys in state order
+
+
+@case({"log": [], **{key: index for index, key in enumerate(WIDE_KEYS[:12])}})
+def build_wide_state(lib: Lib) -> Any:
+    """Sequential and parallel writers, a fan-in and a loop, over a state of many keys."""
+    g = lib.StateGraph(Wide)
+    g.add_node("a", _wide_writer("a", WIDE_KEYS[:10]))
+    g.add_node("b", _wide_writer("b", WIDE_KEYS[10:15]))
+    g.add_node("c", _wide_writer("c", WIDE_KEYS[15:]))
+    g.add_node("d", _wide_join)
+    g.add_edge(lib.START, "a")
+    for name in ("b", "c"):
+        g.add_edge("a", name)
+        g.add_edge(name, "d")
+    g.add_conditional_edges("d", lambda s: "a" if s["k00"] < 2 else lib.END, ["a", lib.END])
+    return g.compile()
+
+
 # -- async ---------------------------------------------------------------------------------
 
 

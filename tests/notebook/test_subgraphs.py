@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pytest
 from run_graphs import Lib, nested_graph, subgraph_question_graph
@@ -216,3 +217,24 @@ def test_the_chosen_run_stays_chosen_when_another_appears(
     view.refresh()
     assert len(view.namespace.options) == 3 and view.namespace.value == sub
     assert view.slider.max == 2 and view.slider.value >= shown
+
+
+class Log(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def test_a_subgraph_step_ended_by_command_parent_is_closed_when_its_parent_task_ends() -> None:
+    from nbpregel import START, Command, StateGraph
+
+    sub = StateGraph(Log)
+    sub.add_node("jump", lambda s: Command(graph=Command.PARENT, update={"log": ["j"]}, goto="b"))
+    sub.add_edge(START, "jump")
+    parent = StateGraph(Log)
+    parent.add_node("sub", sub.compile(), destinations=("b",))
+    parent.add_node("b", lambda s: {"log": ["b"]})
+    parent.add_edge(START, "sub")
+    recorder = record(parent.compile(), {"log": []})
+    child = next(ns for ns in recorder.namespaces() if ns != ROOT)
+    tasks = recorder.tasks[recorder.tasks["ns"] == child]
+    assert tasks.set_index("node").loc["jump", "status"] == "ok"
+    assert set(recorder.steps["status"]) == {"done"}

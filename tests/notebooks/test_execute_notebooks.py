@@ -36,7 +36,12 @@ def _ids(paths: list[pathlib.Path]) -> list[str]:
 def test_notebooks_exist() -> None:
     """The tutorial notebooks are where the docs say they are (a glob that finds none passes)."""
     names = {path.name for path in NOTEBOOKS}
-    expected = {"01_tour.ipynb", "02_bsp_explained.ipynb", "03_human_in_the_loop.ipynb"}
+    expected = {
+        "01_tour.ipynb",
+        "02_bsp_explained.ipynb",
+        "03_human_in_the_loop.ipynb",
+        "04_map_reduce_and_subgraphs.ipynb",
+    }
     assert expected <= names, f"missing from {NOTEBOOKS_DIR}: {sorted(expected - names)}"
 
 

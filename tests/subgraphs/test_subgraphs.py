@@ -265,3 +265,37 @@ def test_a_lone_subgraph_task_streams_its_steps_while_it_runs() -> None:
     finally:
         gate.set()
     assert [chunk for _, chunk in chunks][-1] == {"sub": {"x": 1, "log": ["first", "second"]}}
+
+
+def test_a_subgraph_keeps_its_private_keys_and_returns_the_shared_ones() -> None:
+    class Sub(TypedDict):
+        foo: str
+        bar: str
+
+    class Parent(TypedDict):
+        foo: str
+
+    sub = StateGraph(Sub)
+    sub.add_node("one", lambda s: {"bar": "bar"})
+    sub.add_node("two", lambda s: {"foo": s["foo"] + s["bar"]})
+    sub.add_edge(START, "one")
+    sub.add_edge("one", "two")
+    parent = StateGraph(Parent)
+    parent.add_node("sub", sub.compile())
+    parent.add_edge(START, "sub")
+    assert parent.compile().invoke({"foo": "foo"}) == {"foo": "foobar"}
+
+
+def test_checkpoint_events_carry_the_whole_state_even_with_an_output_schema() -> None:
+    class Full(TypedDict):
+        text: str
+        words: list
+
+    class Out(TypedDict):
+        words: list
+
+    graph = StateGraph(Full, output_schema=Out)
+    graph.add_node("split", lambda s: {"words": s["text"].split()})
+    graph.add_edge(START, "split")
+    chunks = list(graph.compile().stream({"text": "a b"}, stream_mode="checkpoints"))
+    assert chunks[-1]["values"] == {"text": "a b", "words": ["a", "b"]}
