@@ -2,7 +2,7 @@
 #
 #   make test    venv + test extra + apt programs, then format check, lint, mypy, pytest
 #   make lab     venv + lab extra + graphviz, then JupyterLab on the tour notebook
-#   make bench   venv + bench extra + graphviz, then bench/run.py
+#   make bench   venv + bench extra + graphviz, then bench/run.py and bench/savers.py
 #
 # Only a Python >= 3.11 `python3` is assumed. Each set-up step is skipped when already done, so a
 # second `make test` goes straight to the checks.
@@ -55,6 +55,7 @@ lab: apt-graphviz $(VENV)/.installed-lab
 
 bench: apt-graphviz $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/savers.py
 
 # Rewrites files (unlike `lint`), for use before committing.
 format: $(VENV)/.installed-test
