@@ -262,13 +262,15 @@ def _unobserved(loop: RunLoop) -> bool:
 
 def _run_inline(loop: RunLoop, shared: deque[Task]) -> Iterator[Task]:
     """Run tasks from the shared queue on the calling thread until it is empty."""
+    # In a copy of the caller's context, as a helper runs its tasks: what nodes set stays there.
+    context = contextvars.copy_context()
     while True:
         try:
             task = shared.popleft()
         except IndexError:
             return
         try:
-            run_task(loop, task)
+            context.run(run_task, loop, task)
         except BaseException as exc:
             task.error = exc
         yield task

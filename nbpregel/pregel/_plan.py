@@ -173,13 +173,15 @@ def plan_tasks(
         for channel in index.trigger_channels.intersection(updated_channels):
             names.update(t2n[channel])
         candidates = sorted(names) if len(names) > 1 else names
-    # Siblings reading the same channels copy the first one's read (only worth it for several).
-    read_cache: dict[int, dict[str, Any]] | None = {} if len(candidates) > 1 else None
+    due = []
     for name in candidates:
         node = index.nodes[name]
         fired = _fired(node, channels, channel_versions, versions_seen.get(name, _NO_VERSIONS))
-        if fired is None:
-            continue
+        if fired is not None:
+            due.append((name, node, fired))
+    # Siblings reading the same channels copy the first one's read (only worth it for several).
+    read_cache: dict[int, dict[str, Any]] | None = {} if len(due) > 1 else None
+    for name, node, fired in due:
         try:
             if read_cache is None:
                 value = read_input(channels, node.reads, values)

@@ -133,9 +133,8 @@ class ChannelLayout:
         self.last: tuple[tuple[str, ...], _ReadPlan] | None = None
 
     def fits(self, channels: Channels) -> bool:
-        """Whether ``channels`` look like the ones this layout was made from."""
-        names = self.names
-        return len(channels) == len(names) and (not names or next(iter(channels)) == names[0])
+        """Whether ``channels`` have the names, in the order, this layout was made from."""
+        return len(channels) == len(self.names) and tuple(channels) == self.names
 
     def plan(self, reads: tuple[str, ...]) -> _ReadPlan:
         """How to read ``reads`` (worked out on first use)."""

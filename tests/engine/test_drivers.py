@@ -8,6 +8,7 @@ each task as it finishes. Either way the tasks of a step run concurrently.
 from __future__ import annotations
 
 import collections
+import contextvars
 import operator
 import queue
 import threading
@@ -106,3 +107,14 @@ def test_a_helper_hired_for_a_finished_step_finds_no_work() -> None:
         assert crew.hired == 0  # nothing waits: no helper is started
     finally:
         pool.shutdown()
+
+
+def test_context_variables_set_by_nodes_stay_out_of_the_caller() -> None:
+    mark: contextvars.ContextVar[str] = contextvars.ContextVar("mark", default="untouched")
+
+    def set_mark(state: Log) -> dict[str, Any]:
+        mark.set("set by a node")
+        return {"log": [1]}
+
+    assert parallel(set_mark).invoke({"log": []}) == {"log": [1] * WIDTH}
+    assert mark.get() == "untouched"
