@@ -1,102 +1,34 @@
-"""The benchmark graphs, built the same way with nbpregel and with LangGraph.
+"""The benchmark graphs, built the same way with nbpregel and with LangGraph, and ``CASES``.
 
-Both libraries share LangGraph's builder API, so each builder takes a ``Library`` (the handful of
-names it needs) and returns a compiled graph; the graph's shape never depends on the library.
-
-Supersteps are counted as the recursion limit counts them: the input step (where the hidden
-``__start__`` task writes the input) plus one step per round of node tasks. ``Case.steps`` is
-therefore the smallest ``recursion_limit`` the run succeeds with, which ``_measure._verify``
-checks on both libraries before anything is timed. ``Case.tasks`` counts the graph's own node
-tasks (not the hidden ``__start__`` task).
+``Case`` and ``Library`` (re-exported here) are defined in ``_case``; each benchmark's builder takes
+a ``Library`` and compiles the same graph with it. ``CASES`` gathers the cases of this module and of
+``_subgraph_case``, in the order the report lists them.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass
-from importlib import metadata
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, TypedDict
 
-__all__ = ["CASES", "Case", "Library", "load_libraries"]
+from _case import ENGINE_TARGET, INPUT_STEP, Case, Library, load_libraries
+from _subgraph_case import FANOUT_TO_SUBGRAPH
+
+__all__ = ["CASES", "Case", "Library", "load_libraries", "select"]
 
 CYCLE_STEPS = 1_000
 FANOUT_WIDTH = 100
 WIDE_KEYS = 300
 WIDE_WRITERS = 10
-# Every run starts with the input step (the hidden __start__ task), counted like any other.
-INPUT_STEP = 1
 
 
-@dataclass(frozen=True)
-class Library:
-    """The names a benchmark needs from one library, plus the version measured."""
-
-    name: str
-    version: str
-    state_graph: Any
-    send: Any
-    start: str
-    end: str
-    recursion_error: type[Exception]
-
-
-def load_libraries() -> tuple[Library, Library]:
-    """Import nbpregel and LangGraph and return them as (nbpregel, LangGraph)."""
-    import langgraph.errors
-    import langgraph.graph
-    import langgraph.types
-
-    import nbpregel
-
-    ours = Library(
-        name="nbpregel",
-        version=nbpregel.__version__,
-        state_graph=nbpregel.StateGraph,
-        send=nbpregel.Send,
-        start=nbpregel.START,
-        end=nbpregel.END,
-        recursion_error=nbpregel.GraphRecursionError,
-    )
-    theirs = Library(
-        name="LangGraph",
-        version=metadata.version("langgraph"),
-        state_graph=langgraph.graph.StateGraph,
-        send=langgraph.types.Send,
-        start=langgraph.graph.START,
-        end=langgraph.graph.END,
-        recursion_error=langgraph.errors.GraphRecursionError,
-    )
-    return ours, theirs
-
-
-@dataclass(frozen=True)
-class Case:
-    """One benchmark: a graph, its input, and exactly what one run does.
-
-    Attributes:
-        name: the id used by ``--only``.
-        title: a short description for the table.
-        build: compiles the graph with the given library.
-        make_input: a fresh input for each run.
-        steps: supersteps per run, counting the input step (= the minimal recursion limit).
-        tasks: node tasks per run (the hidden ``__start__`` task is not counted).
-        check: raises ``AssertionError`` when the output of a run is wrong.
-        targets: whether the issue's per-superstep target applies.
-        target_ratio: that target: how many times less time per superstep than LangGraph.
-        scaling: whether the case is one of the chain lengths compared for per-step growth.
-    """
-
-    name: str
-    title: str
-    build: Callable[[Library], Any]
-    make_input: Callable[[], dict[str, Any]]
-    steps: int
-    tasks: int
-    check: Callable[[dict[str, Any]], None]
-    targets: bool = True
-    scaling: bool = False
-    target_ratio: float = 10.0
+def _compile_sequence(lib: Library, schema: Any, nodes: Sequence[tuple[str, Any]]) -> Any:
+    """Compile ``nodes`` run one after the other, from the start to the end."""
+    graph = lib.state_graph(schema)
+    graph.add_sequence(nodes)
+    graph.add_edge(lib.start, nodes[0][0])
+    graph.add_edge(nodes[-1][0], lib.end)
+    return graph.compile()
 
 
 # ---- (a) chain: k nodes in a row, each incrementing a counter --------------------------------
@@ -111,15 +43,7 @@ def _increment(state: Counter) -> dict[str, int]:
 
 
 def _build_chain(lib: Library, length: int) -> Any:
-    graph = lib.state_graph(Counter)
-    previous = lib.start
-    for index in range(length):
-        name = f"n{index}"
-        graph.add_node(name, _increment)
-        graph.add_edge(previous, name)
-        previous = name
-    graph.add_edge(previous, lib.end)
-    return graph.compile()
+    return _compile_sequence(lib, Counter, [(f"n{index}", _increment) for index in range(length)])
 
 
 def _expect_n(expected: int) -> Callable[[dict[str, Any]], None]:
@@ -129,16 +53,16 @@ def _expect_n(expected: int) -> Callable[[dict[str, Any]], None]:
     return check
 
 
-def _chain_case(length: int, *, targets: bool) -> Case:
+def _chain_case(length: int, *, target: float | None) -> Case:
     return Case(
         name=f"chain{length}",
-        title=f"{'(a) ' if targets else ''}chain of {length:,} nodes",
+        title=f"{'(a) ' if target is not None else ''}chain of {length:,} nodes",
         build=lambda lib: _build_chain(lib, length),
         make_input=lambda: {"n": 0},
         steps=INPUT_STEP + length,
         tasks=length,
         check=_expect_n(length),
-        targets=targets,
+        target=target,
         scaling=True,
     )
 
@@ -233,15 +157,8 @@ def _join(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build_wide_sequential(lib: Library) -> Any:
-    graph = lib.state_graph(Wide)
-    previous = lib.start
-    for index in range(WIDE_WRITERS):
-        name = f"w{index}"
-        graph.add_node(name, _bump(WIDE_KEY_NAMES))
-        graph.add_edge(previous, name)
-        previous = name
-    graph.add_edge(previous, lib.end)
-    return graph.compile()
+    writers = [(f"w{index}", _bump(WIDE_KEY_NAMES)) for index in range(WIDE_WRITERS)]
+    return _compile_sequence(lib, Wide, writers)
 
 
 def _build_wide_parallel(lib: Library) -> Any:
@@ -287,16 +204,28 @@ WIDE_PARALLEL = Case(
 
 
 CASES: tuple[Case, ...] = (
-    _chain_case(10, targets=False),
-    _chain_case(100, targets=True),
-    _chain_case(1_000, targets=False),
+    _chain_case(10, target=None),
+    _chain_case(100, target=ENGINE_TARGET),
+    _chain_case(1_000, target=None),
     FANOUT,
     CYCLE,
     WIDE_SEQUENTIAL,
     WIDE_PARALLEL,
+    FANOUT_TO_SUBGRAPH,
 )
 
-# The subgraph case lives in its own module; it needs the names above, hence the late import.
-from _subgraph_case import FANOUT_TO_SUBGRAPH  # noqa: E402
 
-CASES = (*CASES, FANOUT_TO_SUBGRAPH)
+def select(names: Iterable[str]) -> list[Case]:
+    """The cases called ``names``, in the order of ``CASES``.
+
+    Raises:
+        ValueError: a name is not one of ``CASES``.
+    """
+    wanted = set(names)
+    known = {case.name for case in CASES}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise ValueError(
+            f"unknown case {', '.join(map(repr, unknown))} (must be one of {sorted(known)})"
+        )
+    return [case for case in CASES if case.name in wanted]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from _cases import Case, Library
+from _case import Case, Library
 
 __all__ = [
     "DEFAULT",

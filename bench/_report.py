@@ -1,11 +1,14 @@
 """What the benchmarks print: the machine, the results tables, the scaling table, the targets.
 
 Every table is built once as rows of strings and rendered either as aligned plain text (for the
-terminal) or as a GitHub markdown table (``--markdown``, to paste into the README).
+terminal) or as a GitHub markdown table (``--markdown``, to paste into the README). ``arguments``
+and ``publish`` are the command-line options and the output that ``run.py`` and ``savers.py`` share.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import sqlite3
@@ -15,12 +18,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from _measure import CaseResult, Settings
+from _measure import NS_PER_US, CaseResult, RunOptions, Settings
 
 __all__ = [
     "PACKAGES",
     "Machine",
     "SaverResult",
+    "arguments",
+    "publish",
     "render",
     "render_savers",
     "savers_json",
@@ -28,6 +33,9 @@ __all__ = [
 ]
 
 SCALING_LIMIT = 1.2
+STEP_HEADERS = ("nbpregel µs/step", "LangGraph µs/step")
+COMPARISON_HEADERS = ("LangGraph / nbpregel", "target")
+STEPS_COUNTED = "supersteps count the input step, as recursion_limit does"
 PACKAGES = ("nbpregel", "langgraph", "langgraph-checkpoint", "langchain-core")
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -124,33 +132,41 @@ def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
+def _meets(ratio: float, target: float | None) -> bool:
+    """Whether ``ratio`` (LangGraph / nbpregel) reaches ``target``; no target is always met."""
+    return target is None or ratio >= target
+
+
+def _per_step(result: CaseResult) -> tuple[str, str]:
+    """nbpregel's and LangGraph's µs per superstep, under ``STEP_HEADERS``."""
+    return _us(result.us_per_step(result.ours)), _us(result.us_per_step(result.theirs))
+
+
+def _comparison(result: CaseResult, target: float | None) -> tuple[str, str]:
+    """The ratio and the target's verdict, under ``COMPARISON_HEADERS``."""
+    verdict = "" if target is None else f"≥{target:g}x: {_verdict(_meets(result.ratio, target))}"
+    return f"{result.ratio:.1f}x", verdict
+
+
 def _results_table(results: Sequence[CaseResult]) -> _Table:
     headers = (
         "benchmark",
         "supersteps",
         "tasks",
-        "nbpregel µs/step",
-        "LangGraph µs/step",
+        *STEP_HEADERS,
         "nbpregel µs/task",
         "LangGraph µs/task",
-        "LangGraph / nbpregel",
-        "target",
+        *COMPARISON_HEADERS,
     )
     rows = tuple(
         (
             result.case.title,
             f"{result.case.steps:,}",
             f"{result.case.tasks:,}",
-            _us(result.us_per_step(result.ours)),
-            _us(result.us_per_step(result.theirs)),
+            *_per_step(result),
             _us(result.us_per_task(result.ours)),
             _us(result.us_per_task(result.theirs)),
-            f"{result.ratio:.1f}x",
-            (
-                f"≥{result.case.target_ratio:g}x: {_verdict(_met(result))}"
-                if result.case.targets
-                else ""
-            ),
+            *_comparison(result, result.case.target),
         )
         for result in results
     )
@@ -169,16 +185,8 @@ def _growth(smallest: CaseResult, largest: CaseResult, *, ours: bool) -> float:
 
 
 def _scaling_table(chains: Sequence[CaseResult]) -> _Table:
-    headers = ("chain length", "supersteps", "nbpregel µs/step", "LangGraph µs/step")
-    rows = [
-        (
-            f"{r.case.tasks:,} nodes",
-            f"{r.case.steps:,}",
-            _us(r.us_per_step(r.ours)),
-            _us(r.us_per_step(r.theirs)),
-        )
-        for r in chains
-    ]
+    headers = ("chain length", "supersteps", *STEP_HEADERS)
+    rows = [(f"{r.case.tasks:,} nodes", f"{r.case.steps:,}", *_per_step(r)) for r in chains]
     first, last = chains[0], chains[-1]
     rows.append(
         (
@@ -191,16 +199,16 @@ def _scaling_table(chains: Sequence[CaseResult]) -> _Table:
     return _Table(headers, tuple(rows))
 
 
-def _met(result: CaseResult) -> bool:
-    return result.ratio >= result.case.target_ratio
-
-
 def _targets(results: Sequence[CaseResult], chains: Sequence[CaseResult]) -> list[str]:
     lines = []
-    targeted = [r for r in results if r.case.targets]
+    targeted = [r for r in results if r.case.target is not None]
     if targeted:
-        missed = [f"{r.case.name} ({r.ratio:.1f}x)" for r in targeted if not _met(r)]
-        wanted = ", ".join(f"{r.case.name} >= {r.case.target_ratio:g}x" for r in targeted)
+        missed = [
+            f"{r.case.name} ({r.ratio:.1f}x)"
+            for r in targeted
+            if not _meets(r.ratio, r.case.target)
+        ]
+        wanted = ", ".join(f"{r.case.name} >= {r.case.target:g}x" for r in targeted)
         lines.append(
             f"Targets (times less time per superstep than LangGraph): {wanted}: "
             + ("met." if not missed else f"NOT met by {', '.join(missed)}.")
@@ -215,6 +223,15 @@ def _targets(results: Sequence[CaseResult], chains: Sequence[CaseResult]) -> lis
     return lines
 
 
+def _method(settings: Settings, *details: str) -> str:
+    """How the numbers were taken: the sampling of ``settings``, then ``details``."""
+    return (
+        f"Best of {settings.repeats} samples per library (each >= "
+        f"{settings.min_sample_ns / 1e6:g} ms of back-to-back invoke calls, gc.collect() before "
+        f"each); {'; '.join(details)}."
+    )
+
+
 def render(
     results: Sequence[CaseResult], machine: Machine, settings: Settings, *, markdown: bool
 ) -> str:
@@ -224,12 +241,7 @@ def render(
     if len(chains) >= 2:
         tables.append(_scaling_table(chains))
     body = [table.markdown() if markdown else table.text() for table in tables]
-    method = (
-        f"Best of {settings.repeats} samples per library (each >= "
-        f"{settings.min_sample_ns / 1e6:g} ms of back-to-back invoke calls, gc.collect() before "
-        "each); supersteps count the input step, as recursion_limit does; tasks exclude the "
-        "hidden __start__ task."
-    )
+    method = _method(settings, STEPS_COUNTED, "tasks exclude the hidden __start__ task")
     return "\n\n".join([f"Machine: {machine.line()}", *body, method, *_targets(results, chains)])
 
 
@@ -254,12 +266,12 @@ def _result_json(result: CaseResult) -> dict[str, Any]:
         "libraries": {
             timing.library: {
                 "version": timing.version,
-                "median_us_per_run": timing.median_ns / 1_000,
-                "min_us_per_run": timing.min_ns / 1_000,
+                "median_us_per_run": timing.median_ns / NS_PER_US,
+                "min_us_per_run": timing.min_ns / NS_PER_US,
                 "us_per_step": result.us_per_step(timing),
                 "us_per_task": result.us_per_task(timing),
                 "runs_per_sample": timing.runs_per_sample,
-                "samples_us_per_run": [ns / 1_000 for ns in timing.per_run_ns],
+                "samples_us_per_run": [ns / NS_PER_US for ns in timing.per_run_ns],
             }
             for timing in (result.ours, result.theirs)
         },
@@ -288,28 +300,18 @@ class SaverResult:
 
     @property
     def met(self) -> bool:
-        return self.target is None or self.result.ratio >= self.target
+        return _meets(self.result.ratio, self.target)
 
 
 def _savers_table(results: Sequence[SaverResult]) -> _Table:
-    headers = (
-        "benchmark",
-        "saver",
-        "supersteps",
-        "nbpregel µs/step",
-        "LangGraph µs/step",
-        "LangGraph / nbpregel",
-        "target",
-    )
+    headers = ("benchmark", "saver", "supersteps", *STEP_HEADERS, *COMPARISON_HEADERS)
     rows = tuple(
         (
             item.result.case.title,
             item.saver,
             f"{item.result.case.steps:,}",
-            _us(item.result.us_per_step(item.result.ours)),
-            _us(item.result.us_per_step(item.result.theirs)),
-            f"{item.result.ratio:.1f}x",
-            "" if item.target is None else f"≥{item.target:g}x {_verdict(item.met)}",
+            *_per_step(item.result),
+            *_comparison(item.result, item.target),
         )
         for item in results
     )
@@ -320,18 +322,15 @@ def render_savers(
     results: Sequence[SaverResult],
     machine: Machine,
     settings: Settings,
+    options: RunOptions,
     *,
     notes: Sequence[str] = (),
     markdown: bool,
 ) -> str:
     """The saver report: machine line, one table, the method, ``notes``, the targets."""
     table = _savers_table(results)
-    method = (
-        f"Best of {settings.repeats} samples per library (each >= "
-        f"{settings.min_sample_ns / 1e6:g} ms of back-to-back invoke calls, gc.collect() before "
-        "each); every run on a new thread_id with durability='sync'; supersteps count the input "
-        "step, as recursion_limit does."
-    )
+    runs = f"every run on a new thread_id with durability={options.durability!r}"
+    method = _method(settings, runs, STEPS_COUNTED)
     targeted = [item for item in results if item.target is not None]
     missed = [f"{item.result.case.name}/{item.saver}" for item in targeted if not item.met]
     verdict = "Targets: " + ("all met." if not missed else f"NOT met by {', '.join(missed)}.")
@@ -352,3 +351,22 @@ def savers_json(
             for item in results
         ],
     }
+
+
+# ---- the command line shared by run.py and savers.py ------------------------------------------
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """A parser described by ``doc``'s first paragraph, taking --quick, --json and --markdown."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    return parser
+
+
+def publish(report: str, document: dict[str, Any], json_path: Path | None) -> None:
+    """Print ``report``; write ``document`` as JSON to ``json_path`` when one was given."""
+    print(report)
+    if json_path is not None:
+        json_path.write_text(json.dumps(document, indent=2) + "\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
-from _cases import INPUT_STEP, Case, Library
+from _case import INPUT_STEP, Case, Library
 
 __all__ = ["FANOUT_TO_SUBGRAPH"]
 
@@ -80,5 +80,5 @@ FANOUT_TO_SUBGRAPH = Case(
     steps=INPUT_STEP + 1 + BUMPS,
     tasks=SUBJECTS,  # the parent's tasks: one subgraph run each (11 subgraph tasks inside)
     check=_check,
-    target_ratio=5.0,
+    target=5.0,
 )

@@ -17,30 +17,25 @@ a graph did not behave as its case says (its timing would be meaningless).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from _cases import CASES, Case, load_libraries
+from _cases import CASES, Case, load_libraries, select
 from _measure import DEFAULT, QUICK, BenchError, CaseResult, measure
-from _report import Machine, render, to_json
+from _report import Machine, arguments, publish, render, to_json
 
 __all__ = ["main"]
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     names = [case.name for case in CASES]
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+    parser = arguments(__doc__)
     parser.add_argument(
         "--only",
         action="append",
         metavar="NAME",
         help=f"run only this case (repeatable, or comma-separated); one of: {', '.join(names)}",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
-    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
     return parser.parse_args(argv)
 
 
@@ -48,14 +43,7 @@ def _select(only: Sequence[str] | None) -> list[Case]:
     """The cases named by ``--only`` (all when none), in the order of ``CASES``."""
     if not only:
         return list(CASES)
-    wanted = {name.strip() for item in only for name in item.split(",") if name.strip()}
-    known = {case.name for case in CASES}
-    unknown = sorted(wanted - known)
-    if unknown:
-        raise ValueError(
-            f"unknown case {', '.join(map(repr, unknown))} (must be one of {sorted(known)})"
-        )
-    return [case for case in CASES if case.name in wanted]
+    return select(name.strip() for item in only for name in item.split(",") if name.strip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,9 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"run.py: error: {error}", file=sys.stderr)
             return 1
     machine = Machine.detect()
-    print(render(results, machine, settings, markdown=args.markdown))
-    if args.json is not None:
-        args.json.write_text(json.dumps(to_json(results, machine, settings), indent=2) + "\n")
+    report = render(results, machine, settings, markdown=args.markdown)
+    publish(report, to_json(results, machine, settings), args.json)
     return 0
 
 

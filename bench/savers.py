@@ -19,9 +19,7 @@ a graph did not behave as its case says.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import sqlite3
 import sys
 import tempfile
@@ -31,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _cases import CASES, Case, Library, load_libraries
+from _cases import Case, Library, load_libraries, select
 from _measure import DEFAULT, QUICK, BenchError, RunOptions, Settings, measure
-from _report import PACKAGES, Machine, SaverResult, render_savers, savers_json
+from _report import PACKAGES, Machine, SaverResult, arguments, publish, render_savers, savers_json
 
 __all__ = ["SETUPS", "main"]
 
@@ -142,6 +140,7 @@ def _measure_setup(
     settings: Settings,
 ) -> SaverResult:
     """Check and time ``case`` with the savers of ``setup``, made for it and closed after."""
+    print(f"measuring {case.name} with {setup.title} ...", file=sys.stderr, flush=True)
     ours, theirs = libraries
     stem = folder / f"{case.name}-{setup.key}"
     with ExitStack() as stack:
@@ -157,35 +156,24 @@ def _measure_setup(
     return SaverResult(setup.title, setup.target, result)
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
-    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure every case with every saver pair and print the report; return the exit status."""
-    args = _parse(argv)
+    args = arguments(__doc__).parse_args(argv)
     settings = QUICK if args.quick else DEFAULT
     libraries = load_libraries()
-    cases = [case for name in CASE_NAMES for case in CASES if case.name == name]
-    results: list[SaverResult] = []
-    with tempfile.TemporaryDirectory(prefix="nbpregel-bench-") as folder:
-        for case in cases:
-            for setup in SETUPS:
-                print(f"measuring {case.name} with {setup.title} ...", file=sys.stderr, flush=True)
-                try:
-                    results.append(_measure_setup(case, setup, libraries, Path(folder), settings))
-                except BenchError as error:
-                    print(f"savers.py: error: {error}", file=sys.stderr)
-                    return 1
+    try:
+        with tempfile.TemporaryDirectory(prefix="nbpregel-bench-") as folder:
+            results = [
+                _measure_setup(case, setup, libraries, Path(folder), settings)
+                for case in select(CASE_NAMES)
+                for setup in SETUPS
+            ]
+    except BenchError as error:
+        print(f"savers.py: error: {error}", file=sys.stderr)
+        return 1
     machine = Machine.detect(SAVER_PACKAGES)
-    print(render_savers(results, machine, settings, notes=NOTES, markdown=args.markdown))
-    if args.json is not None:
-        report = savers_json(results, machine, settings)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    report = render_savers(results, machine, settings, OPTIONS, notes=NOTES, markdown=args.markdown)
+    publish(report, savers_json(results, machine, settings), args.json)
     return 0
 
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Final, Self
 
 from nbpregel.cache.base import BaseCache, FullKey, Namespace, ValueT, expiry_of
+from nbpregel.checkpoint._sqlite import DEFAULT_BUSY_TIMEOUT, SqliteFile
 from nbpregel.checkpoint.serde import SerializerProtocol
 
 __all__ = ["SqliteCache"]
@@ -39,10 +37,8 @@ _SCHEMA: Final = """CREATE TABLE IF NOT EXISTS nbpregel_cache (
     value BLOB NOT NULL,
     PRIMARY KEY (ns, key)
 )"""
-_MEMORY: Final = ":memory:"
 _BATCH: Final = 250
 """Keys per ``SELECT``: two parameters each, under SQLite's oldest 999-parameter limit."""
-DEFAULT_BUSY_TIMEOUT: Final = 30.0
 
 
 def _ns_text(ns: Namespace) -> str:
@@ -70,61 +66,17 @@ class SqliteCache(BaseCache[ValueT]):
         super().__init__(serde=serde)
         self.path = os.fspath(path)
         self.busy_timeout = busy_timeout
-        self._lock = threading.RLock()
-        self._pid = os.getpid()
-        self._conn: sqlite3.Connection | None = self._open()
-
-    # -- connection -----------------------------------------------------------------------
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout,
-                check_same_thread=False,
-                isolation_level=None,  # transactions are explicit and short
-                uri=self.path.startswith("file:"),
-            )
-        except sqlite3.Error as exc:
-            raise OSError(
-                f"cannot open the SQLite cache file {self.path!r} ({exc}); check that its "
-                "folder exists and is writable"
-            ) from exc
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")  # in WAL mode, safe against process crashes
-        conn.execute(_SCHEMA)
-        return conn
-
-    def _connection(self) -> sqlite3.Connection:
-        """This process's connection; call with the lock held."""
-        if self._conn is None:
-            raise ValueError("this SqliteCache is closed; open a new one to keep using it")
-        if self._pid != os.getpid() and self.path != _MEMORY:
-            # A connection must not cross a fork: leave the parent's alone, open our own.
-            self._pid = os.getpid()
-            self._conn = self._open()
-        return self._conn
-
-    @contextmanager
-    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            conn.execute(begin)
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        self._db = SqliteFile(
+            self.path,
+            busy_timeout=busy_timeout,
+            schema=(_SCHEMA,),
+            owner="SqliteCache",
+            kind="cache",
+        )
 
     def close(self) -> None:
         """Close the connection; later calls raise ``ValueError``."""
-        with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-            self._conn = None
+        self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -142,7 +94,7 @@ class SqliteCache(BaseCache[ValueT]):
         wanted = {(_ns_text(ns), key): (tuple(ns), key) for ns, key in keys}
         rows: list[tuple[str, str, float | None, str, bytes]] = []
         pairs = list(wanted)
-        with self._transaction("BEGIN") as conn:  # one snapshot for every batch
+        with self._db.transaction("BEGIN") as conn:  # one snapshot for every batch
             for start in range(0, len(pairs), _BATCH):
                 batch = pairs[start : start + _BATCH]
                 marks = ",".join("(?, ?)" for _ in batch)
@@ -162,7 +114,7 @@ class SqliteCache(BaseCache[ValueT]):
             else:
                 found[wanted[(ns, key)]] = self.serde.loads_typed((tag, value))
         if expired:
-            with self._transaction("BEGIN IMMEDIATE") as conn:
+            with self._db.transaction() as conn:
                 # ``expiry <= ?``: leave alone an entry another process refreshed meanwhile.
                 conn.executemany(
                     "DELETE FROM nbpregel_cache WHERE ns = ? AND key = ? AND expiry <= ?", expired
@@ -178,7 +130,7 @@ class SqliteCache(BaseCache[ValueT]):
             rows.append((_ns_text(ns), key, expiry_of(ttl, now), tag, payload))
         if not rows:
             return
-        with self._transaction("BEGIN IMMEDIATE") as conn:
+        with self._db.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO nbpregel_cache (ns, key, expiry, type, value) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -187,7 +139,7 @@ class SqliteCache(BaseCache[ValueT]):
 
     def clear(self, namespaces: Sequence[Namespace] | None = None) -> None:
         """Delete the entries of ``namespaces`` (every entry when ``None``)."""
-        with self._transaction("BEGIN IMMEDIATE") as conn:
+        with self._db.transaction() as conn:
             if namespaces is None:
                 conn.execute("DELETE FROM nbpregel_cache")
             else:

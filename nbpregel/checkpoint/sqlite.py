@@ -25,11 +25,11 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, Self
 
+from nbpregel.checkpoint._sqlite import DEFAULT_BUSY_TIMEOUT, SqliteFile
 from nbpregel.checkpoint.base import (
     BaseCheckpointSaver,
     Checkpoint,
@@ -93,7 +93,6 @@ _INSERT_CHECKPOINT: Final = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _LIST_PAGE: Final = 64
-DEFAULT_BUSY_TIMEOUT: Final = 30.0
 
 
 @functools.cache
@@ -125,14 +124,15 @@ class SqliteSaver(BaseCheckpointSaver):
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         super().__init__(serde=serde)
-        self._busy_timeout = busy_timeout
-        self._path = None if isinstance(conn, sqlite3.Connection) else os.fspath(conn)
-        self._lock = threading.RLock()
-        self._pid = os.getpid()
-        self._conn: sqlite3.Connection | None = (
-            conn if isinstance(conn, sqlite3.Connection) else self._open()
+        self._db = SqliteFile(
+            conn,
+            busy_timeout=busy_timeout,
+            schema=_SCHEMA,
+            owner="SqliteSaver",
+            kind="checkpoint",
+            open_error=CheckpointError,
+            closed_error=CheckpointError,
         )
-        self._configure(self._conn)
 
     @classmethod
     @contextmanager
@@ -149,84 +149,9 @@ class SqliteSaver(BaseCheckpointSaver):
         finally:
             saver.close()
 
-    # -- connection -----------------------------------------------------------------------
-
-    def _open(self) -> sqlite3.Connection:
-        path = self._path or ":memory:"
-        try:
-            return sqlite3.connect(
-                path,
-                timeout=self._busy_timeout,
-                check_same_thread=False,
-                isolation_level=None,  # transactions are explicit and short
-                uri=path.startswith("file:"),
-            )
-        except sqlite3.Error as exc:
-            raise CheckpointError(
-                f"cannot open the SQLite checkpoint file {path!r} ({exc}); check that its "
-                "folder exists and is writable"
-            ) from exc
-
-    def _configure(self, conn: sqlite3.Connection) -> None:
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
-            conn.execute("PRAGMA journal_mode = WAL")
-        # In WAL mode NORMAL survives a crash of the process; only a power cut can lose the
-        # last commits, and it never corrupts the file.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        with self._transaction(conn):
-            for statement in _SCHEMA:
-                conn.execute(statement)
-
-    def _connection(self) -> sqlite3.Connection:
-        """The connection for this process; call with the lock held."""
-        if self._conn is None:
-            raise CheckpointError("this SqliteSaver is closed; open a new one to keep using it")
-        if self._pid != os.getpid() and self._path not in (None, ":memory:"):
-            # A connection must not cross a fork: leave the parent's alone, open our own.
-            self._pid = os.getpid()
-            self._conn = self._open()
-            self._configure(self._conn)
-        return self._conn
-
-    @contextmanager
-    def _transaction(
-        self, conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE"
-    ) -> Iterator[sqlite3.Connection]:
-        conn.execute(begin)
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._transaction(self._connection()) as conn:
-            yield conn
-
-    def _execute_write(self, statement: str, params: Sequence[Any]) -> None:
-        """Run one writing statement: in autocommit mode it is a transaction of its own.
-
-        Saving a step is one statement per call (the checkpoint, or one task's writes), so it
-        needs no ``BEGIN``/``COMMIT`` round trips around it.
-        """
-        with self._lock:
-            self._connection().execute(statement, params)
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        # A deferred transaction gives the reads inside it one consistent snapshot.
-        with self._lock, self._transaction(self._connection(), "BEGIN") as conn:
-            yield conn
-
     def close(self) -> None:
         """Close the connection (unless it was handed in); later calls raise CheckpointError."""
-        with self._lock:
-            if self._conn is not None and self._path is not None and self._pid == os.getpid():
-                self._conn.close()
-            self._conn = None
+        self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -246,7 +171,7 @@ class SqliteSaver(BaseCheckpointSaver):
             params.append(address.checkpoint_id)
         else:
             query += "ORDER BY checkpoint_id DESC LIMIT 1"
-        with self._read() as conn:
+        with self._db.transaction("BEGIN") as conn:
             row = conn.execute(query, params).fetchone()
             if row is None:
                 return None
@@ -271,7 +196,7 @@ class SqliteSaver(BaseCheckpointSaver):
             metadata = self.serde.loads_typed((row[6], row[7]))
             if not metadata_matches(metadata, filter):
                 continue
-            with self._read() as conn:
+            with self._db.transaction("BEGIN") as conn:
                 writes = conn.execute(_SELECT_WRITES, row[:3]).fetchall()
             yield self._row_to_tuple(row, writes, metadata)
             if remaining is not None:
@@ -302,7 +227,7 @@ class SqliteSaver(BaseCheckpointSaver):
             query = f"SELECT {_CHECKPOINT_COLUMNS} FROM nbpregel_checkpoints"
             query += f" WHERE {' AND '.join(where)}" if where else ""
             query += " ORDER BY checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC LIMIT ?"
-            with self._read() as conn:
+            with self._db.transaction("BEGIN") as conn:
                 rows = conn.execute(query, [*params, *keyset, page_size]).fetchall()
             yield from rows
             if len(rows) < page_size:
@@ -331,7 +256,7 @@ class SqliteSaver(BaseCheckpointSaver):
             metadata_type,
             metadata_blob,
         )
-        self._execute_write(_INSERT_CHECKPOINT, row)
+        self._db.execute(_INSERT_CHECKPOINT, row)
         return address.at(checkpoint["id"]).to_config()
 
     def put_writes(
@@ -350,13 +275,13 @@ class SqliteSaver(BaseCheckpointSaver):
             for i, (channel, value) in enumerate(writes)
         ]
         if len(rows) > _WRITES_PER_STATEMENT:
-            with self._write() as conn:
+            with self._db.transaction() as conn:
                 conn.executemany(_upsert_writes(1), rows)
         elif rows:
-            self._execute_write(_upsert_writes(len(rows)), [v for row in rows for v in row])
+            self._db.execute(_upsert_writes(len(rows)), [v for row in rows for v in row])
 
     def delete_thread(self, thread_id: str) -> None:
-        with self._write() as conn:
+        with self._db.transaction() as conn:
             conn.execute("DELETE FROM nbpregel_checkpoints WHERE thread_id = ?", (str(thread_id),))
             conn.execute("DELETE FROM nbpregel_writes WHERE thread_id = ?", (str(thread_id),))
 

@@ -18,8 +18,8 @@ from nbpregel.channels import EphemeralValue, LastValue
 from nbpregel.constants import END, PREVIOUS, START
 from nbpregel.errors import GraphValidationError, NbPregelError
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
-from nbpregel.pregel._call import ajoin_calls, join_calls
 from nbpregel.pregel._context import CURRENT
+from nbpregel.pregel._futures import ajoin_calls, join_calls
 from nbpregel.pregel._node import PregelNode
 from nbpregel.pregel.main import Pregel
 from nbpregel.types import CachePolicy, RetryPolicy

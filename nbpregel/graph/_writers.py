@@ -99,11 +99,10 @@ class StateWriter:
             else all(key in self.keys for key, _ in writes)
         ):
             unknown = [key for key, _ in writes if key not in self.keys]
-            if unknown:
-                raise InvalidUpdateError(
-                    f"node {self.name!r} returned unknown state key(s) {unknown}: the state "
-                    f"has {sorted(self.keys)}; add the key to the state schema or fix the name"
-                )
+            raise InvalidUpdateError(
+                f"node {self.name!r} returned unknown state key(s) {unknown}: the state "
+                f"has {sorted(self.keys)}; add the key to the state schema or fix the name"
+            )
         routed: list[tuple[str, Any]] = list(self.edges)
         for target in goto:
             routed.append(self._route(target))

@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import END, NS_END, NS_SEP, TASKS
+from nbpregel.constants import BRANCH_PREFIX, END, JOIN_PREFIX, NS_END, NS_SEP, TASKS
 from nbpregel.graph.description import DrawableGraph
 from nbpregel.notebook._ids import qualify
-from nbpregel.notebook._records import BRANCH_PREFIX, JOIN_PREFIX, TaskRecord
+from nbpregel.notebook._records import TaskRecord
 from nbpregel.notebook._tables import TaskStatus
 from nbpregel.types import Send
 

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import INTERRUPT, NS_END, NS_SEP, PUSH_TRIGGER, START, StreamMode
+from nbpregel.constants import INTERRUPT, NS_END, NS_SEP, PUSH_TRIGGER, START, StreamMode, TaskKind
 from nbpregel.notebook._records import (
     InterruptRecord,
     Stamp,
@@ -28,7 +28,7 @@ from nbpregel.notebook._records import (
     start_writes,
     step_status,
 )
-from nbpregel.notebook._tables import Kind, StepStatus, TaskStatus
+from nbpregel.notebook._tables import StepStatus, TaskStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +124,8 @@ class RecordStore:
         self._ns_names: dict[tuple[str, ...], str] = {(): ROOT}
         self._interrupts: dict[str, InterruptRecord] = {}
         self._task_index: dict[str, TaskRecord] = {}  # every namespace's tasks, by id
+        # task id -> the subgraph runs inside it, at any depth (a namespace part ends with the id)
+        self._inside: dict[str, list[Space]] = {}
         self._frames: dict[str, pd.DataFrame] = {}
         self._frames_at = 0
         self._at_breakpoint = False
@@ -172,8 +174,11 @@ class RecordStore:
         space = self._spaces.get(ns)
         if space is None:
             # A subgraph's input is what the task running it received.
-            parent = self._task_index.get(parts[-1].rpartition(NS_END)[2])
+            task_ids = [part.rpartition(NS_END)[2] for part in parts]
+            parent = self._task_index.get(task_ids[-1])
             space = self._spaces[ns] = Space(ns, UNSET if parent is None else parent.input)
+            for task_id in task_ids:
+                self._inside.setdefault(task_id, []).append(space)
         return space
 
     # -- events -----------------------------------------------------------------------------
@@ -209,11 +214,17 @@ class RecordStore:
         triggers = payload.get("triggers") or ()
         if type(triggers) is not tuple:
             triggers = tuple(triggers)
-        kind = Kind.PUSH if PUSH_TRIGGER in triggers else Kind.PULL
+        kind = TaskKind.PUSH if PUSH_TRIGGER in triggers else TaskKind.PULL
         task = TaskRecord(
-            step, task_id, payload["name"], kind, triggers, payload.get("input"), started_at=at
+            step,
+            task_id,
+            payload["name"],
+            kind,
+            triggers,
+            payload.get("input"),
+            started_at=at,
+            ns=space.ns,
         )
-        task.ns = space.ns
         self._add_task(space, task, at)
 
     def _on_task_result(self, space: Space, step: int, payload: Mapping[str, Any]) -> None:
@@ -224,7 +235,7 @@ class RecordStore:
         task = space.tasks.get(key)
         if task is None:  # the recorder joined after the task started
             name = str(payload.get("name"))
-            task = TaskRecord(step, key[1], name, Kind.PULL, (), None, ns=space.ns)
+            task = TaskRecord(step, key[1], name, TaskKind.PULL, (), None, ns=space.ns)
             self._add_task(space, task, None)
         interrupts = task.finish(payload)
         if task.status in _FINISHED and not interrupts:
@@ -248,7 +259,7 @@ class RecordStore:
         return record
 
     def _add_task(self, space: Space, task: TaskRecord, at: Stamp) -> None:
-        record = space.steps.get(task.step) or self._step(space, task.step, at)
+        record = self._step(space, task.step, at)
         key = (task.step, task.task_id)
         if key not in space.tasks:
             record.task_ids.append(task.task_id)
@@ -263,7 +274,7 @@ class RecordStore:
     def _begin_start_task(self, space: Space, step: int, task_id: str, at: Stamp) -> None:
         value = None if space.input is UNSET else space.input
         task = TaskRecord(
-            step, task_id, START, Kind.PULL, (START,), value, started_at=at, ns=space.ns
+            step, task_id, START, TaskKind.PULL, (START,), value, started_at=at, ns=space.ns
         )
         self._add_task(space, task, at)
         space.start_task = task
@@ -294,10 +305,7 @@ class RecordStore:
     def _close_children(self, task_id: str) -> None:
         """A task that ran a subgraph finished: a step left open inside it was ended by a
         ``Command(graph=Command.PARENT)``, whose task reports no result of its own."""
-        marker = f"{NS_END}{task_id}"
-        for space in self._spaces.values():
-            if not any(part.endswith(marker) for part in space.ns.split(NS_SEP)):
-                continue
+        for space in self._inside.get(task_id, ()):
             for record in space.ordered():
                 if record.checkpointed:
                     continue

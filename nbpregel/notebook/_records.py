@@ -12,12 +12,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from nbpregel.constants import BRANCH_PREFIX, JOIN_PREFIX, START
-from nbpregel.notebook._tables import Kind, StepStatus, TaskStatus
+from nbpregel.constants import BRANCH_PREFIX, START, TaskKind
+from nbpregel.notebook._tables import StepStatus, TaskStatus
 
 __all__ = [
-    "BRANCH_PREFIX",
-    "JOIN_PREFIX",
     "InterruptRecord",
     "Stamp",
     "StateDiff",
@@ -46,7 +44,7 @@ class TaskRecord:
     step: int
     task_id: str
     node: str
-    kind: Kind
+    kind: TaskKind
     triggers: tuple[str, ...]
     input: Any
     status: TaskStatus = TaskStatus.RUNNING
@@ -82,10 +80,11 @@ class TaskRecord:
             for seq, (channel, value) in enumerate(self.writes)
         ]
 
-    def finish(self, payload: Mapping[str, Any]) -> list[Any]:
+    def finish(self, payload: Mapping[str, Any]) -> Sequence[Any]:
         """Take in a ``task_result`` payload; returns the task's ``Interrupt`` objects.
 
-        The payload's ``writes`` list is kept, not copied (records are read-only).
+        The payload's ``writes`` and ``interrupts`` lists are kept, not copied (records are
+        read-only).
         """
         interrupts = payload.get("interrupts") or ()
         self.error = payload.get("error")
@@ -100,7 +99,7 @@ class TaskRecord:
         self.duration_ms = payload.get("duration_ms")
         writes = payload.get("writes") or []
         self.writes = writes if type(writes) is list else list(writes)
-        return list(interrupts)
+        return interrupts
 
 
 @dataclasses.dataclass(slots=True)

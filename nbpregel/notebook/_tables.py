@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
+from nbpregel.constants import TaskKind
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -23,7 +25,6 @@ __all__ = [
     "TASKS",
     "WRITES",
     "Column",
-    "Kind",
     "Schema",
     "StepStatus",
     "TaskStatus",
@@ -50,13 +51,6 @@ class TaskStatus(StrEnum):
     INTERRUPTED = "interrupted"
     CACHED = "cached"
     RUNNING = "running"
-
-
-class Kind(StrEnum):
-    """How a task was planned: by a channel it subscribes to (PULL) or by a ``Send`` (PUSH)."""
-
-    PULL = "PULL"
-    PUSH = "PUSH"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -97,7 +91,7 @@ TASKS: Final[Schema] = (
     Column("step", _INT),
     Column("task_id", _OBJ),
     Column("node", _CAT),
-    Column("kind", _CAT, tuple(member.value for member in Kind)),
+    Column("kind", _CAT, (TaskKind.PULL.value, TaskKind.PUSH.value)),
     Column("triggers", _OBJ),
     Column("input", _OBJ),
     Column("status", _CAT, tuple(member.value for member in TaskStatus)),

@@ -2,9 +2,9 @@
 
 The page holds everything it needs and loads nothing: the graph's SVG inline, the recorded
 steps as JSON in a ``<script type="application/json">`` element, the styles, and a short script
-(``static/replay.js``) with a step slider and play button. Showing a step toggles the same
-state classes as :class:`~nbpregel.notebook.graph_view.GraphView` on the SVG and fills the
-tables with ``textContent``.
+(``static/replay.js``) with a step slider and play button. Showing a step lights the SVG as
+:class:`~nbpregel.notebook.graph_view.GraphView` does (the same ``Highlighter`` picks what to
+light, the same ``static/svg_lights.js`` lights it) and fills the tables with ``textContent``.
 
 What is user data (node names, state values, errors) is escaped where it lands: by the SVG
 renderer inside the drawing, by :func:`html.escape` in the page, and inside the JSON every
@@ -20,8 +20,9 @@ import pathlib
 from typing import Any, Final
 
 from nbpregel.notebook._format import RUN_VIEW_CSS
-from nbpregel.notebook._highlight import EdgeIndex, highlight
+from nbpregel.notebook._highlight import Highlighter, NodeState
 from nbpregel.notebook._ids import xml_text
+from nbpregel.notebook._static import front_end_script, static_text
 from nbpregel.notebook._step_html import (
     NOT_SAVED,
     STATE_HEADERS,
@@ -37,7 +38,6 @@ from nbpregel.notebook.svg import render_svg
 
 __all__ = ["export_html", "replay_data"]
 
-_STATIC: Final = pathlib.Path(__file__).parent / "static"
 _INTERVAL_MS: Final = 800
 _JSON_ESCAPES: Final = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 _PAGE_CSS: Final = """
@@ -46,7 +46,7 @@ body { margin: 16px; }
 .nbp-replay .nbp-columns { display: flex; gap: 24px; flex-wrap: wrap; }
 .nbp-replay input[type=range] { width: 320px; }
 """
-_LEGEND: Final = ("idle", "running", "done", "error", "interrupted", "cached", "active")
+_LEGEND: Final = (*(state.value for state in NodeState), "active")
 
 
 def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> pathlib.Path:
@@ -64,7 +64,7 @@ def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> 
         GraphvizNotFoundError: the ``dot`` program is not installed.
     """
     drawable = as_drawable(graph)
-    data = replay_data(recorder, graph)
+    data = replay_data(recorder, drawable)
     page = _PAGE.format(
         title=html.escape(f"nbpregel run of {drawable.name}"),
         css=_css(),
@@ -72,7 +72,7 @@ def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> 
         svg=render_svg(drawable),
         last=max(len(data["steps"]) - 1, 0),
         data=json.dumps(data, ensure_ascii=False, default=repr).translate(_JSON_ESCAPES),
-        script=(_STATIC / "replay.js").read_text(encoding="utf-8"),
+        script=front_end_script("replay.js"),
     )
     target = pathlib.Path(path)
     target.write_text(page, encoding="utf-8")
@@ -84,19 +84,18 @@ def replay_data(recorder: Recorder, graph: object) -> dict[str, Any]:
 
     Node and edge ids are given as the SVG's ``data-node`` / ``data-edge`` hold them.
     """
-    index = EdgeIndex(as_drawable(graph))
-    steps = recorder.step_numbers()
+    highlighter = Highlighter(as_drawable(graph))
     return {
         "interval": _INTERVAL_MS,
         "notSaved": NOT_SAVED,
         "headers": {"tasks": TASK_HEADERS, "writes": WRITE_HEADERS, "state": STATE_HEADERS},
-        "steps": [_step_data(recorder, index, step, step == steps[-1]) for step in steps],
+        "steps": [_step_data(recorder, highlighter, step) for step in recorder.step_numbers()],
     }
 
 
-def _step_data(recorder: Recorder, index: EdgeIndex, step: int, last: bool) -> dict[str, Any]:
+def _step_data(recorder: Recorder, highlighter: Highlighter, step: int) -> dict[str, Any]:
     record, tasks = recorder.step(step), recorder.tasks_of(step)
-    lit = highlight(tasks, index, ended=last and record.checkpointed and not record.next)
+    lit = highlighter.step(recorder, step)
     task_cells, task_classes = task_rows(tasks)
     diff = recorder.diff(step) if record.checkpointed else None
     state_cells, state_classes = state_rows(record, diff)
@@ -114,7 +113,7 @@ def _step_data(recorder: Recorder, index: EdgeIndex, step: int, last: bool) -> d
 
 
 def _css() -> str:
-    return (_STATIC / "graph_view.css").read_text(encoding="utf-8") + RUN_VIEW_CSS + _PAGE_CSS
+    return static_text("graph_view.css") + RUN_VIEW_CSS + _PAGE_CSS
 
 
 def _legend() -> str:

@@ -18,7 +18,6 @@ its nodes colored by their tasks' status, and the edges its writes took.
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +26,7 @@ import traitlets
 
 from nbpregel.notebook._highlight import Highlighter, NodeState, StepHighlight
 from nbpregel.notebook._ids import xml_text
+from nbpregel.notebook._static import STATIC_DIR, front_end_script
 from nbpregel.notebook.dot import as_drawable, to_dot
 from nbpregel.notebook.svg import render_svg
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GraphView", "NodeState", "StepHighlight"]
 
-_STATIC: Final = pathlib.Path(__file__).parent / "static"
 _SVG_MIME: Final = "image/svg+xml"
 _STATE_NAMES: Final = tuple(state.value for state in NodeState)
 
@@ -71,8 +70,8 @@ class GraphView(anywidget.AnyWidget):
         ({'b': 'done'}, [])
     """
 
-    _esm = _STATIC / "graph_view.js"
-    _css = _STATIC / "graph_view.css"
+    _esm = front_end_script("graph_view.js")
+    _css = STATIC_DIR / "graph_view.css"
 
     svg = traitlets.Unicode("").tag(sync=True)
     """The SVG, sent once; made by :func:`~nbpregel.notebook.svg.render_svg`."""

@@ -91,13 +91,6 @@ def node_namespace(name: str, fn: Callable[..., Any] | None) -> Namespace:
     return (CACHE_NS_WRITES, _identifier(fn) or _DYNAMIC, name)
 
 
-def _task_fn(task: Task) -> Callable[..., Any] | None:
-    # The node's function, as ``clear_cache`` sees it (``task.call`` may be a wrapper).
-    if task.node is not None:
-        return task.node.bound
-    return task.call
-
-
 def assign_key(
     task: Task,
     policy: CachePolicy,
@@ -125,7 +118,8 @@ def assign_key(
             f"fix the key_func, or remove the node's cache_policy"
         )
         raise
-    key = CacheKey(node_namespace(task.name, _task_fn(task)), digest(raw), policy.ttl)
+    # Named after the node's function, as ``clear_cache`` names it (``task.call`` wraps it).
+    key = CacheKey(node_namespace(task.name, task.node.bound), digest(raw), policy.ttl)
     task.cache_key = key
     return key
 
@@ -148,7 +142,7 @@ def _keyed(tasks: Sequence[Task], settled: list[Task]) -> dict[FullKey, list[Tas
         if task.status != TaskStatus.PENDING:
             continue
         if task.cache_key is None:
-            policy = task.node.cache_policy if task.node is not None else None
+            policy = task.node.cache_policy
             if policy is None:
                 continue
             try:

@@ -37,6 +37,7 @@ from nbpregel.errors import GraphInterrupt, NbPregelError
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._context import CURRENT, ResumeMap, TaskRuntime
 from nbpregel.pregel._drivers import _background_loop, arun_task, run_task
+from nbpregel.pregel._futures import CallScope, TaskFuture, ajoin_calls, join_calls
 from nbpregel.pregel._ids import interrupt_id, task_id
 from nbpregel.pregel._task import Task, TaskStatus
 
@@ -44,10 +45,10 @@ if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
     from nbpregel.pregel._node import PregelNode
 
-__all__ = ["Call", "CallScope", "TaskFuture", "ajoin_calls", "call_task", "join_calls"]
+__all__ = ["Call", "call_task"]
 
 _PUSH_TRIGGERS: tuple[str, ...] = (PUSH_TRIGGER,)
-_RESULT_KEYS: tuple[str, ...] = (RETURN,)
+_RESULT_KEYS: frozenset[str] = frozenset({RETURN})
 _SETTLED = frozenset({TaskStatus.OK, TaskStatus.CACHED})
 
 
@@ -77,11 +78,6 @@ class Call:
         self.is_async = is_async
 
     @property
-    def __wrapped__(self) -> Callable[..., Any]:
-        """The called function (the cache names a task's entries after it)."""
-        return self.func
-
-    @property
     def input(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """``(args, kwargs)``."""
         return (self.args, self.kwargs)
@@ -106,80 +102,6 @@ class Call:
     def __repr__(self) -> str:
         name = getattr(self.func, "__name__", repr(self.func))
         return f"Call({name}, args={self.args!r}, kwargs={self.kwargs!r})"
-
-
-class TaskFuture(concurrent.futures.Future[Any]):
-    """What a task call returns in sync code: ``.result()`` waits for the task's return value.
-
-    A call not yet picked up by a worker when ``.result()`` is asked for runs right there, on
-    the waiting thread, so nested calls never exhaust the thread pool. ``await`` works too.
-    """
-
-    def __init__(self, run: Callable[[TaskFuture], None] | None = None) -> None:
-        super().__init__()
-        self._run = run
-        self._claim = threading.Lock()
-
-    def run_if_unclaimed(self) -> None:
-        """Run the call on this thread unless another thread has taken it (or it is done)."""
-        run = self._run
-        if run is not None and self._claim.acquire(blocking=False):
-            run(self)
-
-    def result(self, timeout: float | None = None) -> Any:
-        """The task's return value; raises its error (or ``GraphInterrupt`` when it paused)."""
-        self.run_if_unclaimed()
-        return super().result(timeout)
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        """The task's error, or ``None`` once it returned."""
-        self.run_if_unclaimed()
-        return super().exception(timeout)
-
-    def __await__(self) -> Any:
-        return asyncio.wrap_future(self).__await__()
-
-
-class CallScope:
-    """The calls one attempt of a task made: their count (for ids) and their futures."""
-
-    __slots__ = ("children", "count", "lock")
-
-    def __init__(self) -> None:
-        self.children: list[Any] = []
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def next_index(self) -> int:
-        """The index of the next call (calls are numbered in the order they are made)."""
-        with self.lock:
-            index = self.count
-            self.count += 1
-            return index
-
-    def join(self) -> None:
-        """Wait for every call made from sync code (their errors are the caller's business)."""
-        for future in list(self.children):
-            if isinstance(future, TaskFuture):
-                future.run_if_unclaimed()
-                concurrent.futures.wait([future])
-
-
-def join_calls() -> None:
-    """Wait for every call the running sync task made (on its own thread)."""
-    runtime = CURRENT.get()
-    if runtime is not None and runtime.calls is not None:
-        runtime.calls.join()
-
-
-async def ajoin_calls() -> None:
-    """Wait for every call the running async task made (errors are the caller's business)."""
-    runtime = CURRENT.get()
-    if runtime is None or runtime.calls is None:
-        return
-    pending = [f for f in runtime.calls.children if isinstance(f, asyncio.Future)]
-    if pending:
-        await asyncio.gather(*pending, return_exceptions=True)
 
 
 class RunCalls:
@@ -284,7 +206,8 @@ def _caller_event_loop(runtime: TaskRuntime) -> asyncio.AbstractEventLoop | None
 
 def _settle_early(loop: RunLoop, runtime: TaskRuntime, child: Task, call: Call) -> None:
     """Announce ``child``; settle it now if its result is saved or cached."""
-    loop._emit_task_start(child)
+    if _announced(loop):
+        loop._emit_task_start(child)
     if child.id in _run_calls(loop).restorable:
         loop.persistence.restore_task_writes([child])
     _inherit_answer(loop, runtime, child)
@@ -370,14 +293,22 @@ def record_done(loop: RunLoop, child: Task) -> None:
 def _report(loop: RunLoop, child: Task, *, fresh: bool) -> None:
     # ``updates`` shows what ran (or came from the cache) this time; like LangGraph, neither a
     # call restored from saved writes nor one that paused or failed appears there.
-    if fresh and child.status in _SETTLED:
+    updates = fresh and loop._want[StreamMode.UPDATES] and child.status in _SETTLED
+    if updates:
         loop._emit(StreamMode.UPDATES, _chunks.task_update(child, RETURN))
-    payload = _chunks.task_result_payload(child, _RESULT_KEYS)
-    loop._emit(StreamMode.TASKS, payload)
-    loop._emit_debug("task_result", payload)
+    results = _announced(loop)
+    if results:
+        payload = _chunks.task_result_payload(child, _RESULT_KEYS)
+        loop._emit(StreamMode.TASKS, payload)
+        loop._emit_debug("task_result", payload)
     wake = loop.wake  # the driver, if it waits on other tasks, yields the chunks now
-    if wake is not None:
+    if wake is not None and (updates or results):
         wake()
+
+
+def _announced(loop: RunLoop) -> bool:
+    """Whether calls are announced and reported (the ``tasks`` or ``debug`` stream is on)."""
+    return loop._want[StreamMode.TASKS] or loop._want[StreamMode.DEBUG]
 
 
 def outcome(child: Task) -> Any:

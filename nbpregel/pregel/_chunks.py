@@ -6,13 +6,13 @@ in one place (they are a compatibility contract with LangGraph's streams).
 They run once or more per task when a run is streamed (the notebook records every run through
 ``debug``), so they are kept cheap: a timestamp reuses the formatted date of the current second,
 the ``task`` events a step announces together share one timestamp (as LangGraph's do), and
-output keys are looked up in a set, never by scanning a tuple once per write.
+output keys are looked up in a set (made once per graph), never by scanning a tuple per write.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -40,11 +40,11 @@ _SHARED_STAMP_NS: Final = 50_000
 # (epoch second, "YYYY-MM-DDTHH:MM:SS.") of the latest timestamp; replaced whole, so threads
 # that race on it at worst format the same second twice.
 _second_prefix: tuple[int, str] = (-1, "")
-# Output key tuples seen so far, as sets, by identity (a graph's keys are one long-lived tuple).
-_key_sets: dict[int, tuple[Sequence[str], frozenset[str]]] = {}
-_MAX_KEY_SETS: Final = 256  # forget them all past this many (graphs built in a loop)
 # (step, time in ns, text) of the latest ``task`` event's timestamp.
 _task_stamp: tuple[int, int, str] = (-1, 0, "")
+
+OutputKeys = str | Collection[str]
+"""One output channel, or several (a ``frozenset`` is used as is)."""
 
 
 def now_iso() -> str:
@@ -71,20 +71,12 @@ def _iso(ns: int) -> str:
     return cached[1] + str(rest // _NS_PER_US).zfill(_MICRO_DIGITS) + _UTC_SUFFIX
 
 
-def _key_set(keys: Sequence[str]) -> frozenset[str]:
-    entry = _key_sets.get(id(keys))
-    if entry is None or entry[0] is not keys:
-        if len(_key_sets) >= _MAX_KEY_SETS:
-            _key_sets.clear()
-        entry = _key_sets[id(keys)] = (keys, frozenset(keys))
-    return entry[1]
-
-
-def output_of_writes(writes: Sequence[tuple[str, Any]], output_keys: str | Sequence[str]) -> Any:
+def output_of_writes(writes: Sequence[tuple[str, Any]], output_keys: OutputKeys) -> Any:
     """What a task's writes look like through the graph's output channels.
 
     A dict of the written output keys (``None`` when it wrote none), or for a single output
-    channel the value written to it.
+    channel the value written to it. Keys given as a ``frozenset`` (``GraphSpec.stream_keys``)
+    are used as they are; others are made into one first.
 
     Example:
         >>> writes = [("a", 1), ("branch:to:x", None), ("b", 2)]
@@ -100,12 +92,12 @@ def output_of_writes(writes: Sequence[tuple[str, Any]], output_keys: str | Seque
         return None
     if not writes:
         return None
-    wanted = _key_set(output_keys)
+    wanted = output_keys if isinstance(output_keys, frozenset) else frozenset(output_keys)
     picked = {channel: value for channel, value in writes if channel in wanted}
     return picked or None
 
 
-def task_update(task: Task, output_keys: str | Sequence[str]) -> dict[str, Any]:
+def task_update(task: Task, output_keys: OutputKeys) -> dict[str, Any]:
     """The ``updates`` chunk for a finished task: ``{node: update}``."""
     chunk = {task.name: output_of_writes(task.writes, output_keys)}
     if task.status == TaskStatus.CACHED:
@@ -123,7 +115,7 @@ def task_start_payload(task: Task) -> dict[str, Any]:
     return {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers}
 
 
-def task_result_payload(task: Task, output_keys: str | Sequence[str]) -> dict[str, Any]:
+def task_result_payload(task: Task, output_keys: OutputKeys) -> dict[str, Any]:
     """The ``tasks`` chunk reporting a finished task.
 
     Beyond LangGraph's keys it carries ``writes`` (every ``(channel, value)`` the task wrote,

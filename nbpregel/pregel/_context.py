@@ -7,12 +7,16 @@ work from any node, sync or async, in any thread.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbpregel.channels.base import MISSING
 from nbpregel.errors import GraphInterrupt, NbPregelError
 from nbpregel.pregel._ids import interrupt_id
 from nbpregel.types import Interrupt, StreamWriter
+
+if TYPE_CHECKING:
+    from nbpregel.pregel._loop import RunLoop
+    from nbpregel.pregel._task import Task
 
 __all__ = ["ResumeMap", "TaskRuntime", "get_config", "get_stream_writer", "interrupt"]
 
@@ -28,48 +32,29 @@ class TaskRuntime:
     """Per-task state the helpers below read.
 
     Attributes:
-        task_id: the running task's id.
-        config: the run config with the task's namespace filled in.
-        custom: emits a ``custom`` stream chunk (a no-op when nobody streams ``custom``).
+        loop: the run the task belongs to: its config (with the task's namespace filled in)
+            and ``custom`` stream writer; a graph invoked inside the task nests under it.
+        task: the running task (its namespace gives the interrupt id).
         resume: answers already given to this task's interrupts, in order.
         next_resume: a fresh answer for the next unanswered interrupt, or ``MISSING``.
-        task: the running task (its namespace gives the interrupt id).
-        loop: the run the task belongs to (a graph invoked inside the task nests under it).
         calls: the ``@task`` calls this attempt made (a ``_call.CallScope``), once it makes one.
     """
 
-    __slots__ = (
-        "calls",
-        "config",
-        "counter",
-        "custom",
-        "loop",
-        "nested",
-        "next_resume",
-        "resume",
-        "task",
-        "task_id",
-    )
+    __slots__ = ("calls", "counter", "loop", "nested", "next_resume", "resume", "task")
 
     def __init__(
         self,
         *,
-        task_id: str,
-        config: dict[str, Any],
-        custom: StreamWriter,
-        task: Any,
+        loop: RunLoop,
+        task: Task,
         resume: list[Any] | None = None,
         next_resume: Any = MISSING,
-        loop: Any = None,
     ) -> None:
-        self.task_id = task_id
-        self.config = config
-        self.custom = custom
+        self.loop = loop
         self.task = task
         self.resume = resume if resume is not None else []
         self.next_resume = next_resume
         self.counter = 0
-        self.loop = loop
         self.nested = 0
         self.calls: Any = None
 
@@ -97,12 +82,12 @@ def get_stream_writer() -> StreamWriter:
     Outside a running node, or when the run does not stream ``custom``, the writer does nothing.
     """
     runtime = CURRENT.get()
-    return runtime.custom if runtime is not None else _ignore
+    return runtime.loop.custom if runtime is not None else _ignore
 
 
 def get_config() -> dict[str, Any]:
     """The config of the running task (``configurable`` holds thread and namespace)."""
-    return _runtime("get_config").config
+    return _runtime("get_config").loop.run_config
 
 
 def interrupt(value: Any) -> Any:

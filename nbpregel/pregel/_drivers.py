@@ -244,7 +244,7 @@ def _inline_alone(loop: RunLoop, node: Any) -> bool:
         return True
     if node.subgraph is not None:
         return not loop.forward_modes  # its chunks are not streamed: nothing to show live
-    return not any(loop._want.values())
+    return not loop.streaming
 
 
 def _unobserved(loop: RunLoop) -> bool:
@@ -255,7 +255,7 @@ def _unobserved(loop: RunLoop) -> bool:
     """
     return (
         loop.persistence.saver is None
-        and not any(loop._want.values())
+        and not loop.streaming
         and isinstance(loop.executor, TaskPool)
     )
 

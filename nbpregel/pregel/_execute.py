@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nbpregel.constants import TaskKind
 from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
 from nbpregel.pregel._context import CURRENT, TaskRuntime
 from nbpregel.pregel._task import Task, TaskStatus
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
 
 __all__ = ["begin_attempt", "call_args", "finish_attempt"]
-
-_PULL = TaskKind.PULL
 
 
 def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[str, Any]]:
@@ -45,13 +42,7 @@ def begin_attempt(loop: RunLoop, task: Task) -> Any:
     if task.started_at is None:
         task.started_at = time.time()
     runtime = TaskRuntime(
-        task_id=task.id,
-        config=loop.run_config,
-        custom=loop.custom,
-        task=task,
-        resume=list(task.resume),
-        next_resume=task.next_resume,
-        loop=loop,
+        loop=loop, task=task, resume=list(task.resume), next_resume=task.next_resume
     )
     return CURRENT.set(runtime)
 

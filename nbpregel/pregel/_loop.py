@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels.base import BaseChannel
 from nbpregel.constants import INTERRUPT, NS_SEP, StreamMode
 from nbpregel.errors import GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
@@ -64,8 +64,8 @@ class RunLoop:
         recursion_limit: int,
         interrupt_before: frozenset[str] | str = frozenset(),
         interrupt_after: frozenset[str] | str = frozenset(),
-        ns: tuple[str, ...] = (),
         nest: Nesting | None = None,
+        subgraphs: bool = False,
     ) -> None:
         self.spec = spec
         self.input = input
@@ -74,12 +74,17 @@ class RunLoop:
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.nest = nest
-        self.ns = nest.ns if nest is not None else ns
+        self.caller_modes = modes  # what this run's own caller asked for
+        # What subgraphs started by this run's tasks pass up: the root caller's modes when it
+        # asked for ``subgraphs=True``, the same all the way down; a child run streams them too.
+        if nest is None:
+            self.ns: tuple[str, ...] = ()
+            self.forward_modes = modes if subgraphs else frozenset()
+        else:
+            self.ns = nest.ns
+            self.forward_modes = nest.parent.forward_modes
+            modes = modes | self.forward_modes
         self.ns_str = NS_SEP.join(self.ns)
-        # What subgraphs started by this run's tasks pass up (empty unless streaming subgraphs).
-        self.forward_modes: frozenset[StreamMode] = (
-            nest.forward if nest is not None else frozenset()
-        )
         self.buffer: deque[tuple[tuple[str, ...], StreamMode, Any]] = deque()
         self.status = RunStatus.RUNNING
         self.tasks: list[Task] = []
@@ -91,7 +96,7 @@ class RunLoop:
         self.calls: Any = None  # this step's @task calls (nbpregel.pregel._call.RunCalls)
         self.run_config: dict[str, Any] = {}
         self._want = {mode: mode in modes for mode in StreamMode}
-        self.caller_modes = modes  # what this run's own caller asked for
+        self.streaming = bool(modes)  # whether anyone reads this run's chunks
         self.emits_checkpoints = self._want[StreamMode.CHECKPOINTS] or self._want[_DEBUG]
         self._unreported: tuple[Any, ...] | None = None
         self.channels: dict[str, BaseChannel[Any, Any]] = {}
@@ -99,7 +104,6 @@ class RunLoop:
         self.step = 0
         self.stop = 0
         self.updated: set[str] | None = None
-        self.output_dirty = False
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -108,14 +112,7 @@ class RunLoop:
         saved = self.persistence.load()
         if self.nest is not None:
             self.input = self.nest.child_input(self.input, self.persistence.has_history)
-        self.channels = {
-            name: spec.from_checkpoint(saved.channel_values.get(name, MISSING))
-            for name, spec in self.spec.channels.items()
-        }
-        live = {name for name in self.spec.clearable if self.channels[name].is_available()}
-        self.versions = VersionState(
-            saved.channel_versions, saved.versions_seen, live, self.spec.clearable
-        )
+        self.channels, self.versions = saved.restore(self.spec)
         self.step = saved.step + 1
         self.updated = set(saved.updated_channels) if saved.updated_channels is not None else None
         command = self.input if isinstance(self.input, Command) else None
@@ -171,19 +168,16 @@ class RunLoop:
     # -- plan ------------------------------------------------------------------------------
 
     def _plan(self) -> list[Task]:
-        return self.peek_next(self.persistence.checkpoint_id, self.step)
-
-    def peek_next(self, checkpoint_id: str, step: int) -> list[Task]:
-        """The tasks that would run at ``step`` from the current channels (changes nothing)."""
+        """The tasks due at the current step from the current channels (changes nothing)."""
         return plan_tasks(
             self.spec.index,
             self.channels,
             self.versions.channel_versions,
             self.versions.versions_seen,
             updated_channels=self.updated,
-            checkpoint_id=checkpoint_id,
+            checkpoint_id=self.persistence.checkpoint_id,
             ns=self.ns_str,
-            step=step,
+            step=self.step,
             values=self.versions.values_of(self.channels, self.spec.index.layouts),
         )
 
@@ -246,9 +240,9 @@ class RunLoop:
             self.interrupts.extend(task.interrupts)
             self._emit_interrupts(tuple(task.interrupts))
         elif task.error is None and self._want[_UPDATES]:
-            self._emit(_UPDATES, _chunks.task_update(task, self.spec.stream_channels))
+            self._emit(_UPDATES, _chunks.task_update(task, self.spec.stream_keys))
         if self._want[_TASKS] or self._want[_DEBUG]:
-            payload = _chunks.task_result_payload(task, self.spec.stream_channels)
+            payload = _chunks.task_result_payload(task, self.spec.stream_keys)
             self._emit(_TASKS, payload)
             self._emit_debug("task_result", payload)
 
@@ -261,24 +255,17 @@ class RunLoop:
     def custom(self, chunk: Any) -> None:
         """Emit a ``custom`` chunk from a running node."""
         if self._want[_CUSTOM]:
-            self.buffer.append((self.ns, _CUSTOM, chunk))
-            if self.wake is not None:
-                self.wake()
+            self.receive((self.ns, _CUSTOM, chunk))
 
     # -- update ----------------------------------------------------------------------------
 
     def after_tick(self) -> None:
         """Apply the step's writes, stream values, save the checkpoint, advance the step."""
         tasks = self.tasks
-        failed = [task for task in tasks if task.error is not None]
-        if failed:
-            self.status = RunStatus.ERROR
-            self.error = failed[0].error
-            self.persistence.flush_pending(self)
-            return
-        if self.interrupts or any(t.status == TaskStatus.INTERRUPTED for t in tasks):
-            self._pause(self.interrupts)
-            return
+        for task in tasks:  # one pass over the tasks: usually none failed or paused
+            if task.error is not None or task.status == TaskStatus.INTERRUPTED:
+                self._end_step_early()
+                return
         self.updated = apply_writes(self.channels, tasks, self.versions)
         if self._want[_VALUES] and self._touches_output(self.updated):
             self._emit(_VALUES, self.values())
@@ -288,8 +275,18 @@ class RunLoop:
             self._pause_static()
             self.tasks = self._plan()  # the paused checkpoint's next tasks, as get_state shows
 
+    def _end_step_early(self) -> None:
+        """A task failed (the run fails with the first error) or paused (the run pauses)."""
+        failed = next((task for task in self.tasks if task.error is not None), None)
+        if failed is not None:
+            self.status = RunStatus.ERROR
+            self.error = failed.error
+            self.persistence.flush_pending()
+        else:
+            self._pause(self.interrupts)
+
     def _touches_output(self, updated: set[str]) -> bool:
-        outputs = self.spec.stream_channels
+        outputs = self.spec.stream_keys
         if isinstance(outputs, str):
             return outputs in updated
         return not updated.isdisjoint(outputs)
@@ -305,12 +302,12 @@ class RunLoop:
 
     def _pause_static(self) -> None:
         self.status = RunStatus.INTERRUPTED
-        self.persistence.flush_pending(self)
+        self.persistence.flush_pending()
         self._emit(_UPDATES, _chunks.interrupt_update(()))
 
     def _pause(self, interrupts: list[Interrupt]) -> None:
         self.status = RunStatus.INTERRUPTED
-        self.persistence.flush_pending(self)
+        self.persistence.flush_pending()
         # Show the state as it would be with the finished tasks' writes (not saved: the step
         # re-runs its interrupted tasks on resume and reuses the others' saved writes).
         finished = [task for task in self.tasks if task.writes and not task.interrupts]
@@ -349,7 +346,7 @@ class RunLoop:
         """End the run: write whatever the durability mode held back."""
         if self._unreported is not None:
             self._report_checkpoint(self.tasks if self.status == RunStatus.INTERRUPTED else [])
-        self.persistence.close(self)
+        self.persistence.close()
 
     # -- stream helpers --------------------------------------------------------------------
 
@@ -388,16 +385,15 @@ class RunLoop:
             return
         config, parent, metadata, values, versions, updated = self._unreported
         self._unreported = None
-        visible = next_tasks
         snapshot = {
             "config": config,
             "parent_config": parent,
             "values": values,
             "metadata": metadata,
-            "next": [task.name for task in visible],
+            "next": [task.name for task in next_tasks],
             "tasks": [
                 {"id": t.id, "name": t.name, "interrupts": tuple(t.interrupts), "state": None}
-                for t in visible
+                for t in next_tasks
             ],
         }
         self._emit(StreamMode.CHECKPOINTS, snapshot)

@@ -25,7 +25,6 @@ from nbpregel.constants import (
     CONFIG_KEY_CHECKPOINT_NS,
     NS_END,
     NS_SEP,
-    StreamMode,
 )
 from nbpregel.pregel._context import CURRENT, ResumeMap
 from nbpregel.types import Command
@@ -46,8 +45,6 @@ class Nesting:
         config: the parent's config, addressed at the child's namespace (latest checkpoint).
         saver: the checkpointer the child uses (``None`` for none).
         answer: the parent's resume answer meant for this child, or ``MISSING``.
-        forward: the stream modes the root caller wants from subgraphs (empty unless it asked
-            for ``subgraphs=True``).
     """
 
     parent: RunLoop
@@ -55,7 +52,6 @@ class Nesting:
     config: dict[str, Any]
     saver: Any
     answer: Any
-    forward: frozenset[StreamMode]
 
     @property
     def ns_str(self) -> str:
@@ -96,9 +92,9 @@ def nesting(checkpointer: Any) -> Nesting | None:
             or ``False`` (keep no checkpoints).
     """
     runtime = CURRENT.get()
-    if runtime is None or runtime.loop is None:
+    if runtime is None:
         return None
-    parent: RunLoop = runtime.loop
+    parent = runtime.loop
     task = runtime.task
     own = f"{task.name}{NS_END}{task.id}"
     ns = (*parent.ns, own) if runtime.nested == 0 else (*parent.ns, own, str(runtime.nested))
@@ -124,5 +120,4 @@ def nesting(checkpointer: Any) -> Nesting | None:
         config=config,
         saver=saver,
         answer=dict(answer) if isinstance(answer, ResumeMap) else answer,
-        forward=parent.forward_modes,
     )

@@ -7,10 +7,10 @@ bookkeeping in memory, so the loop has a single code path.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nbpregel.channels.base import MISSING
+from nbpregel.channels.base import MISSING, BaseChannel
 from nbpregel.checkpoint.ids import new_checkpoint_id
 from nbpregel.constants import (
     BOOKKEEPING_CHANNELS,
@@ -28,26 +28,57 @@ from nbpregel.errors import CheckpointError, InvalidResumeError
 from nbpregel.pregel._context import ResumeMap
 from nbpregel.pregel._snapshot import CheckpointBuilder
 from nbpregel.pregel._task import Task, TaskStatus
+from nbpregel.pregel._update import VersionState
 
 if TYPE_CHECKING:
+    from nbpregel.checkpoint.base import CheckpointTuple
     from nbpregel.pregel._loop import RunLoop
-    from nbpregel.pregel._update import VersionState
+    from nbpregel.pregel._spec import GraphSpec
 
-__all__ = ["Persistence", "Saved"]
+__all__ = ["Persistence", "Saved", "finished_writes", "writes_by_task"]
 
 
 _OUTCOME_UNKNOWN = frozenset({ERROR, INTERRUPT, RESUME})
 """Pending-write channels that do not by themselves mean a task finished."""
 
 
-class Saved:
-    """The parts of a checkpoint a run starts from."""
+def writes_by_task(
+    pending: Iterable[tuple[str, str, Any]],
+) -> dict[str, list[tuple[str, Any]]]:
+    """Saved pending writes ``(task id, channel, value)`` grouped by task id."""
+    by_task: dict[str, list[tuple[str, Any]]] = {}
+    for task_id, channel, value in pending:
+        by_task.setdefault(task_id, []).append((channel, value))
+    return by_task
 
-    __slots__ = ("channel_values", "channel_versions", "step", "updated_channels", "versions_seen")
+
+def finished_writes(saved: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]] | None:
+    """A task's state writes if its saved writes show it finished, else ``None``.
+
+    >>> finished_writes([("x", 1), ("__resume__", ["yes"])]), finished_writes([("__error__", 0)])
+    ([('x', 1)], None)
+    """
+    if all(channel in _OUTCOME_UNKNOWN for channel, _ in saved):
+        return None
+    return [(ch, v) for ch, v in saved if ch not in BOOKKEEPING_CHANNELS]
+
+
+class Saved:
+    """The parts of a checkpoint a run (or a state snapshot) starts from."""
+
+    __slots__ = (
+        "channel_values",
+        "channel_versions",
+        "checkpoint_id",
+        "step",
+        "updated_channels",
+        "versions_seen",
+    )
 
     def __init__(self, checkpoint: Mapping[str, Any] | None, step: int) -> None:
         checkpoint = checkpoint or {}
-        self.channel_values: dict[str, Any] = dict(checkpoint.get("channel_values", {}))
+        self.checkpoint_id: str = checkpoint.get("id", "")
+        self.channel_values: Mapping[str, Any] = checkpoint.get("channel_values", {})
         self.channel_versions: dict[str, int] = dict(checkpoint.get("channel_versions", {}))
         self.versions_seen: dict[str, dict[str, int]] = {
             node: dict(seen) for node, seen in checkpoint.get("versions_seen", {}).items()
@@ -55,6 +86,24 @@ class Saved:
         updated = checkpoint.get("updated_channels")
         self.updated_channels = list(updated) if updated is not None else None
         self.step = step
+
+    @classmethod
+    def of(cls, saved: CheckpointTuple | None) -> Saved:
+        """What a saver returned; an empty thread's start (step -2) for ``None``."""
+        if saved is None:
+            return cls(None, -2)
+        return cls(saved.checkpoint, int((saved.metadata or {}).get("step", -1)))
+
+    def restore(self, spec: GraphSpec) -> tuple[dict[str, BaseChannel[Any, Any]], VersionState]:
+        """Live channels of ``spec`` holding the saved values, and their versions."""
+        values = self.channel_values
+        channels = {
+            name: channel.from_checkpoint(values.get(name, MISSING))
+            for name, channel in spec.channels.items()
+        }
+        live = {name for name in spec.clearable if channels[name].is_available()}
+        versions = VersionState(self.channel_versions, self.versions_seen, live, spec.clearable)
+        return channels, versions
 
 
 class Persistence:
@@ -91,7 +140,6 @@ class Persistence:
         self._exit_parent: dict[str, Any] | None = None
         self._run_id = ""
         self._counter = 0
-        self.parent_config: dict[str, Any] | None = None
         self.metadata: dict[str, Any] | None = None
         self.last_checkpoint: dict[str, Any] | None = None
         self._builder = CheckpointBuilder()
@@ -104,7 +152,7 @@ class Persistence:
         """The checkpoint named by the config (or the thread's latest), or an empty one."""
         if self.saver is None:
             self.checkpoint_id = self._run_id = new_checkpoint_id()
-            return Saved(None, -2)
+            return Saved.of(None)
         saved = self.saver.get_tuple(self.config)
         if saved is None:
             if self.checkpoint_id:
@@ -114,15 +162,14 @@ class Persistence:
                     f"checkpoints with get_state_history(config)"
                 )
             self.checkpoint_id = new_checkpoint_id()
-            return Saved(None, -2)
+            return Saved.of(None)
         self.has_history = True
         self.forked = bool(self.checkpoint_id)
         self.saved_config = dict(saved.config)
-        self.parent_config = saved.parent_config
         self.metadata = dict(saved.metadata or {})
         self.checkpoint_id = saved.checkpoint["id"]
         self.pending = list(saved.pending_writes or [])
-        return Saved(saved.checkpoint, int((saved.metadata or {}).get("step", -1)))
+        return Saved.of(saved)
 
     # -- resuming --------------------------------------------------------------------------
 
@@ -217,12 +264,9 @@ class Persistence:
         """Give planned tasks their saved writes (they will not run again) and resume values."""
         if not self.pending and not self._staged_resume and self._staged_any is MISSING:
             return
-        by_task: dict[str, list[tuple[str, Any]]] = {}
-        for task_id, channel, value in self.pending:
-            by_task.setdefault(task_id, []).append((channel, value))
+        by_task = writes_by_task(self.pending)
         for task in tasks:
-            saved = by_task.get(task.id, [])
-            channels = {channel for channel, _ in saved}
+            saved = by_task.get(task.id, ())
             for channel, value in saved:
                 if channel == RESUME:
                     task.resume = list(value)
@@ -230,8 +274,9 @@ class Persistence:
                 task.next_resume = self._staged_resume[task.id]
             elif self._staged_any is not MISSING:
                 task.next_resume = self._staged_any
-            if channels - _OUTCOME_UNKNOWN:
-                task.writes = [(ch, v) for ch, v in saved if ch not in BOOKKEEPING_CHANNELS]
+            writes = finished_writes(saved)
+            if writes is not None:
+                task.writes = writes
                 task.status = TaskStatus.OK
 
     # -- saving ----------------------------------------------------------------------------
@@ -272,11 +317,12 @@ class Persistence:
             # Nothing is stored, so the id only needs to be unique within the run (task ids
             # derive from it); a counter on the run's first id is much cheaper than a new id.
             self._counter += 1
-            previous = self._config_for(self.checkpoint_id)
-            self.checkpoint_id = f"{self._run_id}.{self._counter}"
+            previous_id, self.checkpoint_id = self.checkpoint_id, f"{self._run_id}.{self._counter}"
             if loop.emits_checkpoints:
                 metadata = {"source": source, "step": loop.step, "parents": dict(self.parents)}
-                loop.checkpoint_ready(self._config_for(self.checkpoint_id), previous, metadata)
+                loop.checkpoint_ready(
+                    self._config_for(self.checkpoint_id), self._config_for(previous_id), metadata
+                )
             return
         new_id = new_checkpoint_id()
         # After a step, only the nodes that ran have new seen versions; otherwise copy all.
@@ -297,7 +343,6 @@ class Persistence:
                 metadata,
                 checkpoint["channel_versions"],
             )
-        self.parent_config = parent
         self.metadata = metadata
         self.last_checkpoint = checkpoint
         self.saved_config = self._config_for(new_id)
@@ -321,11 +366,11 @@ class Persistence:
         else:
             fn(*args)
 
-    def flush_pending(self, loop: RunLoop) -> None:
+    def flush_pending(self) -> None:
         """On error or pause: make sure the step's finished writes are saved."""
         self._drain()
 
-    def close(self, loop: RunLoop) -> None:
+    def close(self) -> None:
         """Write what ``exit`` durability held back and wait for background saves."""
         if self.saver is not None and self.durability is Durability.EXIT and self.last_checkpoint:
             self.saver.put(

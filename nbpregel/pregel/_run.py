@@ -73,11 +73,12 @@ def _drain(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
     """
     buffer = loop.buffer
     nest = loop.nest
+    forward = loop.forward_modes
     while buffer:
         item = buffer.popleft()
         ns, mode, chunk = item
         if nest is not None:
-            if mode in nest.forward:
+            if mode in forward:
                 nest.parent.receive(item)
             if mode not in loop.caller_modes:
                 continue

@@ -30,6 +30,7 @@ class GraphSpec:
             graph, every state key; the output schema applies only to ``invoke``'s result).
         finishers: channels with a ``finish()`` rule (deferred nodes and barriers).
         clearable: channels whose ``update([])`` may clear them.
+        stream_keys: ``stream_channels`` as a set (chunks look every write up in it).
         interrupt_before: nodes to pause before (``"*"``: all).
         interrupt_after: nodes to pause after.
         step_timeout: seconds a superstep may take, or ``None``.
@@ -42,6 +43,7 @@ class GraphSpec:
     stream_channels: str | tuple[str, ...]
     finishers: tuple[str, ...]
     clearable: frozenset[str]
+    stream_keys: str | frozenset[str]
     interrupt_before: Interrupts = frozenset()
     interrupt_after: Interrupts = frozenset()
     step_timeout: float | None = None
@@ -66,6 +68,8 @@ class GraphSpec:
         cls,
         index: GraphIndex,
         channels: Mapping[str, BaseChannel[Any, Any]],
+        *,
+        stream_channels: str | tuple[str, ...],
         **kwargs: Any,
     ) -> GraphSpec:
         """A spec whose finisher and clearable sets are derived from the channel kinds."""
@@ -76,8 +80,12 @@ class GraphSpec:
         return cls(
             index=index,
             channels=channels,
+            stream_channels=stream_channels,
             finishers=finishers,
             clearable=clearable,
+            stream_keys=(
+                stream_channels if isinstance(stream_channels, str) else frozenset(stream_channels)
+            ),
             **kwargs,
         )
 

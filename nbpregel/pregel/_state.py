@@ -7,10 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels.base import BaseChannel
 from nbpregel.checkpoint.ids import new_checkpoint_id
 from nbpregel.constants import (
-    BOOKKEEPING_CHANNELS,
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_NS,
     CONFIG_KEY_THREAD_ID,
@@ -18,18 +17,20 @@ from nbpregel.constants import (
     INTERRUPT,
     NS_END,
     NS_SEP,
-    RESUME,
     START,
     TaskKind,
 )
 from nbpregel.errors import CheckpointError, InvalidUpdateError
-from nbpregel.pregel._chunks import now_iso, output_of_writes
+from nbpregel.pregel._chunks import output_of_writes
+from nbpregel.pregel._persist import Saved, finished_writes, writes_by_task
 from nbpregel.pregel._plan import plan_tasks, read_input
+from nbpregel.pregel._snapshot import CheckpointBuilder
 from nbpregel.pregel._task import Task
-from nbpregel.pregel._update import VersionState, apply_writes
+from nbpregel.pregel._update import apply_writes
 from nbpregel.types import PregelTask, StateSnapshot
 
 if TYPE_CHECKING:
+    from nbpregel.checkpoint.base import CheckpointTuple
     from nbpregel.pregel._node import PregelNode
     from nbpregel.pregel._spec import GraphSpec
 
@@ -37,30 +38,18 @@ __all__ = ["StateMixin"]
 
 
 class _Restored:
-    """Live channels and versions rebuilt from a saved checkpoint."""
+    """Live channels and versions rebuilt from a saved checkpoint, as a run starts from it."""
 
-    def __init__(self, graph: StateMixin, saved: Any | None) -> None:
-        checkpoint = saved.checkpoint if saved is not None else {}
-        values = checkpoint.get("channel_values", {})
-        self.channels: dict[str, BaseChannel[Any, Any]] = {
-            name: spec.from_checkpoint(values.get(name, MISSING))
-            for name, spec in graph.channels.items()
-        }
-        live = {n for n in graph.spec.clearable if self.channels[n].is_available()}
-        self.versions = VersionState(
-            dict(checkpoint.get("channel_versions", {})),
-            {k: dict(v) for k, v in checkpoint.get("versions_seen", {}).items()},
-            live,
-            graph.spec.clearable,
-        )
-        self.step = int((saved.metadata or {}).get("step", -2)) if saved is not None else -2
-        updated = checkpoint.get("updated_channels")
-        self.updated = set(updated) if updated is not None else None
-        self.checkpoint_id = checkpoint.get("id", "")
+    def __init__(self, spec: GraphSpec, saved: CheckpointTuple | None) -> None:
+        start = Saved.of(saved)
+        self.channels, self.versions = start.restore(spec)
+        self.step = start.step
+        self.updated = set(start.updated_channels) if start.updated_channels is not None else None
+        self.checkpoint_id = start.checkpoint_id
 
-    def next_tasks(self, graph: StateMixin, ns: str) -> list[Task]:
+    def next_tasks(self, spec: GraphSpec, ns: str) -> list[Task]:
         return plan_tasks(
-            graph.spec.index,
+            spec.index,
             self.channels,
             self.versions.channel_versions,
             self.versions.versions_seen,
@@ -76,9 +65,7 @@ class StateMixin:
 
     if TYPE_CHECKING:
         checkpointer: Any
-        channels: dict[str, BaseChannel[Any, Any]]
         nodes: dict[str, PregelNode]
-        output_channels: str | tuple[str, ...]
         spec: GraphSpec
 
     def _saver(self, checkpointer: Any | None = None) -> Any:
@@ -89,9 +76,6 @@ class StateMixin:
                 "checkpointer=InMemorySaver() (or SqliteSaver(path))"
             )
         return saver
-
-    def _state_keys(self) -> str | tuple[str, ...]:
-        return self.spec.stream_channels
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -143,38 +127,36 @@ class StateMixin:
     ) -> StateSnapshot:
         if saved is None:
             return StateSnapshot({}, (), dict(config), None, None, None, (), ())
-        restored = _Restored(self, saved)
+        restored = _Restored(self.spec, saved)
         ns = saved.config["configurable"].get(CONFIG_KEY_CHECKPOINT_NS, "")
-        tasks = restored.next_tasks(self, ns)
-        by_task: dict[str, list[tuple[str, Any]]] = {}
-        for task_id, channel, value in saved.pending_writes or ():
-            by_task.setdefault(task_id, []).append((channel, value))
+        tasks = restored.next_tasks(self.spec, ns)
+        keys = self.spec.stream_channels
+        by_task = writes_by_task(saved.pending_writes or ())
         with_writes = []
         reported = []
         for task in tasks:
             saved_writes = by_task.get(task.id, [])
-            state_writes = [(ch, v) for ch, v in saved_writes if ch not in BOOKKEEPING_CHANNELS]
-            finished = any(ch not in (ERROR, INTERRUPT, RESUME) for ch, _ in saved_writes)
+            state_writes = finished_writes(saved_writes)  # None: the task did not finish
             # The latest checkpoint shows what still blocks the run (errors, unanswered
             # interrupts); a past one shows what happened in its step, retried errors and
             # answered interrupts included (as LangGraph does).
-            settled = finished and apply_pending
+            settled = state_writes is not None and apply_pending
             error = None if settled else next((v for ch, v in saved_writes if ch == ERROR), None)
             interrupts = (
                 () if settled else tuple(i for ch, v in saved_writes if ch == INTERRUPT for i in v)
             )
             if apply_pending:
-                task.writes = state_writes
+                task.writes = state_writes or []
             if task.writes:
                 with_writes.append(task)
-            result = output_of_writes(state_writes, self._state_keys()) if finished else None
+            result = output_of_writes(state_writes, self.spec.stream_keys) if state_writes else None
             state = self._task_state(saver, task, config, subgraphs)
             reported.append(
                 (task, PregelTask(task.id, task.name, task.path, error, interrupts, state, result))
             )
         if with_writes:
             apply_writes(restored.channels, with_writes, restored.versions)
-        values = _read(restored.channels, self._state_keys())
+        values = _read(restored.channels, keys)
         return StateSnapshot(
             values=values,
             next=tuple(task.name for task, _ in reported if not task.writes),
@@ -263,7 +245,7 @@ class StateMixin:
     ) -> dict[str, Any]:
         config = _with_ns(config)
         saved = saver.get_tuple(config)
-        restored = _Restored(self, saved)
+        restored = _Restored(self.spec, saved)
         node_name = as_node or _guess_as_node(self, restored)
         node = self.nodes.get(node_name)
         if node is None:
@@ -327,20 +309,9 @@ def _guess_as_node(graph: StateMixin, restored: _Restored) -> str:
 def _save_update(
     saver: Any, config: dict[str, Any], saved: Any, restored: _Restored, updated: set[str]
 ) -> dict[str, Any]:
-    values = {}
-    for name, channel in restored.channels.items():
-        value = channel.checkpoint()
-        if value is not MISSING:
-            values[name] = value
-    checkpoint = {
-        "v": 1,
-        "id": new_checkpoint_id(),
-        "ts": now_iso(),
-        "channel_values": values,
-        "channel_versions": dict(restored.versions.channel_versions),
-        "versions_seen": {k: dict(v) for k, v in restored.versions.versions_seen.items()},
-        "updated_channels": sorted(updated),
-    }
+    checkpoint = CheckpointBuilder().build(
+        new_checkpoint_id(), restored.channels, restored.versions, updated, ran=None
+    )
     # On an empty thread the update is the first checkpoint: step 0, as in LangGraph.
     step = restored.step + 1 if saved is not None else 0
     metadata = {"source": "update", "step": step, "parents": {}}

@@ -33,8 +33,7 @@ class VersionState:
         max_version: the largest version handed out so far.
         live_clearable: channels that hold a value and may clear when not written
             (``clears_when_idle``); only these get ``update([])`` at the end of a step.
-        clearable: every channel of the graph with ``clears_when_idle`` (derived from the
-            channels on first use when not given).
+        clearable: every channel of the graph with ``clears_when_idle``.
         live_values: what the channels read as, once ``values_of`` built it; the update
             functions below keep it current (``None`` until then).
     """
@@ -53,7 +52,7 @@ class VersionState:
         channel_versions: dict[str, int],
         versions_seen: dict[str, dict[str, int]],
         live_clearable: set[str],
-        clearable: frozenset[str] | None = None,
+        clearable: frozenset[str],
     ) -> None:
         self.channel_versions = channel_versions
         self.clearable = clearable
@@ -193,13 +192,8 @@ def _clear_idle(
 
     Writes carried without a task (a ``Command`` given as input) are not a step: nothing clears.
     """
-    clearable = versions.clearable
-    if clearable is None:
-        clearable = versions.clearable = frozenset(
-            name for name, channel in channels.items() if channel.clears_when_idle
-        )
     live_clearable = versions.live_clearable
-    live_clearable.update(common(clearable, written))
+    live_clearable.update(common(versions.clearable, written))
     if not live_clearable:
         return []
     for task in tasks:

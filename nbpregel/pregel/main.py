@@ -183,8 +183,6 @@ class Pregel(StateMixin, CacheMixin):
             )
         else:
             config = nest.child_config(config)
-            caller_modes = frozenset(modes)
-            modes = [*modes, *(m for m in nest.forward if m not in modes)]
             persistence = Persistence(
                 checkpointer if checkpointer is not None else nest.saver,
                 config,
@@ -209,16 +207,14 @@ class Pregel(StateMixin, CacheMixin):
                 else self.spec.interrupt_after
             ),
             nest=nest,
+            subgraphs=subgraphs,
         )
         loop.run_config = {**config, "configurable": persistence.config["configurable"]}
         loop.cache = self.cache if self.cache is not None or nest is None else nest.parent.cache
         if nest is not None:
             loop.executor = self.executor or nest.parent.executor
-            loop.caller_modes = caller_modes
         else:
             loop.executor = self.executor or shared_pool(config.get("max_concurrency"))
-            if subgraphs:
-                loop.forward_modes = frozenset(modes)
         return loop
 
     def stream(

@@ -1,4 +1,4 @@
-"""What the browser fixtures and tests share: the Voila process, page events, paths."""
+"""What the browser fixtures and tests share: the Voila process, page events, paths, probes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -38,6 +38,43 @@ STOP_SECONDS: Final = 15.0
 RENDER_TIMEOUT_MS: Final = 45_000
 """How long a page may take to show a widget: Voila starts a kernel and runs the notebook."""
 KERNEL_SPEC: Final = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+LIT_NODES_JS: Final = """
+(root) => {
+  const lit = {};
+  const state = /^nbp-(running|done|error|interrupted|cached)$/;
+  for (const g of root.querySelectorAll("g[data-node]")) {
+    const found = [...g.classList].find((c) => state.test(c));
+    if (found) lit[g.dataset.node] = found.slice(4);
+  }
+  return Object.fromEntries(Object.entries(lit).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+"""
+"""The state classes lit on the node groups under ``root``, as ``{node id: state}`` sorted by id
+(idle nodes are absent)."""
+_INJECTED_JS: Final = """
+(imageSrc) => ({
+  images: [...document.images].filter((i) => !imageSrc || new RegExp(imageSrc).test(i.src)).length,
+  scripts: [...document.scripts]
+    .filter((s) => s.type !== "application/json" && s.textContent.includes("alert("))
+    .length,
+  handlers: document.querySelectorAll("[onerror], [onload], [onmouseover]").length,
+})
+"""
+
+
+def lit_nodes(root: Any) -> dict[str, str]:
+    """``{node id: state}`` of the lit node groups under ``root`` (a Playwright element)."""
+    return dict(root.evaluate(LIT_NODES_JS))
+
+
+def injected_markup(page: Any, image_src: str | None = None) -> dict[str, int]:
+    """What markup hidden in names and values would have added to ``page``, had it run.
+
+    Counts the images (those whose ``src`` matches the JS regex ``image_src``, or all), the
+    scripts that call ``alert(``, and the elements with inline event handlers.
+    """
+    return dict(page.evaluate(_INJECTED_JS, image_src))
 
 
 @dataclass

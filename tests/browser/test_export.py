@@ -23,7 +23,7 @@ from ._cells import (
     REVIEW_STEPS,
     build,
 )
-from ._support import PageEvents
+from ._support import PageEvents, injected_markup, lit_nodes
 
 pytestmark = [pytest.mark.browser, pytest.mark.exe]  # Chromium, and `dot` for the drawings
 
@@ -34,19 +34,7 @@ Page = tuple[Any, PageEvents]
 
 
 def _lit_nodes(page: Any) -> dict[str, str]:
-    return dict(
-        page.evaluate(
-            """() => {
-              const lit = {};
-              const state = /^nbp-(running|done|error|interrupted|cached)$/;
-              for (const g of document.querySelectorAll("g[data-node]")) {
-                const found = [...g.classList].find((c) => state.test(c));
-                if (found) lit[g.dataset.node] = found.slice(4);
-              }
-              return lit;
-            }"""
-        )
-    )
+    return lit_nodes(page.query_selector("body"))
 
 
 def _finished_run(source: str, input_value: dict[str, Any], answer: Any) -> Any:
@@ -102,14 +90,6 @@ def test_export_shows_markup_as_text(page: Page, tmp_path: pathlib.Path) -> None
     cells = browser_page.eval_on_selector_all(".nbp-table td", "tds => tds.map(t => t.textContent)")
     assert any(EVIL_OPTION in cell for cell in cells)
     browser_page.wait_for_timeout(300)  # an injected <img onerror> would have fired by now
-    injected = browser_page.evaluate(
-        """() => ({
-          images: document.images.length,
-          scripts: [...document.scripts]
-            .filter((s) => s.type !== "application/json" && s.textContent.includes("alert("))
-            .length,
-          handlers: document.querySelectorAll("[onerror], [onload], [onmouseover]").length,
-        })"""
-    )
+    injected = injected_markup(browser_page)
     assert injected == {"images": 0, "scripts": 0, "handlers": 0}
     assert events.dialogs == [] and not events.page_errors

@@ -30,7 +30,14 @@ from ._cells import (
     build,
     run_cell,
 )
-from ._support import REPO_ROOT, PageEvents, VoilaServer
+from ._support import (
+    LIT_NODES_JS,
+    REPO_ROOT,
+    PageEvents,
+    VoilaServer,
+    injected_markup,
+    lit_nodes,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.exe]  # Chromium, and `dot` for the drawings
 
@@ -43,18 +50,6 @@ RUN_VIEW: Final = ".nbp-run-view"
 MakeNotebook = Callable[[str, Sequence[str]], str]
 Page = tuple[Any, PageEvents]
 
-# The state classes lit on node groups, as a map {node id: state} (idle nodes are absent).
-_LIT_NODES_JS: Final = """
-(root) => {
-  const lit = {};
-  const state = /^nbp-(running|done|error|interrupted|cached)$/;
-  for (const g of root.querySelectorAll("g[data-node]")) {
-    const found = [...g.classList].find((c) => state.test(c));
-    if (found) lit[g.dataset.node] = found.slice(4);
-  }
-  return Object.fromEntries(Object.entries(lit).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-"""
 _FILL_JS: Final = """
 (g) => getComputedStyle(g.querySelector(":scope > polygon, :scope > ellipse, :scope > path")).fill
 """
@@ -81,22 +76,18 @@ def _css_colors() -> dict[str, str]:
     return colors
 
 
-def _lit_nodes(view: Any) -> dict[str, str]:
-    return dict(view.evaluate(_LIT_NODES_JS))
-
-
 def _wait_for_lit(page: Any, view_selector: str, expected: dict[str, str]) -> None:
     """Wait until exactly ``expected`` is lit in the view (the kernel answers asynchronously)."""
     view = page.query_selector(view_selector)
     try:
         page.wait_for_function(
-            f"([root, expected]) => JSON.stringify(({_LIT_NODES_JS})(root)) === "
+            f"([root, expected]) => JSON.stringify(({LIT_NODES_JS})(root)) === "
             "JSON.stringify(expected)",
             arg=[view, dict(sorted(expected.items()))],
             timeout=UPDATE_TIMEOUT_MS,
         )
     except Exception:
-        pytest.fail(f"lit nodes: expected {expected}, the page shows {_lit_nodes(view)}")
+        pytest.fail(f"lit nodes: expected {expected}, the page shows {lit_nodes(view)}")
 
 
 def test_graph_renders_in_voila(page: Page, voila_notebook: MakeNotebook) -> None:
@@ -191,15 +182,7 @@ def test_markup_in_names_and_values_stays_text(page: Page, voila_notebook: MakeN
     browser_page.wait_for_selector(f"{RUN_VIEW} .nbp-status-done", timeout=UPDATE_TIMEOUT_MS)
     browser_page.wait_for_timeout(500)  # an injected <img onerror> would have fired by now
     assert events.dialogs == []
-    injected = browser_page.evaluate(
-        """() => ({
-          images: [...document.images].filter((i) => /\\/(x|y)$/.test(i.src)).length,
-          scripts: [...document.scripts]
-            .filter((s) => s.type !== "application/json" && s.textContent.includes("alert("))
-            .length,
-          handlers: document.querySelectorAll("[onerror], [onload], [onmouseover]").length,
-        })"""
-    )
+    injected = injected_markup(browser_page, image_src="/(x|y)$")  # the evil names' images
     assert injected == {"images": 0, "scripts": 0, "handlers": 0}
     assert not events.page_errors
 

@@ -7,68 +7,17 @@ many times each node is executed. Known differences are pinned as such.
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from persistence.support import NBPREGEL, Lib, langgraph_lib
 
 pytest.importorskip("langgraph")
 
 pytestmark = pytest.mark.langgraph
-
-
-@dataclasses.dataclass(frozen=True)
-class Lib:
-    """One library's spelling of what the cached graphs are built from."""
-
-    name: str
-    StateGraph: Any
-    START: str
-    Send: Any
-    Command: Any
-    CachePolicy: Any
-    InMemoryCache: Any
-    InMemorySaver: Any
-    interrupt: Callable[..., Any]
-
-
-def _nbpregel() -> Lib:
-    import nbpregel
-    from nbpregel.cache import InMemoryCache
-    from nbpregel.checkpoint import InMemorySaver
-
-    return Lib(
-        "nbpregel",
-        nbpregel.StateGraph,
-        nbpregel.START,
-        nbpregel.Send,
-        nbpregel.Command,
-        nbpregel.CachePolicy,
-        InMemoryCache,
-        InMemorySaver,
-        nbpregel.interrupt,
-    )
-
-
-def _langgraph() -> Lib:
-    from langgraph import graph, types
-    from langgraph.cache.memory import InMemoryCache
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    return Lib(
-        "langgraph",
-        graph.StateGraph,
-        graph.START,
-        types.Send,
-        types.Command,
-        types.CachePolicy,
-        InMemoryCache,
-        InMemorySaver,
-        types.interrupt,
-    )
 
 
 class State(TypedDict, total=False):
@@ -91,12 +40,12 @@ def chain(lib: Lib, calls: list[str], policy: Any, checkpointer: Any = None) -> 
     builder.add_node("note", note)
     builder.add_edge(lib.START, "double")
     builder.add_edge("double", "note")
-    return builder.compile(cache=lib.InMemoryCache(), checkpointer=checkpointer)
+    return builder.compile(cache=lib.memory_cache(), checkpointer=checkpointer)
 
 
 def run_both(scenario: Callable[[Lib], Any]) -> None:
     """``scenario(lib)`` must give the same result with both libraries."""
-    ours, theirs = scenario(_nbpregel()), scenario(_langgraph())
+    ours, theirs = scenario(NBPREGEL), scenario(langgraph_lib())
     assert ours == theirs
 
 
@@ -150,7 +99,7 @@ def test_send_tasks_with_distinct_keys() -> None:
         builder = lib.StateGraph(State)
         builder.add_node("work", work, cache_policy=lib.CachePolicy(key_func=str))
         builder.add_conditional_edges(lib.START, spread, ["work"])
-        graph = builder.compile(cache=lib.InMemoryCache())
+        graph = builder.compile(cache=lib.memory_cache())
         graph.invoke({"x": 2, "log": []})
         updates = list(graph.stream({"x": 3, "log": []}))
         # Cached tasks are streamed before the executed one by both, in task order.
@@ -172,7 +121,7 @@ def test_errors_are_not_cached() -> None:
         builder = lib.StateGraph(State)
         builder.add_node("flaky", flaky, cache_policy=lib.CachePolicy())
         builder.add_edge(lib.START, "flaky")
-        graph = builder.compile(cache=lib.InMemoryCache())
+        graph = builder.compile(cache=lib.memory_cache())
         with pytest.raises(RuntimeError):
             graph.invoke({"x": 1})
         return [list(graph.stream({"x": 1})) for _ in range(2)], calls
@@ -191,7 +140,7 @@ def test_interrupts_and_resumes() -> None:
         builder = lib.StateGraph(State)
         builder.add_node("ask", ask, cache_policy=lib.CachePolicy())
         builder.add_edge(lib.START, "ask")
-        graph = builder.compile(cache=lib.InMemoryCache(), checkpointer=lib.InMemorySaver())
+        graph = builder.compile(cache=lib.memory_cache(), checkpointer=lib.memory_saver())
         one, two = ({"configurable": {"thread_id": t}} for t in "12")
         paused = [c for c in graph.stream({"x": 1}, one) if "__interrupt__" in c]
         resumed = list(graph.stream(lib.Command(resume="red"), one))
@@ -203,7 +152,7 @@ def test_interrupts_and_resumes() -> None:
 
 def test_cached_writes_become_pending_writes_of_the_checkpoint() -> None:
     def scenario(lib: Lib) -> Any:
-        saver = lib.InMemorySaver()
+        saver = lib.memory_saver()
         graph = chain(lib, [], lib.CachePolicy(), checkpointer=saver)
         for thread in "12":
             graph.invoke({"x": 5, "log": []}, {"configurable": {"thread_id": thread}})
@@ -222,7 +171,7 @@ def test_cached_writes_become_pending_writes_of_the_checkpoint() -> None:
 def test_the_tasks_stream_differs_by_design() -> None:
     """LangGraph streams no result chunk for a cached task; nbpregel does, marked ``cached``."""
     results = {}
-    for lib in (_nbpregel(), _langgraph()):
+    for lib in (NBPREGEL, langgraph_lib()):
         graph = chain(lib, [], lib.CachePolicy())
         graph.invoke({"x": 1, "log": []})
         chunks = list(graph.stream({"x": 1, "log": []}, stream_mode="tasks"))
@@ -236,7 +185,7 @@ def test_the_tasks_stream_differs_by_design() -> None:
 def test_tasks_sharing_a_key_in_one_step_all_hit_by_design() -> None:
     """LangGraph serves one of several same-key tasks of a step from the cache and runs the rest."""
     executed = {}
-    for lib in (_nbpregel(), _langgraph()):
+    for lib in (NBPREGEL, langgraph_lib()):
         calls: list[int] = []
 
         def spread(state: State, lib: Lib = lib) -> list[Any]:
@@ -250,7 +199,7 @@ def test_tasks_sharing_a_key_in_one_step_all_hit_by_design() -> None:
         policy = lib.CachePolicy(key_func=lambda x: str(x % 2))
         builder.add_node("work", work, cache_policy=policy)
         builder.add_conditional_edges(lib.START, spread, ["work"])
-        graph = builder.compile(cache=lib.InMemoryCache())
+        graph = builder.compile(cache=lib.memory_cache())
         graph.invoke({"x": 2, "log": []})
         calls.clear()
         graph.invoke({"x": 4, "log": []})
@@ -268,7 +217,7 @@ def test_a_node_that_writes_nothing_is_cached_too() -> None:
         builder = lib.StateGraph(State)
         builder.add_node("quiet", quiet, cache_policy=lib.CachePolicy())
         builder.add_edge(lib.START, "quiet")
-        graph = builder.compile(cache=lib.InMemoryCache())
+        graph = builder.compile(cache=lib.memory_cache())
         return [list(graph.stream({"x": 1})) for _ in range(2)], calls
 
     run_both(scenario)

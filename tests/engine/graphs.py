@@ -231,16 +231,23 @@ def build_fan_in_3way(lib: Lib) -> Any:
     return g.compile()
 
 
-@case({"log": [], "n": 0})
-def build_join(lib: Lib) -> Any:
-    """``add_edge([b, c2], d)``: d waits for both branches, the long one included."""
+def _uneven(lib: Lib, *, defer: bool = False) -> Any:
+    """Branches of length 1 (``a -> b``) and 2 (``a -> c1 -> c2``) towards ``d``, not joined yet."""
     g = lib.StateGraph(Log)
-    for name in ("a", "b", "c1", "c2", "d"):
+    for name in ("a", "b", "c1", "c2"):
         g.add_node(name, _append(name))
+    g.add_node("d", _append("d"), defer=defer)
     g.add_edge(lib.START, "a")
     g.add_edge("a", "b")
     g.add_edge("a", "c1")
     g.add_edge("c1", "c2")
+    return g
+
+
+@case({"log": [], "n": 0})
+def build_join(lib: Lib) -> Any:
+    """``add_edge([b, c2], d)``: d waits for both branches, the long one included."""
+    g = _uneven(lib)
     g.add_edge(["b", "c2"], "d")
     g.add_edge("d", lib.END)
     return g.compile()
@@ -249,13 +256,7 @@ def build_join(lib: Lib) -> Any:
 @case({"log": [], "n": 0})
 def build_uneven_no_join(lib: Lib) -> Any:
     """Branches of length 1 and 2 into d without a join: d runs once per branch."""
-    g = lib.StateGraph(Log)
-    for name in ("a", "b", "c1", "c2", "d"):
-        g.add_node(name, _append(name))
-    g.add_edge(lib.START, "a")
-    g.add_edge("a", "b")
-    g.add_edge("a", "c1")
-    g.add_edge("c1", "c2")
+    g = _uneven(lib)
     g.add_edge("b", "d")
     g.add_edge("c2", "d")
     return g.compile()
@@ -264,14 +265,7 @@ def build_uneven_no_join(lib: Lib) -> Any:
 @case({"log": [], "n": 0})
 def build_defer(lib: Lib) -> Any:
     """The same uneven branches, but d is deferred: it runs once, after everything else."""
-    g = lib.StateGraph(Log)
-    for name in ("a", "b", "c1", "c2"):
-        g.add_node(name, _append(name))
-    g.add_node("d", _append("d"), defer=True)
-    g.add_edge(lib.START, "a")
-    g.add_edge("a", "b")
-    g.add_edge("a", "c1")
-    g.add_edge("c1", "c2")
+    g = _uneven(lib, defer=True)
     g.add_edge("b", "d")
     g.add_edge("c2", "d")
     return g.compile()
@@ -280,14 +274,7 @@ def build_defer(lib: Lib) -> Any:
 @case({"log": [], "n": 0})
 def build_defer_join(lib: Lib) -> Any:
     """A deferred join target."""
-    g = lib.StateGraph(Log)
-    for name in ("a", "b", "c1", "c2"):
-        g.add_node(name, _append(name))
-    g.add_node("d", _append("d"), defer=True)
-    g.add_edge(lib.START, "a")
-    g.add_edge("a", "b")
-    g.add_edge("a", "c1")
-    g.add_edge("c1", "c2")
+    g = _uneven(lib, defer=True)
     g.add_edge(["b", "c2"], "d")
     return g.compile()
 
@@ -486,24 +473,24 @@ def build_command_loop(lib: Lib) -> Any:
 # -- schemas -------------------------------------------------------------------------------
 
 
-@case({"name": "dc"})
-def build_dataclass_state(lib: Lib) -> Any:
-    g = lib.StateGraph(DataState)
+def _two_counting_steps(lib: Lib, schema: type) -> Any:
+    """Two nodes in a row reading the state as attributes (``s.name``), as ``schema`` makes it."""
+    g = lib.StateGraph(schema)
     g.add_node("first", lambda s: {"steps": [f"{s.name}-1"], "count": s.count + 1})
     g.add_node("second", lambda s: {"steps": [f"{s.name}-2"], "count": s.count + 1})
     g.add_edge(lib.START, "first")
     g.add_edge("first", "second")
     return g.compile()
+
+
+@case({"name": "dc"})
+def build_dataclass_state(lib: Lib) -> Any:
+    return _two_counting_steps(lib, DataState)
 
 
 @case({"name": "pd"})
 def build_pydantic_state(lib: Lib) -> Any:
-    g = lib.StateGraph(PydanticState)
-    g.add_node("first", lambda s: {"steps": [f"{s.name}-1"], "count": s.count + 1})
-    g.add_node("second", lambda s: {"steps": [f"{s.name}-2"], "count": s.count + 1})
-    g.add_edge(lib.START, "first")
-    g.add_edge("first", "second")
-    return g.compile()
+    return _two_counting_steps(lib, PydanticState)
 
 
 @case({"question": "why?"})

@@ -26,22 +26,24 @@ class S(TypedDict):
     log: Annotated[list, operator.add]
 
 
-def single_node(fn: Any) -> Any:
+def side_by_side(**nodes: Any) -> StateGraph:
+    """A graph (not compiled yet) whose ``nodes`` all run in the first step, side by side."""
     g = StateGraph(S)
-    g.add_node("only", fn)
-    g.add_edge(START, "only")
-    return g.compile()
+    for name, fn in nodes.items():
+        g.add_node(name, fn)
+        g.add_edge(START, name)
+    return g
+
+
+def single_node(fn: Any) -> Any:
+    return side_by_side(only=fn).compile()
 
 
 # -- bad writes ----------------------------------------------------------------------------
 
 
 def test_two_writes_to_a_plain_key_name_the_channel_the_writers_and_the_fix() -> None:
-    g = StateGraph(S)
-    g.add_node("left", lambda s: {"x": 1})
-    g.add_node("right", lambda s: {"x": 2})
-    g.add_edge(START, "left")
-    g.add_edge(START, "right")
+    g = side_by_side(left=lambda s: {"x": 1}, right=lambda s: {"x": 2})
     with pytest.raises(InvalidUpdateError) as info:
         g.compile().invoke({"x": 0, "log": []})
     message = str(info.value)
@@ -51,11 +53,7 @@ def test_two_writes_to_a_plain_key_name_the_channel_the_writers_and_the_fix() ->
 
 
 def test_concurrent_writes_to_a_reducer_key_are_fine() -> None:
-    g = StateGraph(S)
-    g.add_node("left", lambda s: {"log": ["l"]})
-    g.add_node("right", lambda s: {"log": ["r"]})
-    g.add_edge(START, "left")
-    g.add_edge(START, "right")
+    g = side_by_side(left=lambda s: {"log": ["l"]}, right=lambda s: {"log": ["r"]})
     assert g.compile().invoke({"x": 0, "log": []}) == {"x": 0, "log": ["l", "r"]}
 
 
@@ -157,13 +155,8 @@ def test_node_error_in_a_parallel_step_lets_the_other_tasks_finish() -> None:
     def boom(state: S) -> None:
         raise CustomError("fast failure")
 
-    g = StateGraph(S)
-    g.add_node("slow", slow)
-    g.add_node("boom", boom)
-    g.add_edge(START, "slow")
-    g.add_edge(START, "boom")
     with pytest.raises(CustomError):
-        g.compile().invoke({"x": 0, "log": []})
+        side_by_side(slow=slow, boom=boom).compile().invoke({"x": 0, "log": []})
     assert finished.is_set()
 
 
@@ -171,11 +164,7 @@ def test_no_update_of_the_failed_step_is_streamed_as_values() -> None:
     def boom(state: S) -> None:
         raise CustomError("no")
 
-    g = StateGraph(S)
-    g.add_node("ok", lambda s: {"log": ["ok"]})
-    g.add_node("boom", boom)
-    g.add_edge(START, "ok")
-    g.add_edge(START, "boom")
+    g = side_by_side(ok=lambda s: {"log": ["ok"]}, boom=boom)
     chunks: list[Any] = []
     with pytest.raises(CustomError):
         for chunk in g.compile().stream({"x": 0, "log": []}, stream_mode="values"):
@@ -232,12 +221,7 @@ def test_step_timeout_raises_timeout_error_naming_the_unfinished_task() -> None:
         release.wait(2)
         return {"log": ["slow"]}
 
-    g = StateGraph(S)
-    g.add_node("slow", slow)
-    g.add_node("fast", lambda s: {"log": ["fast"]})
-    g.add_edge(START, "slow")
-    g.add_edge(START, "fast")
-    app = g.compile(step_timeout=0.05)
+    app = side_by_side(slow=slow, fast=lambda s: {"log": ["fast"]}).compile(step_timeout=0.05)
     started = time.monotonic()
     try:
         with pytest.raises(TimeoutError) as info:
@@ -250,11 +234,7 @@ def test_step_timeout_raises_timeout_error_naming_the_unfinished_task() -> None:
 
 
 def test_step_timeout_does_not_fire_when_steps_are_fast() -> None:
-    g = StateGraph(S)
-    g.add_node("a", lambda s: {"log": ["a"]})
-    g.add_node("b", lambda s: {"log": ["b"]})
-    g.add_edge(START, "a")
-    g.add_edge(START, "b")
+    g = side_by_side(a=lambda s: {"log": ["a"]}, b=lambda s: {"log": ["b"]})
     assert g.compile(step_timeout=5).invoke({"x": 0, "log": []})["log"] == ["a", "b"]
 
 
@@ -277,12 +257,8 @@ def test_resume_after_an_error_reruns_only_the_failed_task() -> None:
             raise CustomError("first time")
         return {"log": ["flaky"]}
 
-    g = StateGraph(S)
-    g.add_node("ok", ok)
-    g.add_node("flaky", flaky)
+    g = side_by_side(ok=ok, flaky=flaky)
     g.add_node("after", lambda s: {"log": ["after"]})
-    g.add_edge(START, "ok")
-    g.add_edge(START, "flaky")
     g.add_edge(["ok", "flaky"], "after")
     app = g.compile(checkpointer=nbpregel.InMemorySaver())
     config = {"configurable": {"thread_id": "resume-after-error"}}

@@ -1,7 +1,7 @@
 """Workflows shared by the functional-API tests, written once for nbpregel and LangGraph.
 
 Every workflow is declared by a ``build_*(lib, calls, **entrypoint_kwargs)`` function, where
-``lib`` is one library's spelling of the functional API (:class:`FuncLib`), so the differential
+``lib`` is one library's spelling of the functional API (:class:`Lib`), so the differential
 tests build the very same workflow with both libraries. Tasks record each execution in a
 ``Calls`` counter: that is how the tests see which tasks ran again after a resume.
 
@@ -9,19 +9,16 @@ No ``from __future__ import annotations`` here: the state schema below is read a
 """
 
 import asyncio
-import dataclasses
 import operator
-import sqlite3
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
-from persistence.support import Calls
+from persistence.support import NBPREGEL, Calls, Lib, langgraph_lib
 
 __all__ = [
     "NBPREGEL",
-    "FuncLib",
+    "Lib",
     "build_ask_after_tasks",
     "build_ask_then_confirm",
     "build_async_pipeline",
@@ -38,80 +35,7 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class FuncLib:
-    """One library's spelling of the names a functional workflow is built from."""
-
-    name: str
-    entrypoint: Any
-    task: Any
-    interrupt: Callable[[Any], Any]
-    Command: Any
-    RetryPolicy: Any
-    CachePolicy: Any
-    memory_cache: Callable[[], Any]
-    StateGraph: Any
-    START: str
-    memory_saver: Callable[[], Any]
-    sqlite_saver: Callable[[Path], Any]
-
-    def saver(self, kind: str, path: Path) -> Any:
-        """A saver of ``kind`` (``"memory"`` or ``"sqlite"``); SQLite savers use ``path``."""
-        return self.memory_saver() if kind == "memory" else self.sqlite_saver(path)
-
-
-def _nbpregel_lib() -> FuncLib:
-    import nbpregel
-    from nbpregel.cache import InMemoryCache
-    from nbpregel.checkpoint import InMemorySaver, SqliteSaver
-    from nbpregel.func import entrypoint, task
-
-    return FuncLib(
-        "nbpregel",
-        entrypoint,
-        task,
-        nbpregel.interrupt,
-        nbpregel.Command,
-        nbpregel.RetryPolicy,
-        nbpregel.CachePolicy,
-        InMemoryCache,
-        nbpregel.StateGraph,
-        nbpregel.START,
-        InMemorySaver,
-        SqliteSaver,
-    )
-
-
-def langgraph_lib() -> FuncLib:
-    """LangGraph's spelling (imported on demand: LangGraph is a test-only dependency)."""
-    from langgraph import func, graph, types
-    from langgraph.cache.memory import InMemoryCache
-    from langgraph.checkpoint.memory import InMemorySaver
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    def sqlite_saver(path: Path) -> Any:
-        return SqliteSaver(sqlite3.connect(path, check_same_thread=False))
-
-    return FuncLib(
-        "langgraph",
-        func.entrypoint,
-        func.task,
-        types.interrupt,
-        types.Command,
-        types.RetryPolicy,
-        types.CachePolicy,
-        InMemoryCache,
-        graph.StateGraph,
-        graph.START,
-        InMemorySaver,
-        sqlite_saver,
-    )
-
-
-NBPREGEL = _nbpregel_lib()
-
-
-def _counted(lib: FuncLib, calls: Calls, name: str, fn: Callable[..., Any]) -> Any:
+def _counted(lib: Lib, calls: Calls, name: str, fn: Callable[..., Any]) -> Any:
     def body(*args: Any) -> Any:
         calls.add(name)
         return fn(*args)
@@ -120,10 +44,21 @@ def _counted(lib: FuncLib, calls: Calls, name: str, fn: Callable[..., Any]) -> A
     return lib.task(body)
 
 
+def _asking(lib: Lib, calls: Calls) -> Any:
+    """A task ``ask(x)`` that asks question ``q<x>`` and returns ``"<x>:<answer>"``."""
+
+    @lib.task
+    def ask(x: int) -> str:
+        calls.add(f"ask{x}")
+        return f"{x}:{lib.interrupt(f'q{x}')}"
+
+    return ask
+
+
 # -- workflows -----------------------------------------------------------------------------
 
 
-def build_sequence(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_sequence(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """``add_one`` then ``double`` (awaited one after the other), returning both results."""
     add_one = _counted(lib, calls, "add_one", lambda x: x + 1)
     double = _counted(lib, calls, "double", lambda x: x * 2)
@@ -136,7 +71,7 @@ def build_sequence(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return sequence
 
 
-def build_ask_after_tasks(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_ask_after_tasks(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """Two concurrent tasks, then an ``interrupt()`` in the entrypoint, then one more task."""
     add_one = _counted(lib, calls, "add_one", lambda x: x + 1)
     double = _counted(lib, calls, "double", lambda x: x * 2)
@@ -151,14 +86,10 @@ def build_ask_after_tasks(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return review
 
 
-def build_task_asks(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_task_asks(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """A plain task, then two tasks that each ask a question, awaited in order."""
     quick = _counted(lib, calls, "quick", lambda x: x)
-
-    @lib.task
-    def ask(x: int) -> str:
-        calls.add(f"ask{x}")
-        return f"{x}:{lib.interrupt(f'q{x}')}"
+    ask = _asking(lib, calls)
 
     @lib.entrypoint(**kwargs)
     def asks(n: int) -> list[Any]:
@@ -170,13 +101,9 @@ def build_task_asks(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return asks
 
 
-def build_ask_then_confirm(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_ask_then_confirm(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """Two tasks that ask (called together), then the entrypoint asks for confirmation."""
-
-    @lib.task
-    def ask(x: int) -> str:
-        calls.add(f"ask{x}")
-        return f"{x}:{lib.interrupt(f'q{x}')}"
+    ask = _asking(lib, calls)
 
     @lib.entrypoint(**kwargs)
     def confirm(n: int) -> list[Any]:
@@ -187,7 +114,7 @@ def build_ask_then_confirm(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return confirm
 
 
-def build_retried_caller(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_retried_caller(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """An entrypoint that fails once after a task call, retried by its policy."""
     step = _counted(lib, calls, "step", lambda x: x + 1)
     policy = lib.RetryPolicy(
@@ -205,7 +132,7 @@ def build_retried_caller(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return retried
 
 
-def build_counter(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_counter(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """Adds its input to ``previous``; a negative input returns ``"reset"`` and saves 0."""
 
     @lib.entrypoint(**kwargs)
@@ -218,7 +145,7 @@ def build_counter(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return counter
 
 
-def build_nested(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_nested(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """A task that calls another task."""
     inner = _counted(lib, calls, "inner", lambda x: x + 1)
 
@@ -234,7 +161,7 @@ def build_nested(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return nested
 
 
-def build_flaky(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_flaky(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """A task that fails twice with ``ConnectionError`` before it succeeds (retried)."""
     policy = lib.RetryPolicy(max_attempts=3, initial_interval=0.001, jitter=False)
     lock = threading.Lock()
@@ -255,7 +182,7 @@ def build_flaky(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return flaky
 
 
-def build_failing(lib: FuncLib, calls: Calls, failing: set[str], **kwargs: Any) -> Any:
+def build_failing(lib: Lib, calls: Calls, failing: set[str], **kwargs: Any) -> Any:
     """``ok`` then ``bad``; ``bad`` raises ``ValueError`` while its name is in ``failing``."""
     ok = _counted(lib, calls, "ok", lambda x: x + 1)
 
@@ -273,7 +200,7 @@ def build_failing(lib: FuncLib, calls: Calls, failing: set[str], **kwargs: Any) 
     return failing_flow
 
 
-def build_async_pipeline(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_async_pipeline(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """An async entrypoint awaiting an async task, then a sync one, then asking a question."""
 
     @lib.task
@@ -294,7 +221,7 @@ def build_async_pipeline(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
     return pipeline
 
 
-def build_cached(lib: FuncLib, calls: Calls, **kwargs: Any) -> Any:
+def build_cached(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
     """A task with a ``cache_policy``, called twice per run (the entrypoint has a cache)."""
 
     @lib.task(cache_policy=lib.CachePolicy())
@@ -316,7 +243,7 @@ class Counter(TypedDict):
     log: Annotated[list, operator.add]
 
 
-def build_node_calls_task(lib: FuncLib, calls: Calls, **compile_kwargs: Any) -> Any:
+def build_node_calls_task(lib: Lib, calls: Calls, **compile_kwargs: Any) -> Any:
     """A ``StateGraph`` whose one node calls a task and writes its result."""
     increment = _counted(lib, calls, "increment", lambda x: x + 1)
 

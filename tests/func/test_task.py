@@ -13,7 +13,7 @@ import pytest
 from nbpregel import NbPregelError, RetryPolicy, StateGraph
 from nbpregel.constants import PUSH_TRIGGER
 from nbpregel.func import entrypoint, task
-from nbpregel.pregel._call import TaskFuture
+from nbpregel.pregel._futures import TaskFuture
 
 
 @task

@@ -1,6 +1,6 @@
 """Differential tests: the same functional workflows run with nbpregel and with LangGraph.
 
-Each scenario takes a library (``support.FuncLib``) and a saver kind, builds a workflow of
+Each scenario takes a library (``support.Lib``) and a saver kind, builds a workflow of
 ``support`` with that library, drives it (streams, interrupts, resumes, state reads) and returns
 what it observed: stream chunks, results, snapshots and how often each task ran. Both libraries
 must observe the same. Interrupt ids are derived differently by the two libraries, so interrupts
@@ -20,7 +20,7 @@ from persistence.support import Calls, normalize, thread
 
 from .support import (
     NBPREGEL,
-    FuncLib,
+    Lib,
     build_ask_after_tasks,
     build_ask_then_confirm,
     build_async_pipeline,
@@ -40,7 +40,7 @@ pytest.importorskip("langgraph.checkpoint.sqlite")
 
 pytestmark = pytest.mark.langgraph
 
-Scenario = Callable[[FuncLib, Any], list[Any]]
+Scenario = Callable[[Lib, Any], list[Any]]
 SCENARIOS: dict[str, Scenario] = {}
 ASYNC_SCENARIOS: set[str] = set()  # LangGraph's SqliteSaver has no async methods
 
@@ -77,7 +77,7 @@ def task_events(chunks: list[Any]) -> list[Any]:
 
 
 @scenario
-def updates_then_entrypoint_result(lib: FuncLib, saver: Any) -> list[Any]:
+def updates_then_entrypoint_result(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_sequence(lib, calls, checkpointer=saver)
     return [
@@ -90,7 +90,7 @@ def updates_then_entrypoint_result(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def resume_does_not_rerun_finished_tasks(lib: FuncLib, saver: Any) -> list[Any]:
+def resume_does_not_rerun_finished_tasks(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_ask_after_tasks(lib, calls, checkpointer=saver)
     config = thread()
@@ -106,7 +106,7 @@ def resume_does_not_rerun_finished_tasks(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def interrupts_inside_tasks(lib: FuncLib, saver: Any) -> list[Any]:
+def interrupts_inside_tasks(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_task_asks(lib, calls, checkpointer=saver)
     config = thread()
@@ -121,7 +121,7 @@ def interrupts_inside_tasks(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def answers_reach_the_tasks_that_asked(lib: FuncLib, saver: Any) -> list[Any]:
+def answers_reach_the_tasks_that_asked(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_ask_then_confirm(lib, calls, checkpointer=saver)
     config = thread()
@@ -139,14 +139,14 @@ def answers_reach_the_tasks_that_asked(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def a_retried_caller_runs_its_calls_again(lib: FuncLib, saver: Any) -> list[Any]:
+def a_retried_caller_runs_its_calls_again(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_retried_caller(lib, calls, checkpointer=saver)
     return [list(app.stream(1, thread())), calls.counts()]
 
 
 @scenario
-def previous_and_final(lib: FuncLib, saver: Any) -> list[Any]:
+def previous_and_final(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_counter(lib, calls, checkpointer=saver)
     config = thread()
@@ -158,7 +158,7 @@ def previous_and_final(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def nested_tasks(lib: FuncLib, saver: Any) -> list[Any]:
+def nested_tasks(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_nested(lib, calls, checkpointer=saver)
     chunks = list(app.stream(2, thread(), stream_mode="updates"))
@@ -166,14 +166,14 @@ def nested_tasks(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def retried_task(lib: FuncLib, saver: Any) -> list[Any]:
+def retried_task(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_flaky(lib, calls, checkpointer=saver)
     return [list(app.stream(4, thread(), stream_mode="updates")), calls.counts()]
 
 
 @scenario
-def failed_task_resumes_without_rerunning_finished_ones(lib: FuncLib, saver: Any) -> list[Any]:
+def failed_task_resumes_without_rerunning_finished_ones(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     failing = {"bad"}
     app = build_failing(lib, calls, failing, checkpointer=saver)
@@ -188,7 +188,7 @@ def failed_task_resumes_without_rerunning_finished_ones(lib: FuncLib, saver: Any
 
 
 @async_scenario
-def async_workflow(lib: FuncLib, saver: Any) -> list[Any]:
+def async_workflow(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_async_pipeline(lib, calls, checkpointer=saver)
     config = thread()
@@ -202,7 +202,7 @@ def async_workflow(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def cached_tasks(lib: FuncLib, saver: Any) -> list[Any]:
+def cached_tasks(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_cached(lib, calls, checkpointer=saver)
     runs = [list(app.stream(n, thread(str(i)))) for i, n in enumerate((1, 1, 2))]
@@ -210,7 +210,7 @@ def cached_tasks(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @scenario
-def state_graph_node_calls_task(lib: FuncLib, saver: Any) -> list[Any]:
+def state_graph_node_calls_task(lib: Lib, saver: Any) -> list[Any]:
     calls = Calls()
     app = build_node_calls_task(lib, calls, checkpointer=saver)
     chunks = list(app.stream({"x": 1, "log": []}, thread(), stream_mode=["updates", "values"]))
@@ -218,7 +218,7 @@ def state_graph_node_calls_task(lib: FuncLib, saver: Any) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def langgraph() -> FuncLib:
+def langgraph() -> Lib:
     return langgraph_lib()
 
 
@@ -231,7 +231,7 @@ def langgraph() -> FuncLib:
         if kind == "memory" or name not in ASYNC_SCENARIOS
     ],
 )
-def test_same_as_langgraph(name: str, saver_kind: str, langgraph: FuncLib, tmp_path: Path) -> None:
+def test_same_as_langgraph(name: str, saver_kind: str, langgraph: Lib, tmp_path: Path) -> None:
     run = SCENARIOS[name]
     ours = run(NBPREGEL, NBPREGEL.saver(saver_kind, tmp_path / "ours.db"))
     theirs = run(langgraph, langgraph.saver(saver_kind, tmp_path / "theirs.db"))

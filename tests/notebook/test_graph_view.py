@@ -17,7 +17,7 @@ from widget_comm import RecordingComm
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
 from nbpregel.notebook import GraphView, NodeState, Recorder, show
 from nbpregel.notebook import __all__ as notebook_all
-from nbpregel.notebook.graph_view import _STATIC
+from nbpregel.notebook._static import STATIC_DIR
 
 
 def chain(n: int) -> DrawableGraph:
@@ -176,14 +176,14 @@ def test_show_accepts_objects_with_get_graph(recording_comm: list[RecordingComm]
     assert show(Compiled(), legend=False).legend is False
 
 
-@pytest.mark.parametrize("name", ["graph_view.js", "graph_view.css"])
+@pytest.mark.parametrize("name", ["svg_lights.js", "graph_view.js", "graph_view.css"])
 def test_front_end_needs_no_network(name: str) -> None:
-    text = (_STATIC / name).read_text()
+    text = (STATIC_DIR / name).read_text()
     assert not re.search(r"https?://|@import|^\s*import\s|\bimport\s*\(", text, re.MULTILINE)
 
 
 def test_front_end_never_parses_html() -> None:
-    js = (_STATIC / "graph_view.js").read_text()
+    js = GraphView._esm  # the module the browser gets: svg_lights.js, then graph_view.js
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "eval(" not in js
 
 
@@ -245,7 +245,7 @@ def page(chromium_path: str) -> Iterator[Any]:
 
 
 def mount(page: Any, view: GraphView) -> None:
-    js, css = (_STATIC / "graph_view.js").read_text(), (_STATIC / "graph_view.css").read_text()
+    js, css = GraphView._esm, (STATIC_DIR / "graph_view.css").read_text()
     state = {key: view.get_state()[key] for key in ("svg", "node_states", "active_edges", "legend")}
     page.evaluate(HARNESS, [js, css, state])
 

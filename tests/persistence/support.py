@@ -14,6 +14,7 @@ read by both libraries at build time.
 import asyncio
 import collections
 import dataclasses
+import itertools
 import operator
 import sqlite3
 import threading
@@ -48,16 +49,22 @@ class Log(TypedDict):
     n: int
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Lib:
-    """One library's spelling of the names a test graph is built from."""
+    """One library's spelling of the public names the test graphs and workflows are built from."""
 
     name: str
     StateGraph: Any
     START: str
     END: str
+    Send: Any
     Command: Any
     interrupt: Callable[[Any], Any]
+    RetryPolicy: Any
+    CachePolicy: Any
+    entrypoint: Any
+    task: Any
+    memory_cache: Callable[[], Any]
     memory_saver: Callable[[], Any]
     sqlite_saver: Callable[[Path], Any]
 
@@ -68,38 +75,54 @@ class Lib:
 
 def _nbpregel_lib() -> Lib:
     import nbpregel
+    from nbpregel.cache import InMemoryCache
     from nbpregel.checkpoint import InMemorySaver, SqliteSaver
+    from nbpregel.func import entrypoint, task
 
     return Lib(
-        "nbpregel",
-        nbpregel.StateGraph,
-        nbpregel.START,
-        nbpregel.END,
-        nbpregel.Command,
-        nbpregel.interrupt,
-        InMemorySaver,
-        SqliteSaver,
+        name="nbpregel",
+        StateGraph=nbpregel.StateGraph,
+        START=nbpregel.START,
+        END=nbpregel.END,
+        Send=nbpregel.Send,
+        Command=nbpregel.Command,
+        interrupt=nbpregel.interrupt,
+        RetryPolicy=nbpregel.RetryPolicy,
+        CachePolicy=nbpregel.CachePolicy,
+        entrypoint=entrypoint,
+        task=task,
+        memory_cache=InMemoryCache,
+        memory_saver=InMemorySaver,
+        sqlite_saver=SqliteSaver,
     )
 
 
 def langgraph_lib() -> Lib:
     """LangGraph's spelling (imported on demand: LangGraph is a test-only dependency)."""
-    from langgraph import graph, types
+    from langgraph import func, graph, types
+    from langgraph.cache.memory import InMemoryCache
     from langgraph.checkpoint.memory import InMemorySaver
-    from langgraph.checkpoint.sqlite import SqliteSaver
 
     def sqlite_saver(path: Path) -> Any:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
         return SqliteSaver(sqlite3.connect(path, check_same_thread=False))
 
     return Lib(
-        "langgraph",
-        graph.StateGraph,
-        graph.START,
-        graph.END,
-        types.Command,
-        types.interrupt,
-        InMemorySaver,
-        sqlite_saver,
+        name="langgraph",
+        StateGraph=graph.StateGraph,
+        START=graph.START,
+        END=graph.END,
+        Send=types.Send,
+        Command=types.Command,
+        interrupt=types.interrupt,
+        RetryPolicy=types.RetryPolicy,
+        CachePolicy=types.CachePolicy,
+        entrypoint=func.entrypoint,
+        task=func.task,
+        memory_cache=InMemoryCache,
+        memory_saver=InMemorySaver,
+        sqlite_saver=sqlite_saver,
     )
 
 
@@ -155,16 +178,21 @@ def _logging(calls: Calls, name: str, sleep: float = 0.0) -> Callable[[Any], dic
     return node
 
 
+def _line(lib: Lib, nodes: dict[str, Callable[[Any], Any]], **compile_kwargs: Any) -> Any:
+    """``START -> first -> ... -> last -> END`` over ``nodes``, in their order."""
+    g = lib.StateGraph(Log)
+    for name, node in nodes.items():
+        g.add_node(name, node)
+    names = [lib.START, *nodes, lib.END]
+    for source, target in itertools.pairwise(names):
+        g.add_edge(source, target)
+    return g.compile(**compile_kwargs)
+
+
 def build_chain(lib: Lib, calls: Calls, **compile_kwargs: Any) -> Any:
     """``START -> a -> b -> c -> END``; each node appends its name and adds 1 to ``n``."""
-    g = lib.StateGraph(Log)
-    for name in ("a", "b", "c"):
-        g.add_node(name, _counting(calls, name))
-    g.add_edge(lib.START, "a")
-    g.add_edge("a", "b")
-    g.add_edge("b", "c")
-    g.add_edge("c", lib.END)
-    return g.compile(**compile_kwargs)
+    nodes = {name: _counting(calls, name) for name in ("a", "b", "c")}
+    return _line(lib, nodes, **compile_kwargs)
 
 
 def build_ask_once(lib: Lib, calls: Calls, **compile_kwargs: Any) -> Any:
@@ -175,15 +203,8 @@ def build_ask_once(lib: Lib, calls: Calls, **compile_kwargs: Any) -> Any:
         answer = lib.interrupt("q1")
         return {"log": [f"ask:{answer}:{state['n']}"]}
 
-    g = lib.StateGraph(Log)
-    g.add_node("a", _counting(calls, "a"))
-    g.add_node("ask", ask)
-    g.add_node("b", _counting(calls, "b"))
-    g.add_edge(lib.START, "a")
-    g.add_edge("a", "ask")
-    g.add_edge("ask", "b")
-    g.add_edge("b", lib.END)
-    return g.compile(**compile_kwargs)
+    nodes = {"a": _counting(calls, "a"), "ask": ask, "b": _counting(calls, "b")}
+    return _line(lib, nodes, **compile_kwargs)
 
 
 def build_ask_twice(lib: Lib, calls: Calls, **compile_kwargs: Any) -> Any:
@@ -195,13 +216,7 @@ def build_ask_twice(lib: Lib, calls: Calls, **compile_kwargs: Any) -> Any:
         second = lib.interrupt("q2")
         return {"log": [f"ask:{first}:{second}"]}
 
-    g = lib.StateGraph(Log)
-    g.add_node("ask", ask)
-    g.add_node("done", _logging(calls, "done"))
-    g.add_edge(lib.START, "ask")
-    g.add_edge("ask", "done")
-    g.add_edge("done", lib.END)
-    return g.compile(**compile_kwargs)
+    return _line(lib, {"ask": ask, "done": _logging(calls, "done")}, **compile_kwargs)
 
 
 def build_parallel_asks(lib: Lib, calls: Calls, **compile_kwargs: Any) -> Any:

@@ -15,6 +15,7 @@ from persistence.support import Calls
 
 from .support import (
     LIBS,
+    Lib,
     build_ask_in_sub,
     build_nested_asks,
     build_node_calls_subgraphs,
@@ -30,11 +31,12 @@ pytestmark = pytest.mark.langgraph
 
 START = {"x": 1, "log": []}
 MODES = ["updates", "values", "custom"]
-Scenario = Callable[[str], list[Any]]
+Scenario = Callable[[Lib, Calls], list[Any]]
 SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(fn: Scenario) -> Scenario:
+    """Register ``fn``; the test runs it with each library's names and a fresh call counter."""
     SCENARIOS[fn.__name__] = fn
     return fn
 
@@ -62,8 +64,7 @@ def tasks_of(snapshot: Any) -> list[Any]:
 
 
 @scenario
-def interrupt_in_subgraph_then_resume(name: str) -> list[Any]:
-    lib, calls = lib_named(name), Calls()
+def interrupt_in_subgraph_then_resume(lib: Lib, calls: Calls) -> list[Any]:
     saver = lib.saver()
     app = build_ask_in_sub(lib, calls, checkpointer=saver)
     config = thread()
@@ -94,8 +95,7 @@ def interrupt_in_subgraph_then_resume(name: str) -> list[Any]:
 
 
 @scenario
-def nested_and_parallel_interrupts_answered_one_by_one(name: str) -> list[Any]:
-    lib, calls = lib_named(name), Calls()
+def nested_and_parallel_interrupts_answered_one_by_one(lib: Lib, calls: Calls) -> list[Any]:
     saver = lib.saver()
     app = build_nested_asks(lib, calls, checkpointer=saver)
     config = thread()
@@ -111,8 +111,7 @@ def nested_and_parallel_interrupts_answered_one_by_one(name: str) -> list[Any]:
 
 
 @scenario
-def single_answer_to_two_interrupts_is_refused(name: str) -> list[Any]:
-    lib, calls = lib_named(name), Calls()
+def single_answer_to_two_interrupts_is_refused(lib: Lib, calls: Calls) -> list[Any]:
     app = build_nested_asks(lib, calls, checkpointer=lib.saver())
     config = thread()
     app.invoke(START, config)
@@ -124,8 +123,7 @@ def single_answer_to_two_interrupts_is_refused(name: str) -> list[Any]:
 
 
 @scenario
-def child_state_edited_then_parent_resumed(name: str) -> list[Any]:
-    lib, calls = lib_named(name), Calls()
+def child_state_edited_then_parent_resumed(lib: Lib, calls: Calls) -> list[Any]:
     app = build_ask_in_sub(lib, calls, checkpointer=lib.saver())
     config = thread()
     app.invoke(START, config)
@@ -137,8 +135,7 @@ def child_state_edited_then_parent_resumed(name: str) -> list[Any]:
 
 
 @scenario
-def command_parent_routes_the_parent(name: str) -> list[Any]:
-    lib, calls = lib_named(name), Calls()
+def command_parent_routes_the_parent(lib: Lib, calls: Calls) -> list[Any]:
     app = build_parent_command(lib, calls, checkpointer=lib.saver())
     config = thread()
     chunks = streamed(app, START, config, subgraphs=True, stream_mode="updates")
@@ -147,8 +144,7 @@ def command_parent_routes_the_parent(name: str) -> list[Any]:
 
 
 @scenario
-def subgraph_chunks_only_with_subgraphs_true(name: str) -> list[Any]:
-    lib, calls = lib_named(name), Calls()
+def subgraph_chunks_only_with_subgraphs_true(lib: Lib, calls: Calls) -> list[Any]:
     app = build_sub_with_writer(lib, calls)
     with_subs = streamed(app, START, None, subgraphs=True, stream_mode=MODES)
     without = streamed(app, START, None, stream_mode=MODES)
@@ -157,8 +153,7 @@ def subgraph_chunks_only_with_subgraphs_true(name: str) -> list[Any]:
 
 
 @scenario
-def graphs_invoked_inside_a_node_get_their_own_namespaces(name: str) -> list[Any]:
-    lib, calls = lib_named(name), Calls()
+def graphs_invoked_inside_a_node_get_their_own_namespaces(lib: Lib, calls: Calls) -> list[Any]:
     saver = lib.saver()
     app = build_node_calls_subgraphs(lib, calls, checkpointer=saver)
     chunks = streamed(app, START, thread(), subgraphs=True, stream_mode="updates")
@@ -166,10 +161,9 @@ def graphs_invoked_inside_a_node_get_their_own_namespaces(name: str) -> list[Any
 
 
 @scenario
-def async_subgraph_stream(name: str) -> list[Any]:
+def async_subgraph_stream(lib: Lib, calls: Calls) -> list[Any]:
     import asyncio
 
-    lib, calls = lib_named(name), Calls()
     app = build_sub_with_writer(lib, calls)
 
     async def collect() -> list[Any]:
@@ -180,5 +174,5 @@ def async_subgraph_stream(name: str) -> list[Any]:
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_behaviour_as_langgraph(name: str) -> None:
-    ours, theirs = (SCENARIOS[name](lib) for lib in LIBS)
+    ours, theirs = (SCENARIOS[name](lib_named(lib), Calls()) for lib in LIBS)
     assert ours == theirs

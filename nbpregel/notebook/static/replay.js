@@ -1,11 +1,10 @@
-// Replay of a recorded run, for the page written by export_html (no imports, no network).
+// Replay of a recorded run, for the page written by export_html (no imports, no network),
+// shipped after svg_lights.js.
 //
 // The run's steps come from <script type="application/json" id="nbp-data">. Showing a step
-// toggles state classes on the inline SVG's node and edge groups (found once, by their
-// data-node / data-edge attributes) and fills the tables with textContent only: no recorded
-// value is ever parsed as HTML.
+// lights the inline SVG's node and edge groups as the GraphView widget does (svgLights) and
+// fills the tables with textContent only: no recorded value is ever parsed as HTML.
 (() => {
-  const STATES = ["running", "done", "error", "interrupted", "cached"];
   const data = JSON.parse(document.getElementById("nbp-data").textContent);
   const page = document.querySelector(".nbp-replay");
   const find = (name) => page.querySelector(`[data-role="${name}"]`);
@@ -13,18 +12,7 @@
   const play = find("play");
   const label = find("label");
 
-  const push = (map, key, value) => map.set(key, [...(map.get(key) ?? []), value]);
-  const nodes = new Map();
-  const edges = new Map();
-  const joinParts = new Map();
-  for (const g of page.querySelectorAll("g[data-node]")) push(nodes, g.dataset.node, g);
-  for (const g of page.querySelectorAll("g[data-join]:not([data-edge])")) {
-    push(joinParts, g.dataset.join, g);
-  }
-  for (const g of page.querySelectorAll("g[data-edge]")) {
-    push(edges, g.dataset.edge, g);
-    for (const part of joinParts.get(g.dataset.join) ?? []) push(edges, g.dataset.edge, part);
-  }
+  const lights = svgLights(indexSvg(page));
 
   function table(element, headers, rows, classes, empty) {
     if (rows === null || rows.length === 0) {
@@ -50,17 +38,10 @@
     element.replaceChildren(result);
   }
 
-  let lit = [];
   function show(index) {
     const step = data.steps[index];
-    for (const [g, cls] of lit) g.classList.remove(cls);
-    lit = [];
-    for (const [id, state] of Object.entries(step.nodes)) {
-      if (!STATES.includes(state)) continue;
-      for (const g of nodes.get(id) ?? []) lit.push([g, `nbp-${state}`]);
-    }
-    for (const id of step.edges) for (const g of edges.get(id) ?? []) lit.push([g, "nbp-active"]);
-    for (const [g, cls] of lit) g.classList.add(cls);
+    lights.showStates(step.nodes);
+    lights.showEdges(step.edges);
     label.textContent = `step ${step.step} (${step.status})`;
     table(find("tasks"), data.headers.tasks, step.tasks, step.taskClasses, "no task");
     table(find("writes"), data.headers.writes, step.writes, null, "no write");
