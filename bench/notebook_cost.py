@@ -11,10 +11,11 @@ Usage::
 (``chain100``, ``fanout100``, ``wide_par``, ...) and on chains of 10 and 500 nodes. Each case
 times, against a plain ``invoke`` of the same graph and input:
 
-- ``stream``: the engine's ``stream(stream_mode=["debug"], subgraphs=True)`` drained (what
-  ``nb.run`` asks for), the engine's share of the overhead;
+- ``stream``: the engine's stream in the modes ``nb.run`` asks for (``Recorder.stream_modes``:
+  ``trace``, with ``subgraphs=True``) drained, the engine's share of the overhead;
 - ``recorded``: the same stream with every chunk given to ``Recorder.record``, then the queued
-  chunks applied to the records (what ``nb.run`` does by the end of a run: the recording cost);
+  chunks applied to the records (steps and checkpoints; a step's task events become task
+  records when the step is read, as a live view reads the one it shows);
 - ``nb Run``: ``Run(graph).start(input)`` then ``wait()``: the run on a background thread,
   recorded, as ``nb.run`` does it without the widgets;
 - ``+ tables``: ``recorded``, then every table built once (the deferred work of a recording).
@@ -49,7 +50,7 @@ from _cases import CASES, Case, load_libraries
 
 from nbpregel import END, START, StateGraph
 from nbpregel.notebook import Recorder
-from nbpregel.notebook.run import STREAM_MODES, Run, RunStatus
+from nbpregel.notebook.run import Run, RunStatus
 from nbpregel.notebook.run_view import RunView
 
 __all__ = ["main"]
@@ -108,15 +109,15 @@ def chain(n: int, node_us: float = 0.0) -> Any:
 def variants(graph: Any, make_input: Callable[[], Any], config: dict[str, Any]) -> dict[str, Any]:
     """One callable per variant, each doing one whole run."""
 
+    modes = list(Recorder.stream_modes(graph))
+
     def stream() -> None:
-        for _ in graph.stream(make_input(), config, stream_mode=list(STREAM_MODES), subgraphs=True):
+        for _ in graph.stream(make_input(), config, stream_mode=modes, subgraphs=True):
             pass
 
     def recorded() -> Recorder:
         recorder = Recorder()
-        for chunk in graph.stream(
-            make_input(), config, stream_mode=list(STREAM_MODES), subgraphs=True
-        ):
+        for chunk in graph.stream(make_input(), config, stream_mode=modes, subgraphs=True):
             recorder.record(chunk)
         recorder.step_numbers()  # applies the queued chunks: every record exists
         return recorder

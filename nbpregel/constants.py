@@ -28,6 +28,7 @@ __all__ = [
     "Durability",
     "StreamMode",
     "TaskKind",
+    "TraceEvent",
 ]
 
 START: Final = sys.intern("__start__")
@@ -93,9 +94,42 @@ class StreamMode(StrEnum):
     CHECKPOINTS = "checkpoints"
     DEBUG = "debug"
     MESSAGES = "messages"
+    TRACE = "trace"
+    """nbpregel's own mode, for recorders: the run's events at a fraction of ``debug``'s cost
+    (see :class:`TraceEvent`)."""
 
 
-StreamModeName = Literal["values", "updates", "custom", "tasks", "checkpoints", "debug", "messages"]
+StreamModeName = Literal[
+    "values", "updates", "custom", "tasks", "checkpoints", "debug", "messages", "trace"
+]
+
+
+class TraceEvent(StrEnum):
+    """The events of the ``trace`` stream mode.
+
+    A ``trace`` chunk is a list of events, oldest first: the events a run made since its
+    previous chunk (one chunk per step or so, whatever the number of tasks). Each event is a
+    tuple led by its kind; tasks are the engine's task objects, shared, not copied (read them,
+    never change them: see :class:`nbpregel.types.TracedTask`). The shapes:
+
+    - ``(TASKS, step, tasks, at)``: the step's tasks were planned and start (``__start__``,
+      which writes the input into the state, included); ``at`` is the epoch time.
+    - ``(DONE, step, task)``: a task finished: its ``status`` is ``ok``, ``error``,
+      ``interrupted`` or ``cached``, and its result fields are final. Tasks a resumed step
+      takes from saved writes finish again, right after being planned again.
+    - ``(CHECKPOINT, step, source, checkpoint_id, values, updated, version, versions, at)``:
+      the state after ``step`` was saved. ``source`` is ``input``, ``loop`` or ``fork``;
+      ``values`` the state as ``values`` chunks show it; ``updated`` the set of channels the
+      step updated (read-only), which all have the new version ``version`` now; ``versions``
+      every state channel's version in a run's first checkpoint, ``None`` in later ones.
+    - ``(PAUSE, step, nodes)``: a static breakpoint (``interrupt_before`` / ``_after``) paused
+      the run before ``nodes`` (a tuple of names).
+    """
+
+    TASKS = "tasks"
+    DONE = "done"
+    CHECKPOINT = "checkpoint"
+    PAUSE = "pause"
 
 
 class Durability(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 __all__ = [
     "All",
@@ -17,6 +17,7 @@ __all__ = [
     "Send",
     "StateSnapshot",
     "StreamWriter",
+    "TracedTask",
 ]
 
 N = TypeVar("N")
@@ -232,3 +233,40 @@ class StateSnapshot(NamedTuple):
     parent_config: dict[str, Any] | None
     tasks: tuple[PregelTask, ...]
     interrupts: tuple[Interrupt, ...] = ()
+
+
+@runtime_checkable
+class TracedTask(Protocol):
+    """A task as the ``trace`` stream shares it (see :class:`nbpregel.constants.TraceEvent`).
+
+    The engine's own task object, read-only for everyone else: fields fill in as the task runs,
+    and are final once a ``DONE`` event reported it.
+
+    Attributes:
+        id: the task id (deterministic: the same on a resume).
+        name: the node's name.
+        kind: ``PULL`` (triggered by channels) or ``PUSH`` (a ``Send``).
+        triggers: the channels (or ``__pregel_push``) that made it run.
+        input: what the node was called with.
+        status: ``pending``, then ``ok``, ``error``, ``interrupted`` or ``cached``.
+        attempts: how many times it ran (retries included; 0 when it came from a cache or
+            from saved writes).
+        error: the exception it failed with.
+        interrupts: the interrupts it raised.
+        writes: every ``(channel, value)`` it wrote, routing channels included.
+        started_at: epoch seconds of its first attempt.
+        duration_ms: milliseconds from its first attempt's start to its end.
+    """
+
+    id: str
+    name: str
+    kind: Any
+    triggers: tuple[str, ...]
+    input: Any
+    status: str
+    attempts: int
+    error: BaseException | None
+    interrupts: list[Interrupt]
+    writes: list[tuple[str, Any]]
+    started_at: float | None
+    duration_ms: float | None

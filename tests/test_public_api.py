@@ -57,6 +57,7 @@ EXPECTED = {
         "Send",
         "StateSnapshot",
         "StreamWriter",
+        "TracedTask",
     },
     "nbpregel.graph": {
         "END",

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import INTERRUPT, NS_END, NS_SEP, PUSH_TRIGGER, START, StreamMode, TaskKind
 from nbpregel.notebook._records import (
+    Channels,
     InterruptRecord,
     Stamp,
     StepRecord,
@@ -29,6 +30,7 @@ from nbpregel.notebook._records import (
     step_status,
 )
 from nbpregel.notebook._tables import StepStatus, TaskStatus
+from nbpregel.notebook._trace_ingest import TraceIngest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +42,7 @@ ROOT: Final = ""
 UNSET: Final = object()
 """No input was noted for the next run."""
 _DEBUG: Final = StreamMode.DEBUG.value
+_TRACE: Final = StreamMode.TRACE.value
 _UPDATES: Final = StreamMode.UPDATES.value
 _TASK: Final = "task"
 _TASK_RESULT: Final = "task_result"
@@ -70,6 +73,8 @@ class Space:
         last_updated: the channels the latest checkpoint updated (what triggers the next step).
         start_task: the ``__start__`` task waiting for its checkpoint.
         input: the input of the next run, when known (``UNSET`` otherwise).
+        versions: the latest version of each state channel (``trace`` streams give the
+            versions that change; each step record keeps a copy).
     """
 
     __slots__ = (
@@ -81,6 +86,7 @@ class Space:
         "start_task",
         "steps",
         "tasks",
+        "versions",
     )
 
     def __init__(self, ns: str, input: Any = UNSET) -> None:
@@ -89,9 +95,10 @@ class Space:
         self.tasks: dict[tuple[int, str], TaskRecord] = {}
         self.inputs: dict[int, StepRecord] = {}
         self.replays: set[tuple[int, str]] = set()
-        self.last_updated: tuple[str, ...] = ()
+        self.last_updated: Channels = ()
         self.start_task: TaskRecord | None = None
         self.input = input
+        self.versions: dict[str, Any] = {}
 
     def tasks_of(self, step: int) -> list[TaskRecord]:
         """The tasks of ``step``, in the order they were planned."""
@@ -110,12 +117,13 @@ class Space:
         return saved[-1] if saved else None
 
 
-class RecordStore:
+class RecordStore(TraceIngest):
     """The records of a run, the queue of chunks not applied yet, and the handlers."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._queue: deque[tuple[Any, ...]] = deque()
+        self._unsettled: deque[tuple[Space, StepRecord]] = deque()
         self._taken = 0  # chunks queued so far
         self._edits = 0  # other changes: answers, failures
         self._applying = False
@@ -149,14 +157,20 @@ class RecordStore:
             self._applying = False
 
     def _apply(self, chunk: tuple[Any, ...]) -> None:
-        """Apply one chunk: a ``debug`` event, or a pause reported in ``updates``."""
+        """Apply one chunk: ``trace`` events, a ``debug`` event, or a pause in ``updates``."""
         if len(chunk) == 3 and chunk[0]:
             mode, event = chunk[1], chunk[2]
             space = self._space(chunk[0])
         else:
             mode, event = chunk[-2], chunk[-1]
             space = self._root
+            if mode == _TRACE:
+                self._apply_trace(space, event, root=True)
+                return
             self._at_breakpoint = mode == _UPDATES and not event[INTERRUPT]  # a static one
+        if mode == _TRACE:
+            self._apply_trace(space, event, root=False)
+            return
         if mode != _DEBUG:
             return
         kind, step, payload = event["type"], event["step"], event["payload"]
@@ -237,7 +251,11 @@ class RecordStore:
             name = str(payload.get("name"))
             task = TaskRecord(step, key[1], name, TaskKind.PULL, (), None, ns=space.ns)
             self._add_task(space, task, None)
-        interrupts = task.finish(payload)
+        self._task_finished(space, task, task.finish(payload))
+
+    def _task_finished(self, space: Space, task: TaskRecord, interrupts: Sequence[Any]) -> None:
+        """A task reported its result: index its interrupts, close the subgraph runs it ended."""
+        step = task.step
         if task.status in _FINISHED and not interrupts:
             self._close_children(task.task_id)
         for interrupt in interrupts:
@@ -294,6 +312,11 @@ class RecordStore:
 
     def _pending(self) -> list[InterruptRecord]:
         """The interrupts of interrupted tasks that have no answer yet."""
+        for known in list(self._interrupts.values()):  # a re-run may be held by its step
+            space = self._spaces[known.ns]
+            record = space.steps.get(known.step)
+            if record is not None:
+                self._settle(space, record)
         return [
             record
             for record in self._interrupts.values()
@@ -307,6 +330,7 @@ class RecordStore:
         ``Command(graph=Command.PARENT)``, whose task reports no result of its own."""
         for space in self._inside.get(task_id, ()):
             for record in space.ordered():
+                self._settle(space, record)
                 if record.checkpointed:
                     continue
                 for task in space.tasks_of(record.step):
@@ -317,6 +341,7 @@ class RecordStore:
     def _fail_open_steps(self, error: BaseException) -> None:
         """The run stopped with ``error``: the root's last open step fails with it, and in every
         namespace the tasks that never reported a result fail."""
+        self._settle_all()
         for space in self._spaces.values():
             open_steps = [s for s in space.ordered() if not s.checkpointed]
             if not open_steps:

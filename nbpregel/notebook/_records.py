@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import BRANCH_PREFIX, START, TaskKind
 from nbpregel.notebook._tables import StepStatus, TaskStatus
 
+if TYPE_CHECKING:
+    from nbpregel.types import TracedTask
+
 __all__ = [
+    "Channels",
     "InterruptRecord",
     "Stamp",
     "StateDiff",
     "StepRecord",
     "TaskRecord",
+    "as_tuple",
     "diff_states",
     "fill_checkpoint",
     "seconds",
@@ -29,8 +35,12 @@ __all__ = [
 ]
 
 
+Channels = tuple[str, ...] | AbstractSet[str]
+"""Channel names as the stream gave them: a tuple in order, or a set (sorted when shown)."""
 Stamp = float | str | None
 """A time as the stream gave it: ISO 8601 text (event timestamps) or epoch seconds."""
+_TRACED_STATUS: Final = {status.value: status for status in TaskStatus}
+"""A traced task's ``status`` (the engine's text) as a row's."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -80,6 +90,28 @@ class TaskRecord:
             for seq, (channel, value) in enumerate(self.writes)
         ]
 
+    @classmethod
+    def planned(cls, task: TracedTask, step: int, ns: str, at: Stamp) -> TaskRecord:
+        """The record of a task a ``trace`` stream announced (still running)."""
+        kind = task.kind if type(task.kind) is TaskKind else TaskKind(task.kind)
+        triggers = task.triggers if type(task.triggers) is tuple else tuple(task.triggers)
+        return cls(step, task.id, task.name, kind, triggers, task.input, started_at=at, ns=ns)
+
+    def settle(self, task: TracedTask) -> Sequence[Any]:
+        """Take in a finished task of a ``trace`` stream; returns its ``Interrupt`` objects.
+
+        Its ``writes`` and ``interrupts`` lists are kept, not copied (the engine is done with
+        them, and records are read-only).
+        """
+        error = task.error
+        self.error = None if error is None else repr(error)
+        self.status = _TRACED_STATUS.get(task.status, TaskStatus.RUNNING)
+        self.attempts = task.attempts
+        self.started_at = task.started_at or self.started_at
+        self.duration_ms = task.duration_ms
+        self.writes = task.writes
+        return task.interrupts
+
     def finish(self, payload: Mapping[str, Any]) -> Sequence[Any]:
         """Take in a ``task_result`` payload; returns the task's ``Interrupt`` objects.
 
@@ -116,14 +148,15 @@ class StepRecord:
         error: why the run stopped during this step, when no task says it.
         handed_up: a subgraph step that ended without a checkpoint of its own because a node
             in it routed the parent graph (``Command(graph=Command.PARENT)``).
+        inbox: ``trace`` events of the step's tasks not turned into task records yet.
     """
 
     step: int
     started_at: Stamp = None
-    triggered_by: tuple[str, ...] = ()
+    triggered_by: Channels = ()
     task_ids: list[str] = dataclasses.field(default_factory=list)
     checkpointed: bool = False
-    updated_channels: tuple[str, ...] = ()
+    updated_channels: Channels = ()
     finished_at: Stamp = None
     checkpoint_id: str | None = None
     values: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -132,6 +165,7 @@ class StepRecord:
     error: str | None = None
     ns: str = ""
     handed_up: bool = False
+    inbox: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
 
     @property
     def duration_ms(self) -> float | None:
@@ -147,8 +181,8 @@ class StepRecord:
             self.step,
             status.value,
             len(self.task_ids),
-            self.triggered_by,
-            self.updated_channels,
+            as_tuple(self.triggered_by),
+            as_tuple(self.updated_channels),
             seconds(self.started_at),
             seconds(self.finished_at),
             self.duration_ms,
@@ -250,10 +284,11 @@ def start_writes(record: StepRecord, given: Mapping[str, Any]) -> list[tuple[str
     """
     writes = [
         (channel, given[channel] if channel in given else record.values[channel])
-        for channel in record.updated_channels
+        for channel in as_tuple(record.updated_channels)
         if channel in record.values
     ]
-    return writes + [(c, START) for c in record.updated_channels if c.startswith(BRANCH_PREFIX)]
+    routes = [(c, START) for c in as_tuple(record.updated_channels) if c.startswith(BRANCH_PREFIX)]
+    return writes + routes
 
 
 def step_status(step: StepRecord, tasks: Sequence[TaskRecord]) -> StepStatus:
@@ -302,6 +337,16 @@ def fill_checkpoint(record: StepRecord, at: Stamp, payload: Mapping[str, Any]) -
     record.finished_at = at
     configurable = (payload.get("config") or {}).get("configurable") or {}
     record.checkpoint_id = configurable.get("checkpoint_id")
+
+
+def as_tuple(channels: Channels) -> tuple[str, ...]:
+    """Channel names as a tuple: a tuple as it is, a set sorted.
+
+    Example:
+        >>> as_tuple({"b", "a"}), as_tuple(("b", "a"))
+        (('a', 'b'), ('b', 'a'))
+    """
+    return channels if type(channels) is tuple else tuple(sorted(channels))
 
 
 def _as_int(version: Any) -> int:

@@ -6,10 +6,16 @@ steps as JSON in a ``<script type="application/json">`` element, the styles, and
 :class:`~nbpregel.notebook.graph_view.GraphView` does (the same ``Highlighter`` picks what to
 light, the same ``static/svg_lights.js`` lights it) and fills the tables with ``textContent``.
 
-What is user data (node names, state values, errors) is escaped where it lands: by the SVG
-renderer inside the drawing, by :func:`html.escape` in the page, and inside the JSON every
-``<``, ``>`` and ``&`` is written as a ``\\u00XX`` escape, so no value can close the script
-element or open a comment.
+A run whose subgraphs ran is replayed whole: every recorded run (the root graph's, then each
+subgraph run, as ``Recorder.namespaces()`` lists them) has its own steps, and a *graph* choice,
+labelled as the live ``RunView`` labels its dropdown, picks the run the slider and the tables
+follow; a subgraph run's steps light inside its cluster, as ``GraphView.highlight(step, ns)``.
+
+What is user data (node names, namespaces, state values, errors) is escaped where it lands: by
+the SVG renderer inside the drawing, by :func:`html.escape` in the page, and inside the JSON
+every ``<``, ``>`` and ``&`` is written as a ``\\u00XX`` escape, so no value can close the script
+element or open a comment. The script puts JSON strings in the page only as ``textContent``
+(table cells, the label) or as an ``<option>``'s text, never as HTML.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from nbpregel.notebook._step_html import (
     write_rows,
 )
 from nbpregel.notebook.dot import as_drawable
-from nbpregel.notebook.recorder import Recorder
+from nbpregel.notebook.recorder import ROOT, Recorder
+from nbpregel.notebook.run_view import namespace_label
 from nbpregel.notebook.svg import render_svg
 
 __all__ = ["export_html", "replay_data"]
@@ -50,7 +57,7 @@ _LEGEND: Final = (*(state.value for state in NodeState), "active")
 
 
 def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> pathlib.Path:
-    """Write a standalone page that replays the recorded run of ``graph``.
+    """Write a standalone page that replays the recorded run of ``graph``, subgraph runs too.
 
     Args:
         recorder: what was recorded (``run.recorder``, or a :class:`Recorder` fed by hand).
@@ -70,7 +77,7 @@ def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> 
         css=_css(),
         legend=_legend(),
         svg=render_svg(drawable),
-        last=max(len(data["steps"]) - 1, 0),
+        last=max(len(data["runs"][0]["steps"]) - 1, 0),
         data=json.dumps(data, ensure_ascii=False, default=repr).translate(_JSON_ESCAPES),
         script=front_end_script("replay.js"),
     )
@@ -80,28 +87,67 @@ def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> 
 
 
 def replay_data(recorder: Recorder, graph: object) -> dict[str, Any]:
-    """The JSON-ready content of the page: per step, its lit nodes and edges, and its tables.
+    """The JSON-ready content of the page: per recorded run, per step, what to light and show.
 
-    Node and edge ids are given as the SVG's ``data-node`` / ``data-edge`` hold them.
+    ``runs`` lists the root graph's run first, then each subgraph run in the order
+    ``recorder.namespaces()`` gives: its namespace (``ns``), its ``label`` (as the ``RunView``
+    dropdown names it) and its ``steps``. A step holds its lit nodes (``{node id: state}``) and
+    active edges, with the ids the SVG's ``data-node`` / ``data-edge`` hold (qualified, inside
+    a subgraph's cluster), and its tables' rows.
+
+    Example:
+        >>> from typing import TypedDict
+        >>> from nbpregel import END, START, StateGraph
+        >>> class State(TypedDict):
+        ...     n: int
+        >>> inner = StateGraph(State)
+        >>> _ = inner.add_node("inc", lambda state: {"n": state["n"] + 1})
+        >>> inner = inner.add_edge(START, "inc").add_edge("inc", END).compile()
+        >>> outer = StateGraph(State)
+        >>> _ = outer.add_node("sub", inner)
+        >>> outer = outer.add_edge(START, "sub").add_edge("sub", END).compile()
+        >>> recorder = Recorder()
+        >>> for chunk in outer.stream({"n": 0}, stream_mode=["debug"], subgraphs=True):
+        ...     recorder.record(chunk)
+        >>> root, sub = replay_data(recorder, outer)["runs"]
+        >>> root["label"], sub["label"].startswith("sub (step 1 \u00b7 ")
+        ('root graph', True)
+        >>> [step["step"] for step in sub["steps"]], sub["steps"][1]["nodes"]
+        ([0, 1], {'sub': 'done', 'sub|inc': 'done', 'sub|__end__': 'done'})
     """
     highlighter = Highlighter(as_drawable(graph))
     return {
         "interval": _INTERVAL_MS,
         "notSaved": NOT_SAVED,
         "headers": {"tasks": TASK_HEADERS, "writes": WRITE_HEADERS, "state": STATE_HEADERS},
-        "steps": [_step_data(recorder, highlighter, step) for step in recorder.step_numbers()],
+        "runs": [_run_data(recorder, highlighter, ns) for ns in _namespaces(recorder)],
     }
 
 
-def _step_data(recorder: Recorder, highlighter: Highlighter, step: int) -> dict[str, Any]:
-    record, tasks = recorder.step(step), recorder.tasks_of(step)
-    lit = highlighter.step(recorder, step)
+def _namespaces(recorder: Recorder) -> list[str]:
+    """The recorded runs, the root graph's first (even before it recorded a step)."""
+    return [ROOT, *(ns for ns in recorder.namespaces() if ns != ROOT)]
+
+
+def _run_data(recorder: Recorder, highlighter: Highlighter, ns: str) -> dict[str, Any]:
+    return {
+        "ns": ns,
+        "label": namespace_label(recorder, ns),
+        "steps": [
+            _step_data(recorder, highlighter, step, ns) for step in recorder.step_numbers(ns)
+        ],
+    }
+
+
+def _step_data(recorder: Recorder, highlighter: Highlighter, step: int, ns: str) -> dict[str, Any]:
+    record, tasks = recorder.step(step, ns), recorder.tasks_of(step, ns)
+    lit = highlighter.step(recorder, step, ns)
     task_cells, task_classes = task_rows(tasks)
-    diff = recorder.diff(step) if record.checkpointed else None
+    diff = recorder.diff(step, ns) if record.checkpointed else None
     state_cells, state_classes = state_rows(record, diff)
     return {
         "step": step,
-        "status": str(recorder.status_of(step)),
+        "status": str(recorder.status_of(step, ns)),
         "nodes": {xml_text(node): str(state) for node, state in lit.nodes.items()},
         "edges": [xml_text(edge) for edge in lit.edges],
         "tasks": task_cells,
@@ -140,6 +186,7 @@ _PAGE: Final = """<!DOCTYPE html>
 <div class="nbp-legend">{legend}</div>
 </div>
 <div class="nbp-controls">
+<label data-role="graph-choice" hidden>graph <select data-role="graph"></select></label>
 <button type="button" data-role="play">\u25b6 play</button>
 <input type="range" data-role="slider" min="0" max="{last}" value="{last}" step="1">
 <span data-role="label"></span>

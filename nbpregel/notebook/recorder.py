@@ -74,6 +74,7 @@ __all__ = ["ROOT", "InterruptRecord", "Recorder", "StateDiff", "StepRecord", "Ta
 
 _FIRST_STEP: Final = -1  # the step of a thread's first checkpoint, its input's
 _DEBUG: Final = StreamMode.DEBUG.value
+_TRACE: Final = StreamMode.TRACE.value
 _UPDATES: Final = StreamMode.UPDATES.value
 
 
@@ -99,6 +100,21 @@ class Recorder(RecordStore):
 
     # -- recording --------------------------------------------------------------------------
 
+    @staticmethod
+    def stream_modes(graph: object) -> tuple[str, ...]:
+        """The stream modes to record ``graph`` from (stream with ``subgraphs=True``).
+
+        ``trace`` for nbpregel's graphs (the engine's own events: recording costs the run
+        little), ``debug`` for other LangGraph-compatible graphs.
+
+        Example:
+            >>> Recorder.stream_modes(object())
+            ('debug',)
+        """
+        from nbpregel.pregel.main import Pregel
+
+        return (_TRACE,) if isinstance(graph, Pregel) else (_DEBUG,)
+
     def record(self, chunk: Sequence[Any]) -> None:
         """Record one chunk of a multi-mode stream: ``(mode, payload)`` or ``(ns, mode, payload)``.
 
@@ -115,7 +131,11 @@ class Recorder(RecordStore):
                 f"stream_mode=['debug'] (a list, even of one mode)"
             )
         mode = chunk[-2]
-        if mode != _DEBUG and (mode != _UPDATES or not is_pause_update(chunk[-1])):
+        if (
+            mode != _TRACE
+            and mode != _DEBUG
+            and (mode != _UPDATES or not is_pause_update(chunk[-1]))
+        ):
             return
         self._queue.append(chunk)
         self._taken += 1
@@ -146,6 +166,7 @@ class Recorder(RecordStore):
         """
         with self._lock:
             self._apply_queue()
+            self._settle_all()
             unknown = [key for key in answers if key not in self._interrupts]
             if unknown:
                 raise KeyError(
@@ -176,9 +197,7 @@ class Recorder(RecordStore):
     @property
     def tasks(self) -> pd.DataFrame:
         """One row per task (columns: see the module doc)."""
-        return self._frame(
-            "tasks", TASKS, lambda: [t.row() for s in self._each() for t in s.tasks.values()]
-        )
+        return self._frame("tasks", TASKS, lambda: [t.row() for t in self._each_task()])
 
     @property
     def writes(self) -> pd.DataFrame:
@@ -186,7 +205,7 @@ class Recorder(RecordStore):
         return self._frame(
             "writes",
             WRITES,
-            lambda: [r for s in self._each() for t in s.tasks.values() for r in t.write_rows()],
+            lambda: [r for t in self._each_task() for r in t.write_rows()],
         )
 
     @property
@@ -266,23 +285,31 @@ class Recorder(RecordStore):
         with self._lock:
             space = self._known(ns)
             try:
-                return space.steps[step]
+                record = space.steps[step]
             except KeyError:
                 known = sorted(space.steps)
                 where = f" of namespace {ns!r}" if ns else ""
                 raise KeyError(f"step {step}{where} was not recorded (steps: {known})") from None
+            self._settle(space, record)
+            return record
 
     def tasks_of(self, step: int, ns: str = ROOT) -> list[TaskRecord]:
         """The task records of ``step``, in the order they were planned (none if unknown)."""
         with self._lock:
             self._apply_queue()
             space = self._spaces.get(ns)
-            return space.tasks_of(step) if space is not None else []
+            if space is None:
+                return []
+            record = space.steps.get(step)
+            if record is not None:
+                self._settle(space, record)
+            return space.tasks_of(step)
 
     def task(self, task_id: str) -> TaskRecord | None:
         """The record of the task with id ``task_id``, in any namespace (``None`` if unknown)."""
         with self._lock:
             self._apply_queue()
+            self._settle_all()
             return self._task_index.get(task_id)
 
     def status_of(self, step: int, ns: str = ROOT) -> StepStatus:
@@ -308,6 +335,10 @@ class Recorder(RecordStore):
     def _each(self) -> list[Space]:
         return list(self._spaces.values())
 
+    def _each_task(self) -> list[TaskRecord]:
+        """Every task record: by namespace, then by step, in the order each step planned them."""
+        return [t for s in self._each() for step in s.ordered() for t in s.tasks_of(step.step)]
+
     def _step_rows(self) -> list[tuple[Any, ...]]:
         return [
             record.row(step_status(record, space.tasks_of(record.step)))
@@ -331,6 +362,7 @@ class Recorder(RecordStore):
             # Read the count first: chunks queued meanwhile make the next read rebuild.
             at = self.events
             self._apply_queue()
+            self._settle_all()
             if self._frames_at != at:
                 self._frames.clear()
                 self._frames_at = at

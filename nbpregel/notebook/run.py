@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID
+from nbpregel.notebook import _workers
 from nbpregel.notebook.recorder import Recorder
 from nbpregel.types import Command
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["NO_ANSWER", "Driver", "Run", "RunStatus", "run"]
 
 _log = logging.getLogger(__name__)
-STREAM_MODES: Final = ("debug",)
-"""The stream modes a run is recorded from (with ``subgraphs=True``): ``debug`` has it all."""
 NO_ANSWER: Final = object()
 """The default of :meth:`Run.resume`: no answer (continue from a breakpoint)."""
 _nested_loops: set[int] = set()
@@ -90,12 +89,14 @@ class Run:
         for name in ("stream_mode", "subgraphs"):
             if name in stream_kwargs:
                 raise TypeError(
-                    f"run() streams with stream_mode={list(STREAM_MODES)}, subgraphs=True "
-                    f"itself; drop the {name} argument (use graph.stream() for other streams)"
+                    f"run() streams with stream_mode={list(Recorder.stream_modes(graph))}, "
+                    f"subgraphs=True itself; drop the {name} argument (use graph.stream() for "
+                    f"other streams)"
                 )
         self.graph = graph
         self.config = _with_thread_id(config)
         self.recorder = Recorder()
+        self._modes = list(Recorder.stream_modes(graph))
         self.driver = _pick_driver(graph, Driver(driver))
         self.status = RunStatus.NEW
         self.error: BaseException | None = None
@@ -202,13 +203,13 @@ class Run:
             target = lambda: asyncio.run(self._consume_async(input))  # noqa: E731
         else:
             target = lambda: self._consume(input)  # noqa: E731
-        threading.Thread(target=target, name="nbpregel-run", daemon=True).start()
+        _workers.submit(target)
 
     def _consume(self, input: Any) -> None:
         error: BaseException | None = None
         try:
             chunks = self.graph.stream(
-                input, self.config, stream_mode=list(STREAM_MODES), subgraphs=True, **self._kwargs
+                input, self.config, stream_mode=self._modes, subgraphs=True, **self._kwargs
             )
             for chunk in chunks:
                 self._record(chunk)
@@ -220,7 +221,7 @@ class Run:
         error: BaseException | None = None
         try:
             chunks = self.graph.astream(
-                input, self.config, stream_mode=list(STREAM_MODES), subgraphs=True, **self._kwargs
+                input, self.config, stream_mode=self._modes, subgraphs=True, **self._kwargs
             )
             async for chunk in chunks:
                 self._record(chunk)

@@ -206,8 +206,7 @@ def _caller_event_loop(runtime: TaskRuntime) -> asyncio.AbstractEventLoop | None
 
 def _settle_early(loop: RunLoop, runtime: TaskRuntime, child: Task, call: Call) -> None:
     """Announce ``child``; settle it now if its result is saved or cached."""
-    if _announced(loop):
-        loop._emit_task_start(child)
+    loop.announce_call(child)
     if child.id in _run_calls(loop).restorable:
         loop.persistence.restore_task_writes([child])
     _inherit_answer(loop, runtime, child)
@@ -293,22 +292,13 @@ def record_done(loop: RunLoop, child: Task) -> None:
 def _report(loop: RunLoop, child: Task, *, fresh: bool) -> None:
     # ``updates`` shows what ran (or came from the cache) this time; like LangGraph, neither a
     # call restored from saved writes nor one that paused or failed appears there.
-    updates = fresh and loop._want[StreamMode.UPDATES] and child.status in _SETTLED
+    updates = fresh and loop.wants(StreamMode.UPDATES) and child.status in _SETTLED
     if updates:
-        loop._emit(StreamMode.UPDATES, _chunks.task_update(child, RETURN))
-    results = _announced(loop)
-    if results:
-        payload = _chunks.task_result_payload(child, _RESULT_KEYS)
-        loop._emit(StreamMode.TASKS, payload)
-        loop._emit_debug("task_result", payload)
+        loop.put((loop.ns, StreamMode.UPDATES, _chunks.task_update(child, RETURN)))
+    results = loop.report_call(child, _RESULT_KEYS)
     wake = loop.wake  # the driver, if it waits on other tasks, yields the chunks now
     if wake is not None and (updates or results):
         wake()
-
-
-def _announced(loop: RunLoop) -> bool:
-    """Whether calls are announced and reported (the ``tasks`` or ``debug`` stream is on)."""
-    return loop._want[StreamMode.TASKS] or loop._want[StreamMode.DEBUG]
 
 
 def outcome(child: Task) -> Any:

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from nbpregel.pregel._emitter import LIVE_AFTER_S
 from nbpregel.pregel._execute import begin_attempt, call_args, finish_attempt
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._task import Task
@@ -189,6 +190,14 @@ class _Crew:
             self.hired += 1
             self.pool.submit(contextvars.copy_context().run, self.work)
 
+    def stand_in(self) -> None:
+        """The calling thread stops helping: hire a helper in its place, if tasks wait.
+
+        It may race with a helper's ``hire``; at worst one helper too many is hired.
+        """
+        self.limit += 1
+        self.hire()
+
     def work(self) -> None:
         """A helper: hire the next one, then run tasks until the queue is empty."""
         loop, shared, done = self.loop, self.shared, self.done
@@ -244,7 +253,7 @@ def _inline_alone(loop: RunLoop, node: Any) -> bool:
         return True
     if node.subgraph is not None:
         return not loop.forward_modes  # its chunks are not streamed: nothing to show live
-    return not loop.streaming
+    return not loop.watched
 
 
 def _unobserved(loop: RunLoop) -> bool:
@@ -254,17 +263,16 @@ def _unobserved(loop: RunLoop) -> bool:
     a chunk or to save a finished task's writes.
     """
     return (
-        loop.persistence.saver is None
-        and not loop.streaming
-        and isinstance(loop.executor, TaskPool)
+        loop.persistence.saver is None and not loop.watched and isinstance(loop.executor, TaskPool)
     )
 
 
-def _run_inline(loop: RunLoop, shared: deque[Task]) -> Iterator[Task]:
-    """Run tasks from the shared queue on the calling thread until it is empty."""
+def _run_inline(loop: RunLoop, shared: deque[Task], until: float | None) -> Iterator[Task]:
+    """Run tasks from the shared queue on the calling thread until it is empty (or, when
+    ``until`` is an epoch time, until then: the caller goes back to reporting tasks)."""
     # In a copy of the caller's context, as a helper runs its tasks: what nodes set stays there.
     context = contextvars.copy_context()
-    while True:
+    while until is None or time.time() < until:
         try:
             task = shared.popleft()
         except IndexError:
@@ -297,10 +305,17 @@ def run_step(loop: RunLoop) -> Iterator[None]:
     unfinished = {task.id: task for task in todo}
     try:
         if caller_helps:
-            for task in _run_inline(loop, shared):
+            # A traced step hands its events out live once it turns slow: then the caller
+            # stops taking tasks, to report those that finish (a subgraph's step never stops:
+            # the thread it runs on is lent by a worker that the step may need).
+            live = loop.tracing and loop.nest is None
+            until = loop.step_started + LIVE_AFTER_S if live else None
+            for task in _run_inline(loop, shared, until):
                 del unfinished[task.id]
                 loop.task_done(task)
                 yield
+            if shared and crew is not None:
+                crew.stand_in()
         while unfinished:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:

@@ -14,7 +14,6 @@ it between calls (and while tasks run), so the caller sees events as they happen
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from nbpregel.channels.base import BaseChannel
 from nbpregel.constants import INTERRUPT, NS_SEP, StreamMode
 from nbpregel.errors import GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
+from nbpregel.pregel._emitter import Emitter
 from nbpregel.pregel._nested import Nesting
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import plan_tasks, read_input
@@ -42,16 +42,10 @@ class RunStatus:
     ERROR = "error"
 
 
-_VALUES, _UPDATES, _TASKS, _DEBUG, _CUSTOM = (
-    StreamMode.VALUES,
-    StreamMode.UPDATES,
-    StreamMode.TASKS,
-    StreamMode.DEBUG,
-    StreamMode.CUSTOM,
-)
+_VALUES, _UPDATES = StreamMode.VALUES, StreamMode.UPDATES
 
 
-class RunLoop:
+class RunLoop(Emitter):
     """One run of a graph: live channels, versions, the current step's tasks, stream buffer."""
 
     def __init__(
@@ -85,7 +79,7 @@ class RunLoop:
             self.forward_modes = nest.parent.forward_modes
             modes = modes | self.forward_modes
         self.ns_str = NS_SEP.join(self.ns)
-        self.buffer: deque[tuple[tuple[str, ...], StreamMode, Any]] = deque()
+        self._init_stream(modes)
         self.status = RunStatus.RUNNING
         self.tasks: list[Task] = []
         self.interrupts: list[Interrupt] = []
@@ -95,15 +89,12 @@ class RunLoop:
         self.cache: Any = None  # a BaseCache when the graph caches nodes
         self.calls: Any = None  # this step's @task calls (nbpregel.pregel._call.RunCalls)
         self.run_config: dict[str, Any] = {}
-        self._want = {mode: mode in modes for mode in StreamMode}
-        self.streaming = bool(modes)  # whether anyone reads this run's chunks
-        self.emits_checkpoints = self._want[StreamMode.CHECKPOINTS] or self._want[_DEBUG]
-        self._unreported: tuple[Any, ...] | None = None
         self.channels: dict[str, BaseChannel[Any, Any]] = {}
         self.versions: VersionState
         self.step = 0
         self.stop = 0
         self.updated: set[str] | None = None
+        self._traced_versions = False
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -118,7 +109,7 @@ class RunLoop:
         command = self.input if isinstance(self.input, Command) else None
         if command is None and self.input is not None:
             self._apply_input(map_input(self.spec, self.input))
-            self.persistence.save(self, source="input")
+            self._save("input")
             self.step += 1
         else:
             self._resume(command)
@@ -145,10 +136,10 @@ class RunLoop:
                     self.updated |= updated
         self.persistence.mark_resumed(self.versions)
         if replay and self.persistence.starts_branch():
-            self.persistence.save(self, source="fork")
+            self._save("fork")
             self.step += 1
         if self._want[_VALUES] and self.persistence.has_history:
-            self._emit(_VALUES, self.values())
+            self.emit(_VALUES, self.values())
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         if command.update is None and not command.goto:
@@ -163,7 +154,7 @@ class RunLoop:
         self.updated = apply_writes(self.channels, [*tasks, carrier], self.versions)
         self.persistence.discard_pending()
         if self._want[_VALUES] and self._touches_output(self.updated):
-            self._emit(_VALUES, self.values())
+            self.emit(_VALUES, self.values())
 
     # -- plan ------------------------------------------------------------------------------
 
@@ -192,7 +183,7 @@ class RunLoop:
                 self.updated = finished
                 tasks = self._plan()
         if self._unreported is not None:
-            self._report_checkpoint(tasks)
+            self.report_checkpoint(tasks)
         if not tasks:
             self.status = RunStatus.DONE
             return False
@@ -207,10 +198,8 @@ class RunLoop:
         if self.interrupt_before and self._should_interrupt(self.interrupt_before):
             self._pause_static()
             return False
-        if self._want[_TASKS] or self._want[_DEBUG]:
-            for task in tasks:
-                if not task.node.hidden:
-                    self._emit_task_start(task)
+        if self.tracing or self.announces:
+            self.announce_step(tasks)
         for task in tasks:
             if task.status != TaskStatus.PENDING:
                 self.task_done(task, restored=True)
@@ -235,27 +224,16 @@ class RunLoop:
                 _cache.store(self.cache, task)  # may fail the task: its writes cannot be cached
             self.persistence.save_task(task)
         if task.node.hidden:
+            if self.tracing:
+                self.report_task(task)
             return
         if task.status == TaskStatus.INTERRUPTED:
             self.interrupts.extend(task.interrupts)
             self._emit_interrupts(tuple(task.interrupts))
         elif task.error is None and self._want[_UPDATES]:
-            self._emit(_UPDATES, _chunks.task_update(task, self.spec.stream_keys))
-        if self._want[_TASKS] or self._want[_DEBUG]:
-            payload = _chunks.task_result_payload(task, self.spec.stream_keys)
-            self._emit(_TASKS, payload)
-            self._emit_debug("task_result", payload)
-
-    def receive(self, item: tuple[tuple[str, ...], StreamMode, Any]) -> None:
-        """Take a chunk from a subgraph run by one of this run's tasks (thread-safe)."""
-        self.buffer.append(item)
-        if self.wake is not None:
-            self.wake()
-
-    def custom(self, chunk: Any) -> None:
-        """Emit a ``custom`` chunk from a running node."""
-        if self._want[_CUSTOM]:
-            self.receive((self.ns, _CUSTOM, chunk))
+            self.emit(_UPDATES, _chunks.task_update(task, self.spec.stream_keys))
+        if self.tracing or self.announces:
+            self.report_task(task)
 
     # -- update ----------------------------------------------------------------------------
 
@@ -268,12 +246,12 @@ class RunLoop:
                 return
         self.updated = apply_writes(self.channels, tasks, self.versions)
         if self._want[_VALUES] and self._touches_output(self.updated):
-            self._emit(_VALUES, self.values())
-        self.persistence.save(self, source="loop")
+            self.emit(_VALUES, self.values())
+        self._save("loop")
         self.step += 1
         if self.interrupt_after and self._should_interrupt(self.interrupt_after):
-            self._pause_static()
             self.tasks = self._plan()  # the paused checkpoint's next tasks, as get_state shows
+            self._pause_static()
 
     def _end_step_early(self) -> None:
         """A task failed (the run fails with the first error) or paused (the run pauses)."""
@@ -303,7 +281,8 @@ class RunLoop:
     def _pause_static(self) -> None:
         self.status = RunStatus.INTERRUPTED
         self.persistence.flush_pending()
-        self._emit(_UPDATES, _chunks.interrupt_update(()))
+        self.emit(_UPDATES, _chunks.interrupt_update(()))
+        self.trace_pause(self.tasks)
 
     def _pause(self, interrupts: list[Interrupt]) -> None:
         self.status = RunStatus.INTERRUPTED
@@ -314,16 +293,16 @@ class RunLoop:
         if finished:
             updated = apply_writes(self.channels, finished, self.versions)
             if self._want[_VALUES] and self._touches_output(updated):
-                self._emit(_VALUES, self.values())
+                self.emit(_VALUES, self.values())
 
     def _emit_interrupts(self, interrupts: tuple[Interrupt, ...]) -> None:
-        self._emit(_UPDATES, _chunks.interrupt_update(interrupts))
+        self.emit(_UPDATES, _chunks.interrupt_update(interrupts))
         if self._want[_VALUES]:
             values = self.values()
             if isinstance(values, dict):
-                self._emit(_VALUES, {**values, INTERRUPT: interrupts})
+                self.emit(_VALUES, {**values, INTERRUPT: interrupts})
             else:
-                self._emit(_VALUES, {INTERRUPT: interrupts})
+                self.emit(_VALUES, {INTERRUPT: interrupts})
 
     # -- output ----------------------------------------------------------------------------
 
@@ -345,23 +324,31 @@ class RunLoop:
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""
         if self._unreported is not None:
-            self._report_checkpoint(self.tasks if self.status == RunStatus.INTERRUPTED else [])
+            self.report_checkpoint(self.tasks if self.status == RunStatus.INTERRUPTED else [])
         self.persistence.close()
 
     # -- stream helpers --------------------------------------------------------------------
 
-    def _emit(self, mode: StreamMode, chunk: Any) -> None:
-        if self._want[mode]:
-            self.buffer.append((self.ns, mode, chunk))
-
-    def _emit_debug(self, kind: str, payload: Any) -> None:
-        if self._want[_DEBUG]:
-            self.buffer.append((self.ns, _DEBUG, _chunks.debug_chunk(self.step, kind, payload)))
-
-    def _emit_task_start(self, task: Task) -> None:
-        payload = _chunks.task_start_payload(task)
-        self._emit(_TASKS, payload)
-        self._emit_debug("task", payload)
+    def _save(self, source: str) -> None:
+        """Save the checkpoint of the step that just ended (or of the input, or a fork)."""
+        self.persistence.save(self, source=source)
+        if self.tracing:
+            versions = self.versions
+            every = None
+            if not self._traced_versions:  # the run's first checkpoint: every state channel's
+                self._traced_versions = True
+                keys = self.spec.stream_keys
+                state = (keys,) if isinstance(keys, str) else keys
+                known = versions.channel_versions
+                every = {channel: known[channel] for channel in state if channel in known}
+            self.trace_checkpoint(
+                source,
+                self.persistence.checkpoint_id,
+                self.values(),
+                self.updated or frozenset(),
+                versions.max_version,
+                every,
+            )
 
     def checkpoint_ready(
         self,
@@ -378,27 +365,3 @@ class RunLoop:
             dict(self.versions.channel_versions),
             sorted(self.updated or ()),
         )
-
-    def _report_checkpoint(self, next_tasks: list[Task]) -> None:
-        """Stream the last saved checkpoint (``checkpoints`` mode and ``debug``)."""
-        if self._unreported is None:
-            return
-        config, parent, metadata, values, versions, updated = self._unreported
-        self._unreported = None
-        snapshot = {
-            "config": config,
-            "parent_config": parent,
-            "values": values,
-            "metadata": metadata,
-            "next": [task.name for task in next_tasks],
-            "tasks": [
-                {"id": t.id, "name": t.name, "interrupts": tuple(t.interrupts), "state": None}
-                for t in next_tasks
-            ],
-        }
-        self._emit(StreamMode.CHECKPOINTS, snapshot)
-        if self._want[_DEBUG]:
-            extended = {**snapshot, "channel_versions": versions, "updated_channels": updated}
-            self.buffer.append(
-                (self.ns, _DEBUG, _chunks.debug_chunk(metadata["step"], "checkpoint", extended))
-            )

@@ -7,12 +7,14 @@ return.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from nbpregel.constants import INTERRUPT
 from nbpregel.errors import GraphInterrupt
 from nbpregel.pregel._drivers import arun_step, run_step
+from nbpregel.pregel._emitter import LIVE_AFTER_S
 from nbpregel.pregel._loop import RunLoop, RunStatus
 
 __all__ = ["adrive", "collect", "drive", "final_output"]
@@ -31,12 +33,13 @@ def drive(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
         loop.start()
         yield from _drain(loop, single=single, subgraphs=subgraphs)
         while loop.tick():
-            yield from _drain(loop, single=single, subgraphs=subgraphs)
+            if buffer:
+                yield from _drain(loop, single=single, subgraphs=subgraphs)
             for _ in run_step(loop):
-                if buffer:
+                if _due(loop):
                     yield from _drain(loop, single=single, subgraphs=subgraphs)
             loop.after_tick()
-            if buffer:
+            if _due(loop):
                 yield from _drain(loop, single=single, subgraphs=subgraphs)
     finally:
         loop.close()
@@ -54,16 +57,33 @@ async def adrive(loop: RunLoop, *, single: bool, subgraphs: bool) -> AsyncIterat
             for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                 yield chunk
             async for _ in arun_step(loop):
+                if _due(loop):
+                    for chunk in _drain(loop, single=single, subgraphs=subgraphs):
+                        yield chunk
+            loop.after_tick()
+            if _due(loop):
                 for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                     yield chunk
-            loop.after_tick()
-            for chunk in _drain(loop, single=single, subgraphs=subgraphs):
-                yield chunk
     finally:
         loop.close()
     for chunk in _drain(loop, single=single, subgraphs=subgraphs):
         yield chunk
     _raise_outcome(loop)
+
+
+def _due(loop: RunLoop) -> bool:
+    """Whether to hand the buffered chunks out now, mid-step or after it.
+
+    Anything but a lone ``trace`` batch goes out at once. A trace batch waits for the next
+    step's start (one chunk per step, whatever the number of tasks), unless the step has been
+    running for ``LIVE_AFTER_S``: a slow step's events go out as they happen.
+    """
+    buffer = loop.buffer
+    if not buffer:
+        return False
+    if len(buffer) > 1 or loop.batch is None:
+        return True
+    return time.time() - loop.step_started >= LIVE_AFTER_S
 
 
 def _drain(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
@@ -74,6 +94,7 @@ def _drain(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
     buffer = loop.buffer
     nest = loop.nest
     forward = loop.forward_modes
+    loop.seal()  # events made from now on go out in a later chunk
     while buffer:
         item = buffer.popleft()
         ns, mode, chunk = item

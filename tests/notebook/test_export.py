@@ -69,8 +69,10 @@ def test_embedded_json_parses_and_holds_the_values(hostile_page: tuple[Path, Any
     path, view = hostile_page
     page = Page(path.read_text(encoding="utf-8"))
     data = json.loads(page.scripts["nbp-data"])
-    assert [step["step"] for step in data["steps"]] == list(view.steps.step)
-    last = data["steps"][-1]
+    (root,) = data["runs"]  # no subgraph ran: the root graph's run only
+    assert (root["ns"], root["label"]) == ("", "root graph")
+    assert [step["step"] for step in root["steps"]] == list(view.steps.step)
+    last = root["steps"][-1]
     assert last["nodes"] == {HOSTILE_NODE: "done", "__end__": "done"}
     assert last["edges"] == [f"{HOSTILE_NODE}->__end__"]
     assert ["\u25cf", "text", repr(HOSTILE)] in last["state"]
@@ -80,19 +82,21 @@ def test_embedded_json_parses_and_holds_the_values(hostile_page: tuple[Path, Any
 def test_replay_data_per_step_matches_the_view(tmp_path: Path) -> None:
     view = run(fanout_graph(), {"topic": "x"})
     assert view.wait(20) is RunStatus.INTERRUPTED
-    data = replay_data(view.run.recorder, view.run.graph)
-    for step in data["steps"]:
+    (root,) = replay_data(view.run.recorder, view.run.graph)["runs"]
+    for step in root["steps"]:
         view.slider.value = step["step"]
         assert step["nodes"] == view.graph_view.node_states
         assert step["edges"] == view.graph_view.active_edges
-    assert data["steps"][-1]["state"] is None  # the interrupted step saved no state
-    assert data["steps"][-1]["status"] == "interrupted"
+    assert root["steps"][-1]["state"] is None  # the interrupted step saved no state
+    assert root["steps"][-1]["status"] == "interrupted"
 
 
 def test_an_empty_recorder_exports_a_page(tmp_path: Path) -> None:
     path = export_html(Recorder(), hostile_graph(), tmp_path / "empty.html")
     page = Page(path.read_text(encoding="utf-8"))
-    assert json.loads(page.scripts["nbp-data"])["steps"] == []
+    assert json.loads(page.scripts["nbp-data"])["runs"] == [
+        {"ns": "", "label": "root graph", "steps": []}
+    ]
 
 
 # -- the page in Chromium -----------------------------------------------------------------------
@@ -121,7 +125,9 @@ def test_replay_in_a_browser(hostile_page: tuple[Path, Any], browser: Any) -> No
     page = browser.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"error: {error}"))
-    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    page.on(
+        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
+    )
     page.on(
         "request",
         lambda request: None if request.url.startswith("file:") else problems.append(request.url),
@@ -129,6 +135,7 @@ def test_replay_in_a_browser(hostile_page: tuple[Path, Any], browser: Any) -> No
     page.goto(path.as_uri())
     page.wait_for_timeout(100)
     assert problems == []
+    assert page.is_hidden("[data-role=graph-choice]")  # no subgraph ran: nothing to choose
     lit = page.evaluate(LIT)
     assert set(lit) == {HOSTILE_NODE, "__end__"} and "nbp-done" in lit[HOSTILE_NODE]
     assert page.evaluate(ACTIVE) == [f"{HOSTILE_NODE}->__end__"]
@@ -144,4 +151,21 @@ def test_replay_in_a_browser(hostile_page: tuple[Path, Any], browser: Any) -> No
     page.click("[data-role=play]")
     page.wait_for_function("() => document.querySelector('[data-role=slider]').value === '1'")
     assert page.evaluate("() => document.querySelectorAll('script, img').length") == 2
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_an_empty_recording_replays_nothing(browser: Any, tmp_path: Path) -> None:
+    path = export_html(Recorder(), hostile_graph(), tmp_path / "empty.html")
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"error: {error}"))
+    page.goto(path.as_uri())
+    assert page.inner_text("[data-role=label]") == "no step recorded"
+    assert page.evaluate(LIT) == {} and page.evaluate(ACTIVE) == []
+    assert page.is_hidden("[data-role=graph-choice]")
+    page.click("[data-role=play]")  # nothing to play: it stops at once
+    page.wait_for_function(
+        "() => document.querySelector('[data-role=play]').textContent.includes('play')"
+    )
     assert problems == []

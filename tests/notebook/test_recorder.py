@@ -24,7 +24,6 @@ from run_graphs import (
 from nbpregel import Command
 from nbpregel.notebook import Recorder
 from nbpregel.notebook import recorder as recorder_module
-from nbpregel.notebook.run import STREAM_MODES
 
 UTC_NS = "datetime64[ns, UTC]"
 # The public contract (notebook spec, section 2): column names, in order, and their dtypes.
@@ -103,12 +102,13 @@ def feed(
     graph: Any,
     input: Any,
     config: Any = None,
-    modes: tuple[str, ...] = STREAM_MODES,
+    modes: tuple[str, ...] | None = None,
     **kwargs: Any,
 ) -> None:
     """Stream a run into ``recorder`` the way ``nb.run`` does (``debug``, with subgraphs)."""
     try:
-        chunks = graph.stream(input, config, stream_mode=list(modes), subgraphs=True, **kwargs)
+        wanted = list(modes or Recorder.stream_modes(graph))
+        chunks = graph.stream(input, config, stream_mode=wanted, subgraphs=True, **kwargs)
         for chunk in chunks:
             recorder.record(chunk)
     except Exception as exc:

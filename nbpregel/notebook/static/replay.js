@@ -1,9 +1,12 @@
 // Replay of a recorded run, for the page written by export_html (no imports, no network),
 // shipped after svg_lights.js.
 //
-// The run's steps come from <script type="application/json" id="nbp-data">. Showing a step
-// lights the inline SVG's node and edge groups as the GraphView widget does (svgLights) and
-// fills the tables with textContent only: no recorded value is ever parsed as HTML.
+// The recorded runs come from <script type="application/json" id="nbp-data">: the root graph's
+// first, then each subgraph run. The "graph" choice (shown when subgraphs ran) picks the run the
+// slider walks through; a newly chosen run opens on its latest step, as the RunView does.
+// Showing a step lights the inline SVG's node and edge groups as the GraphView widget does
+// (svgLights) and fills the tables with textContent only: no recorded value (node name,
+// namespace, state) is ever parsed as HTML.
 (() => {
   const data = JSON.parse(document.getElementById("nbp-data").textContent);
   const page = document.querySelector(".nbp-replay");
@@ -11,8 +14,10 @@
   const slider = find("slider");
   const play = find("play");
   const label = find("label");
+  const choice = find("graph");
 
   const lights = svgLights(indexSvg(page));
+  let run = data.runs[0];
 
   function table(element, headers, rows, classes, empty) {
     if (rows === null || rows.length === 0) {
@@ -39,7 +44,15 @@
   }
 
   function show(index) {
-    const step = data.steps[index];
+    const step = run.steps[index];
+    if (step === undefined) {
+      // a run without a recorded step: nothing lit, nothing in the tables
+      lights.showStates({});
+      lights.showEdges([]);
+      label.textContent = "no step recorded";
+      for (const name of ["tasks", "writes", "state"]) find(name).replaceChildren();
+      return;
+    }
     lights.showStates(step.nodes);
     lights.showEdges(step.edges);
     label.textContent = `step ${step.step} (${step.status})`;
@@ -47,6 +60,8 @@
     table(find("writes"), data.headers.writes, step.writes, null, "no write");
     table(find("state"), data.headers.state, step.state, step.stateClasses, "empty state");
   }
+
+  const last = () => run.steps.length - 1;
 
   let timer = null;
   function stop() {
@@ -56,15 +71,26 @@
   }
   play.addEventListener("click", () => {
     if (timer !== null) return stop();
-    if (+slider.value >= data.steps.length - 1) slider.value = 0;
+    if (+slider.value >= last()) slider.value = 0;
     play.textContent = "\u23f8 pause";
     show(+slider.value);
     timer = setInterval(() => {
-      if (+slider.value >= data.steps.length - 1) return stop();
+      if (+slider.value >= last()) return stop();
       slider.value = +slider.value + 1;
       show(+slider.value);
     }, data.interval);
   });
   slider.addEventListener("input", () => show(+slider.value));
-  if (data.steps.length > 0) show(+slider.value);
+
+  function choose(index) {
+    stop();
+    run = data.runs[index];
+    slider.max = Math.max(last(), 0);
+    slider.value = slider.max;
+    show(+slider.value);
+  }
+  data.runs.forEach((each, index) => choice.add(new Option(each.label, String(index))));
+  find("graph-choice").hidden = data.runs.length < 2;
+  choice.addEventListener("change", () => choose(+choice.value));
+  choose(0);
 })();

@@ -1,0 +1,182 @@
+"""The recorder reads the engine's ``trace`` stream into the same tables as its ``debug`` stream.
+
+``nb.run`` records nbpregel graphs from ``trace`` (cheap for the run) and other graphs from
+``debug``; both must give the same rows. Every scenario here records the same run twice, once
+per stream, and compares every table (times aside: two runs happen at different moments).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from run_graphs import (
+    Flaky,
+    breakpoint_graph,
+    chain_graph,
+    error_graph,
+    fanout_graph,
+    nested_graph,
+    retry_graph,
+    subgraph_question_graph,
+    two_questions_graph,
+)
+from test_recorder import feed
+
+from nbpregel import Command
+from nbpregel.notebook import Recorder
+
+TABLES = ("steps", "tasks", "writes", "channels", "interrupts")
+TIMES = ("started_at", "finished_at", "duration_ms", "answered_at")
+IDS = ("checkpoint_id",)  # ids differ between two runs of the same graph
+
+
+def thread() -> dict[str, Any]:
+    return {"configurable": {"thread_id": f"t-{uuid.uuid4().hex[:8]}"}}
+
+
+def comparable(recorder: Recorder, name: str) -> list[tuple[Any, ...]]:
+    """A table's rows without times and ids; namespaces by depth, task ids by position."""
+    frame = getattr(recorder, name)
+    frame = frame.drop(columns=[c for c in (*TIMES, *IDS) if c in frame.columns])
+    if "ns" in frame.columns:
+        frame["ns"] = frame["ns"].astype(str).map(lambda ns: ns.count("|") + 1 if ns else 0)
+    task_ids = {tid: i for i, tid in enumerate(dict.fromkeys(recorder.tasks.task_id))}
+    if "task_id" in frame.columns:
+        frame["task_id"] = frame["task_id"].map(lambda tid: task_ids.get(tid, tid))
+    if "interrupt_id" in frame.columns:
+        frame = frame.drop(columns=["interrupt_id"])
+    return [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and pd.isna(value):
+        return "NaN"
+    return repr(value) if isinstance(value, BaseException) else value
+
+
+Scenario = Callable[[Recorder, tuple[str, ...]], None]
+
+
+def run_fanout(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    graph, config = fanout_graph(), thread()
+    recorder.record_input({"topic": "x"})
+    feed(recorder, graph, {"topic": "x"}, config, modes=modes)
+    (pending,) = recorder.pending_interrupts()
+    recorder.record_answers({pending.interrupt_id: "yes"}, at=1.0)
+    feed(recorder, graph, Command(resume={pending.interrupt_id: "yes"}), config, modes=modes)
+
+
+def run_two_questions(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    graph, config = two_questions_graph("first?", "second?"), thread()
+    recorder.record_input({})
+    feed(recorder, graph, {}, config, modes=modes)
+    for node in ("q1", "q2"):
+        (pending,) = [r for r in recorder.pending_interrupts() if r.node == node]
+        recorder.record_answers({pending.interrupt_id: node}, at=1.0)
+        feed(recorder, graph, Command(resume={pending.interrupt_id: node}), config, modes=modes)
+
+
+def run_retry(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    recorder.record_input({"count": 0})
+    feed(recorder, retry_graph(failures=2), {"count": 0}, modes=modes)
+
+
+def run_exhausted(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    recorder.record_input({"count": 0})
+    with pytest.raises(Flaky):
+        feed(recorder, retry_graph(failures=5), {"count": 0}, modes=modes)
+
+
+def run_error(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    recorder.record_input({"count": 0})
+    with pytest.raises(KeyError):
+        feed(recorder, error_graph(), {"count": 0}, modes=modes)
+
+
+def run_breakpoint(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    graph, config = breakpoint_graph(), thread()
+    recorder.record_input({"count": 2})
+    feed(recorder, graph, {"count": 2}, config, modes=modes)
+    assert recorder.paused_before == ("x",)
+    feed(recorder, graph, None, config, modes=modes)
+    assert recorder.paused_before == ()
+
+
+def run_interrupt_after(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    graph, config = chain_graph(3), thread()
+    recorder.record_input({"count": 0})
+    feed(recorder, graph, {"count": 0}, config, modes=modes, interrupt_after=["n0"])
+    assert recorder.paused_before == ("n1",)
+    feed(recorder, graph, None, config, modes=modes)
+
+
+def run_nested(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    recorder.record_input({"count": 0})
+    feed(recorder, nested_graph(), {"count": 0}, modes=modes)
+
+
+def run_subgraph_question(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    graph, config = subgraph_question_graph(), thread()
+    recorder.record_input({"count": 0})
+    feed(recorder, graph, {"count": 0}, config, modes=modes)
+    (pending,) = recorder.pending_interrupts()
+    recorder.record_answers({pending.interrupt_id: "yes"}, at=1.0)
+    feed(recorder, graph, Command(resume="yes"), config, modes=modes)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "fanout_interrupt_resume": run_fanout,
+    "parallel_interrupts": run_two_questions,
+    "retry": run_retry,
+    "exhausted_retries": run_exhausted,
+    "error": run_error,
+    "interrupt_before": run_breakpoint,
+    "interrupt_after": run_interrupt_after,
+    "subgraphs": run_nested,
+    "interrupt_in_subgraph": run_subgraph_question,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_trace_and_debug_give_the_same_tables(scenario: str) -> None:
+    traced, debugged = Recorder(), Recorder()
+    SCENARIOS[scenario](traced, ("trace",))
+    SCENARIOS[scenario](debugged, ("debug",))
+    assert traced.namespaces() and len(traced.namespaces()) == len(debugged.namespaces())
+    for name in TABLES:
+        assert comparable(traced, name) == comparable(debugged, name), name
+    assert traced.state() == debugged.state()
+    assert [r.node for r in traced.pending_interrupts()] == [
+        r.node for r in debugged.pending_interrupts()
+    ]
+
+
+def test_nb_run_records_nbpregel_graphs_from_trace() -> None:
+    assert Recorder.stream_modes(chain_graph(1)) == ("trace",)
+    assert Recorder.stream_modes(object()) == ("debug",)
+
+
+def test_a_step_s_tasks_become_records_only_when_read() -> None:
+    recorder = Recorder()
+    feed(recorder, chain_graph(30), {"count": 0})
+    assert recorder.step_numbers() == list(range(31))
+    held = [recorder._root.steps[step].inbox for step in range(31)]
+    assert all(held), "every step still holds its task events"
+    (task,) = recorder.tasks_of(30)
+    assert (task.node, task.status, task.writes[0]) == ("n29", "ok", ("count", 30))
+    assert not recorder._root.steps[30].inbox and recorder._root.steps[29].inbox
+    assert len(recorder.tasks) == 31  # a table settles every step
+    assert not any(recorder._root.steps[step].inbox for step in range(31))
+
+
+def test_the_highlight_sees_the_end_of_a_traced_run(tmp_path: Path) -> None:
+    recorder = Recorder()
+    feed(recorder, chain_graph(2), {"count": 0})
+    last = recorder.step(2)
+    assert last.checkpointed and last.next == ()
+    assert recorder.step(1).next == ("n1",)
