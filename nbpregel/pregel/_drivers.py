@@ -190,14 +190,6 @@ class _Crew:
             self.hired += 1
             self.pool.submit(contextvars.copy_context().run, self.work)
 
-    def stand_in(self) -> None:
-        """The calling thread stops helping: hire a helper in its place, if tasks wait.
-
-        It may race with a helper's ``hire``; at worst one helper too many is hired.
-        """
-        self.limit += 1
-        self.hire()
-
     def work(self) -> None:
         """A helper: hire the next one, then run tasks until the queue is empty."""
         loop, shared, done = self.loop, self.shared, self.done
@@ -263,16 +255,33 @@ def _unobserved(loop: RunLoop) -> bool:
     a chunk or to save a finished task's writes.
     """
     return (
-        loop.persistence.saver is None and not loop.watched and isinstance(loop.executor, TaskPool)
+        loop.persistence.saver is None
+        and not loop.watched
+        and not loop.tracing  # a traced step that turns slow hands its events out live
+        and isinstance(loop.executor, TaskPool)
     )
 
 
-def _run_inline(loop: RunLoop, shared: deque[Task], until: float | None) -> Iterator[Task]:
-    """Run tasks from the shared queue on the calling thread until it is empty (or, when
-    ``until`` is an epoch time, until then: the caller goes back to reporting tasks)."""
+def _live_wait(loop: RunLoop, now: float) -> float | None:
+    """Seconds until a traced step's events are due to go out live (``None``: never)."""
+    if not loop.tracing or loop.nest is not None or loop.batch is None:
+        return None
+    left = loop.step_started + LIVE_AFTER_S - now
+    return left if left > 0 else None
+
+
+def _sooner(first: float | None, second: float | None) -> float | None:
+    """The shorter of two optional waits (``None``: no limit)."""
+    if first is None:
+        return second
+    return first if second is None else min(first, second)
+
+
+def _run_inline(loop: RunLoop, shared: deque[Task]) -> Iterator[Task]:
+    """Run tasks from the shared queue on the calling thread until it is empty."""
     # In a copy of the caller's context, as a helper runs its tasks: what nodes set stays there.
     context = contextvars.copy_context()
-    while until is None or time.time() < until:
+    while True:
         try:
             task = shared.popleft()
         except IndexError:
@@ -305,22 +314,19 @@ def run_step(loop: RunLoop) -> Iterator[None]:
     unfinished = {task.id: task for task in todo}
     try:
         if caller_helps:
-            # A traced step hands its events out live once it turns slow: then the caller
-            # stops taking tasks, to report those that finish (a subgraph's step never stops:
-            # the thread it runs on is lent by a worker that the step may need).
-            live = loop.tracing and loop.nest is None
-            until = loop.step_started + LIVE_AFTER_S if live else None
-            for task in _run_inline(loop, shared, until):
+            for task in _run_inline(loop, shared):
                 del unfinished[task.id]
                 loop.task_done(task)
                 yield
-            if shared and crew is not None:
-                crew.stand_in()
         while unfinished:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            live = _live_wait(loop, time.time())
             try:
-                item = done.get(timeout=wait)
+                item = done.get(timeout=_sooner(wait, live))
             except queue.Empty:
+                if live is not None and (wait is None or live < wait):
+                    yield  # the step turned slow: the driver hands its events out now
+                    continue
                 shared.clear()  # no further task starts; running ones cannot be stopped
                 raise _timeout_error(list(unfinished.values()), timeout or 0.0) from None
             if item is not _WAKE:
@@ -357,9 +363,13 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[None]:
     try:
         while remaining:
             wait = None if deadline is None else max(0.0, deadline - running.time())
+            live = _live_wait(loop, time.time())
             try:
-                item = await asyncio.wait_for(events.get(), wait)
+                item = await asyncio.wait_for(events.get(), _sooner(wait, live))
             except TimeoutError:
+                if live is not None and (wait is None or live < wait):
+                    yield  # the step turned slow: the driver hands its events out now
+                    continue
                 unfinished = [t for f, t in futures.items() if not f.done()]
                 for future in futures:
                     future.cancel()
