@@ -33,14 +33,21 @@ if TYPE_CHECKING:
     from nbpregel.notebook.recorder import Recorder
 
 __all__ = [
+    "ROOT_LABEL",
     "EdgeIndex",
     "Highlighter",
     "NodeState",
     "StepHighlight",
     "highlight",
+    "namespace_label",
     "ns_path",
     "write_target",
 ]
+
+
+ROOT_LABEL: Final = "root graph"
+"""How a view names the root graph's run."""
+_SHORT_ID: Final = 8  # characters of a task id shown in a run's name
 
 
 class NodeState(StrEnum):
@@ -224,3 +231,16 @@ class Highlighter:
         )
         nodes.update((qualify(prefix, node), state) for node, state in lit.nodes.items())
         return StepHighlight(nodes=nodes, edges=tuple(qualify(prefix, e) for e in lit.edges))
+
+
+def namespace_label(recorder: Recorder, ns: str) -> str:
+    """How the dropdown names a run: ``root graph``, or each subgraph node on the way with the
+    step its task ran in and the start of the task's id, e.g. ``sub (step 2 · 1d9de87a)``."""
+    if not ns:
+        return ROOT_LABEL
+    parts = []
+    for node, task_id in ns_path(ns):
+        task = recorder.task(task_id)
+        where = f"step {task.step} \u00b7 " if task is not None else ""
+        parts.append(f"{node} ({where}{task_id[:_SHORT_ID]})")
+    return " \u203a ".join(parts)

@@ -158,19 +158,14 @@ class RecordStore(TraceIngest):
 
     def _apply(self, chunk: tuple[Any, ...]) -> None:
         """Apply one chunk: ``trace`` events, a ``debug`` event, or a pause in ``updates``."""
-        if len(chunk) == 3 and chunk[0]:
-            mode, event = chunk[1], chunk[2]
-            space = self._space(chunk[0])
-        else:
-            mode, event = chunk[-2], chunk[-1]
-            space = self._root
-            if mode == _TRACE:
-                self._apply_trace(space, event, root=True)
-                return
-            self._at_breakpoint = mode == _UPDATES and not event[INTERRUPT]  # a static one
+        root = len(chunk) == 2 or not chunk[0]
+        mode, event = chunk[-2], chunk[-1]
+        space = self._root if root else self._space(chunk[0])
         if mode == _TRACE:
-            self._apply_trace(space, event, root=False)
+            self._apply_trace(space, event, root=root)
             return
+        if root:
+            self._at_breakpoint = mode == _UPDATES and not event[INTERRUPT]  # a static one
         if mode != _DEBUG:
             return
         kind, step, payload = event["type"], event["step"], event["payload"]

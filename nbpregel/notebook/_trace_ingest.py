@@ -49,17 +49,10 @@ class TraceIngest:
         """Apply one ``trace`` chunk of namespace ``space``."""
         if root:
             self._at_breakpoint = False  # until a pause says otherwise
-        steps, unsettled, inside = space.steps, self._unsettled, self._inside
         for event in events:
             kind = event[0]
-            if kind == _DONE:  # the common events are held inline: a fan-out has many
-                record, task = steps.get(event[1]), event[2]
-                if record is None or task.interrupts or task.id in inside:
-                    self._on_traced_done(space, event)
-                    continue
-                if not record.inbox:
-                    unsettled.append((space, record))
-                record.inbox.append(event)
+            if kind == _DONE:
+                self._on_traced_done(space, event)
             elif kind == _TASKS:
                 self._on_traced_tasks(space, event)
             elif kind == _CHECKPOINT:

@@ -26,7 +26,7 @@ import pathlib
 from typing import Any, Final
 
 from nbpregel.notebook._format import RUN_VIEW_CSS
-from nbpregel.notebook._highlight import Highlighter, NodeState
+from nbpregel.notebook._highlight import Highlighter, NodeState, namespace_label
 from nbpregel.notebook._ids import xml_text
 from nbpregel.notebook._static import front_end_script, static_text
 from nbpregel.notebook._step_html import (
@@ -40,7 +40,6 @@ from nbpregel.notebook._step_html import (
 )
 from nbpregel.notebook.dot import as_drawable
 from nbpregel.notebook.recorder import ROOT, Recorder
-from nbpregel.notebook.run_view import namespace_label
 from nbpregel.notebook.svg import render_svg
 
 __all__ = ["export_html", "replay_data"]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 import ipywidgets as widgets
 
 from nbpregel.notebook._format import RUN_VIEW_CSS
-from nbpregel.notebook._highlight import ns_path
+from nbpregel.notebook._highlight import ROOT_LABEL, namespace_label
 from nbpregel.notebook._ingest import ROOT
 from nbpregel.notebook._step_html import state_table, status_line, tasks_table, writes_table
 from nbpregel.notebook._tables import TaskStatus
@@ -38,16 +38,13 @@ from nbpregel.notebook.run import NO_ANSWER, Run, RunStatus
 if TYPE_CHECKING:
     import pandas as pd
 
-    from nbpregel.notebook.recorder import Recorder, StateDiff
+    from nbpregel.notebook.recorder import StateDiff
 
 __all__ = ["RunView", "namespace_label"]
 
 PLAY_INTERVAL_MS: Final = 800
 """Milliseconds per step when the slider plays."""
-ROOT_LABEL: Final = "root graph"
-"""How the dropdown names the root graph's run."""
 _HIDDEN: Final = "none"
-_SHORT_ID: Final = 8
 
 
 class RunView(widgets.VBox):
@@ -321,16 +318,3 @@ class RunView(widgets.VBox):
             f"RunView(graph={getattr(self.run.graph, 'name', '?')!r}, "
             f"status={str(self.run.status)!r}, steps={len(steps)})"
         )
-
-
-def namespace_label(recorder: Recorder, ns: str) -> str:
-    """How the dropdown names a run: ``root graph``, or each subgraph node on the way with the
-    step its task ran in and the start of the task's id, e.g. ``sub (step 2 · 1d9de87a)``."""
-    if ns == ROOT:
-        return ROOT_LABEL
-    parts = []
-    for node, task_id in ns_path(ns):
-        task = recorder.task(task_id)
-        where = f"step {task.step} \u00b7 " if task is not None else ""
-        parts.append(f"{node} ({where}{task_id[:_SHORT_ID]})")
-    return " \u203a ".join(parts)

@@ -62,7 +62,6 @@ class Emitter:
     ns: tuple[str, ...]
     step: int
     spec: GraphSpec
-    tasks: list[Task]
     wake: Callable[[], None] | None
 
     def _init_stream(self, modes: frozenset[StreamMode]) -> None:
@@ -83,7 +82,7 @@ class Emitter:
     # -- the buffer -------------------------------------------------------------------------
 
     def emit(self, mode: StreamMode, chunk: Any) -> None:
-        """Buffer ``chunk`` if ``mode`` is wanted (the driver thread)."""
+        """Buffer ``chunk`` if ``mode`` is wanted (any thread; seals the open batch)."""
         if self._want[mode]:
             self.batch = None
             self.buffer.append((self.ns, mode, chunk))
@@ -96,8 +95,7 @@ class Emitter:
     def receive(self, item: StreamItem) -> None:
         """Take a chunk from a subgraph run by one of this run's tasks, and wake the driver
         (thread-safe)."""
-        self.batch = None
-        self.buffer.append(item)
+        self.put(item)
         if self.wake is not None:
             self.wake()
 
@@ -133,11 +131,7 @@ class Emitter:
     def report_task(self, task: Task) -> None:
         """A task of the step finished (the driver thread); ``updates`` are the loop's."""
         if self.tracing:
-            batch = self.batch
-            if batch is None:
-                self._trace((_TRACE_DONE, self.step, task))
-            else:  # the common case, kept short: a fan-out reports many tasks
-                batch.append((_TRACE_DONE, self.step, task))
+            self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
             self._report(task, self.spec.stream_keys)
 
@@ -158,19 +152,15 @@ class Emitter:
 
     def _announce(self, task: Task) -> None:
         payload = _chunks.task_start_payload(task)
-        self._put_wanted(_TASKS, payload)
+        self.emit(_TASKS, payload)
         if self._want[_DEBUG]:
-            self.put((self.ns, _DEBUG, _chunks.debug_chunk(self.step, "task", payload)))
+            self.emit(_DEBUG, _chunks.debug_chunk(self.step, "task", payload))
 
     def _report(self, task: Task, output_keys: _chunks.OutputKeys) -> None:
         payload = _chunks.task_result_payload(task, output_keys)
-        self._put_wanted(_TASKS, payload)
+        self.emit(_TASKS, payload)
         if self._want[_DEBUG]:
-            self.put((self.ns, _DEBUG, _chunks.debug_chunk(self.step, "task_result", payload)))
-
-    def _put_wanted(self, mode: StreamMode, chunk: Any) -> None:
-        if self._want[mode]:
-            self.put((self.ns, mode, chunk))
+            self.emit(_DEBUG, _chunks.debug_chunk(self.step, "task_result", payload))
 
     # -- checkpoints and pauses -------------------------------------------------------------
 

@@ -16,6 +16,16 @@ from nbpregel.notebook import svg
 
 
 @pytest.fixture
+def browser(chromium_path: str) -> Iterator[Any]:
+    """Chromium, launched for one test (a ``browser`` test, gated by ``tests/conftest.py``)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
 def fresh_svg_cache() -> Iterator[None]:
     """An empty layout cache, emptied again afterwards."""
     svg.clear_cache()

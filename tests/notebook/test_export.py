@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pages import open_page
 from run_graphs import HOSTILE, HOSTILE_NODE, fanout_graph, hostile_graph
 
 from nbpregel.notebook import Recorder, run
@@ -102,15 +102,6 @@ def test_an_empty_recorder_exports_a_page(tmp_path: Path) -> None:
 # -- the page in Chromium -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def browser(chromium_path: str) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-        yield instance
-        instance.close()
-
-
 LIT = """() => Object.fromEntries([...document.querySelectorAll("g[data-node]")]
   .filter((g) => [...g.classList].some(
     (c) => /^nbp-(running|done|error|interrupted|cached)$/.test(c)))
@@ -122,17 +113,7 @@ ACTIVE = """() => [...document.querySelectorAll("g.nbp-active[data-edge]")]
 @pytest.mark.browser
 def test_replay_in_a_browser(hostile_page: tuple[Path, Any], browser: Any) -> None:
     path, _ = hostile_page
-    page = browser.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"error: {error}"))
-    page.on(
-        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
-    )
-    page.on(
-        "request",
-        lambda request: None if request.url.startswith("file:") else problems.append(request.url),
-    )
-    page.goto(path.as_uri())
+    page, problems = open_page(browser, path)
     page.wait_for_timeout(100)
     assert problems == []
     assert page.is_hidden("[data-role=graph-choice]")  # no subgraph ran: nothing to choose
@@ -157,10 +138,7 @@ def test_replay_in_a_browser(hostile_page: tuple[Path, Any], browser: Any) -> No
 @pytest.mark.browser
 def test_an_empty_recording_replays_nothing(browser: Any, tmp_path: Path) -> None:
     path = export_html(Recorder(), hostile_graph(), tmp_path / "empty.html")
-    page = browser.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"error: {error}"))
-    page.goto(path.as_uri())
+    page, problems = open_page(browser, path)
     assert page.inner_text("[data-role=label]") == "no step recorded"
     assert page.evaluate(LIT) == {} and page.evaluate(ACTIVE) == []
     assert page.is_hidden("[data-role=graph-choice]")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pages import open_page
 from run_graphs import HOSTILE, HOSTILE_NODE, CountState, nested_graph
 from test_export import ACTIVE, LIT, Page
 
@@ -94,31 +94,6 @@ def test_every_step_lights_as_the_widget_does(nested: Any) -> None:
 
 
 # -- the page in Chromium -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def browser(chromium_path: str) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-        yield instance
-        instance.close()
-
-
-def open_page(browser: Any, path: Path) -> tuple[Any, list[str]]:
-    """The page at ``path``, and the problems seen on it (errors, dialogs, network requests)."""
-    page = browser.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"error: {error}"))
-    page.on(
-        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
-    )
-    page.on(
-        "request",
-        lambda request: None if request.url.startswith("file:") else problems.append(request.url),
-    )
-    page.goto(path.as_uri())
-    return page, problems
 
 
 def rgb(hex_color: str) -> str:
