@@ -108,7 +108,9 @@ class TraceEvent(StrEnum):
     """The events of the ``trace`` stream mode.
 
     A ``trace`` chunk is a list of events, oldest first: the events a run made since its
-    previous chunk (one chunk per step or so, whatever the number of tasks). Each event is a
+    previous chunk (one per step, whatever the number of tasks; once the engine has seen a
+    graph's nodes finish within 2 ms, the steps of such quick nodes share a chunk for up to
+    20 ms, so a fast run yields a handful of chunks). Each event is a
     tuple led by its kind; tasks are the engine's task objects, shared, not copied (read them,
     never change them: see :class:`nbpregel.types.TracedTask`). The shapes:
 

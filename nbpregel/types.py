@@ -252,7 +252,7 @@ class TracedTask(Protocol):
         attempts: how many times it ran (retries included; 0 when it came from a cache or
             from saved writes).
         error: the exception it failed with.
-        interrupts: the interrupts it raised.
+        interrupts: the interrupts it raised (an empty sequence when none).
         writes: every ``(channel, value)`` it wrote, routing channels included.
         started_at: epoch seconds of its first attempt.
         duration_ms: milliseconds from its first attempt's start to its end.
@@ -266,7 +266,7 @@ class TracedTask(Protocol):
     status: str
     attempts: int
     error: BaseException | None
-    interrupts: list[Interrupt]
+    interrupts: Sequence[Interrupt]
     writes: list[tuple[str, Any]]
     started_at: float | None
     duration_ms: float | None

@@ -73,11 +73,11 @@ class Space:
         last_updated: the channels the latest checkpoint updated (what triggers the next step).
         start_task: the ``__start__`` task waiting for its checkpoint.
         input: the input of the next run, when known (``UNSET`` otherwise).
-        versions: the latest version of each state channel (``trace`` streams give the
-            versions that change; each step record keeps a copy).
+        held: ``trace`` events by step, not made into records yet (see ``_trace_ingest``).
     """
 
     __slots__ = (
+        "held",
         "input",
         "inputs",
         "last_updated",
@@ -86,7 +86,6 @@ class Space:
         "start_task",
         "steps",
         "tasks",
-        "versions",
     )
 
     def __init__(self, ns: str, input: Any = UNSET) -> None:
@@ -98,7 +97,7 @@ class Space:
         self.last_updated: Channels = ()
         self.start_task: TaskRecord | None = None
         self.input = input
-        self.versions: dict[str, Any] = {}
+        self.held: dict[int, list[tuple[Any, ...]]] = {}
 
     def tasks_of(self, step: int) -> list[TaskRecord]:
         """The tasks of ``step``, in the order they were planned."""
@@ -108,13 +107,12 @@ class Space:
         return [self.tasks[(step, task_id)] for task_id in record.task_ids]
 
     def ordered(self) -> list[StepRecord]:
-        """The step records, by step."""
+        """The step records, by step (held steps not included)."""
         return [self.steps[step] for step in sorted(self.steps)]
 
-    def latest_saved(self) -> StepRecord | None:
-        """The latest step with a saved state (its checkpoint arrived)."""
-        saved = [record for record in self.ordered() if record.checkpointed]
-        return saved[-1] if saved else None
+    def step_numbers(self) -> list[int]:
+        """Every recorded step, held or not, in order."""
+        return sorted(self.steps.keys() | self.held.keys())
 
 
 class RecordStore(TraceIngest):
@@ -123,7 +121,6 @@ class RecordStore(TraceIngest):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._queue: deque[tuple[Any, ...]] = deque()
-        self._unsettled: deque[tuple[Space, StepRecord]] = deque()
         self._taken = 0  # chunks queued so far
         self._edits = 0  # other changes: answers, failures
         self._applying = False
@@ -184,7 +181,7 @@ class RecordStore(TraceIngest):
         if space is None:
             # A subgraph's input is what the task running it received.
             task_ids = [part.rpartition(NS_END)[2] for part in parts]
-            parent = self._task_index.get(task_ids[-1])
+            parent = self._find_task(task_ids[-1])
             space = self._spaces[ns] = Space(ns, UNSET if parent is None else parent.input)
             for task_id in task_ids:
                 self._inside.setdefault(task_id, []).append(space)
@@ -263,13 +260,28 @@ class RecordStore(TraceIngest):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _step(self, space: Space, step: int, at: Stamp) -> StepRecord:
+    def _step(
+        self, space: Space, step: int, at: Stamp, triggered_by: Channels | None = None
+    ) -> StepRecord:
+        """The record of ``step``, made if new (triggered by ``triggered_by``, or by what the
+        latest checkpoint applied updated)."""
         record = space.steps.get(step)
         if record is None:
             record = space.steps[step] = StepRecord(
-                step=step, started_at=at, triggered_by=space.last_updated, ns=space.ns
+                step=step,
+                started_at=at,
+                triggered_by=space.last_updated if triggered_by is None else triggered_by,
+                ns=space.ns,
             )
         return record
+
+    def _find_task(self, task_id: str) -> TaskRecord | None:
+        """The record of a task of any namespace (held steps are made into records first)."""
+        found = self._task_index.get(task_id)
+        if found is None:
+            self._settle_all()
+            found = self._task_index.get(task_id)
+        return found
 
     def _add_task(self, space: Space, task: TaskRecord, at: Stamp) -> None:
         record = self._step(space, task.step, at)
@@ -308,10 +320,7 @@ class RecordStore(TraceIngest):
     def _pending(self) -> list[InterruptRecord]:
         """The interrupts of interrupted tasks that have no answer yet."""
         for known in list(self._interrupts.values()):  # a re-run may be held by its step
-            space = self._spaces[known.ns]
-            record = space.steps.get(known.step)
-            if record is not None:
-                self._settle(space, record)
+            self._settle(self._spaces[known.ns], known.step)
         return [
             record
             for record in self._interrupts.values()
@@ -324,8 +333,8 @@ class RecordStore(TraceIngest):
         """A task that ran a subgraph finished: a step left open inside it was ended by a
         ``Command(graph=Command.PARENT)``, whose task reports no result of its own."""
         for space in self._inside.get(task_id, ()):
+            self._settle_space(space)
             for record in space.ordered():
-                self._settle(space, record)
                 if record.checkpointed:
                     continue
                 for task in space.tasks_of(record.step):
@@ -352,7 +361,7 @@ class RecordStore(TraceIngest):
     def _paused_before(self) -> tuple[str, ...]:
         if not self._at_breakpoint:
             return ()
-        latest = self._spaces[ROOT].latest_saved()
+        latest = self._latest_saved(self._root)
         return latest.next if latest is not None else ()
 
 

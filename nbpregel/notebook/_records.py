@@ -142,13 +142,15 @@ class StepRecord:
         triggered_by: the channels the previous step updated.
         checkpointed: the step finished and its state is known.
         values: the state after the step (empty until checkpointed).
-        versions: every channel's version after the step, as the stream gave them (ints, or
-            the strings some savers use).
+        versions: every channel's version after the step, as a ``debug`` stream gives them
+            (ints, or the strings some savers use); ``None`` from a ``trace`` stream, which
+            gives ``version`` and ``run_versions`` instead.
+        version: the version the channels in ``updated_channels`` got (``trace``).
+        run_versions: every state channel's version, in a run's first checkpoint (``trace``).
         next: the nodes planned for the following step.
         error: why the run stopped during this step, when no task says it.
         handed_up: a subgraph step that ended without a checkpoint of its own because a node
             in it routed the parent graph (``Command(graph=Command.PARENT)``).
-        inbox: ``trace`` events of the step's tasks not turned into task records yet.
     """
 
     step: int
@@ -160,12 +162,13 @@ class StepRecord:
     finished_at: Stamp = None
     checkpoint_id: str | None = None
     values: dict[str, Any] = dataclasses.field(default_factory=dict)
-    versions: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    versions: Mapping[str, Any] | None = None
+    version: Any = None
+    run_versions: Mapping[str, Any] | None = None
     next: tuple[str, ...] = ()
     error: str | None = None
     ns: str = ""
     handed_up: bool = False
-    inbox: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
 
     @property
     def duration_ms(self) -> float | None:
@@ -190,11 +193,24 @@ class StepRecord:
             self.ns,
         )
 
-    def channel_rows(self) -> list[tuple[Any, ...]]:
-        """The rows of the ``channels`` table (none before the step's checkpoint)."""
+    def track_versions(self, running: dict[str, Any]) -> Mapping[str, Any]:
+        """Every channel's version after the step: its own ``versions``, or (``trace``) the
+        versions of the steps before it, in ``running``, brought up to date with this one's."""
+        if self.versions is not None:
+            return self.versions
+        if self.run_versions is not None:
+            running.update(self.run_versions)
+        values, version = self.values, self.version
+        for channel in self.updated_channels:
+            if channel in values:
+                running[channel] = version
+        return running
+
+    def channel_rows(self, versions: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of the ``channels`` table (none before the step's checkpoint), with the
+        channel ``versions`` after it (see :meth:`track_versions`)."""
         if not self.checkpointed:
             return []
-        versions = self.versions
         return [
             (self.step, key, _as_int(versions.get(key, 0)), value, self.ns)
             for key, value in self.values.items()
@@ -259,17 +275,24 @@ class StateDiff:
 def diff_states(before: StepRecord | None, after: StepRecord) -> StateDiff:
     """The keys ``after`` added, removed and updated relative to ``before`` (``None``: empty).
 
-    A key is updated when its channel's version moved; without versions, when its value is not
-    the same object and does not compare equal.
+    A key is updated when its channel's version moved (from a ``trace`` stream: when ``after``
+    updated its channel); without versions, when its value is not the same object and does not
+    compare equal.
     """
     old: Mapping[str, Any] = before.values if before is not None else {}
-    old_versions = before.versions if before is not None else {}
     new = after.values
-    changed = {
-        key: (old[key], value)
-        for key, value in new.items()
-        if key in old and _updated(key, old[key], value, old_versions, after.versions)
-    }
+    if after.versions is None:  # traced: the channels the step updated are the ones it changed
+        updated = after.updated_channels
+        changed = {
+            key: (old[key], value) for key, value in new.items() if key in old and key in updated
+        }
+    else:
+        old_versions = (before.versions if before is not None else None) or {}
+        changed = {
+            key: (old[key], value)
+            for key, value in new.items()
+            if key in old and _updated(key, old[key], value, old_versions, after.versions)
+        }
     return StateDiff(
         added={key: value for key, value in new.items() if key not in old},
         removed={key: value for key, value in old.items() if key not in new},

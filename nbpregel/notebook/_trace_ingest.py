@@ -1,12 +1,17 @@
-"""The ``trace`` side of the recorder: the engine's own events applied to the records.
+"""The ``trace`` side of the recorder: the engine's own events, held by step, read on demand.
 
 A ``trace`` chunk is a list of events that share the engine's task objects (see
-:class:`nbpregel.constants.TraceEvent`), so it costs the run little to make. Applying one is
-cheap too: a checkpoint fills its step record at once (the state, what changed, the time), but
-the task events of a step are only kept in the step's *inbox*, and turned into task records
-when something reads that step's tasks (a view showing it, a table, a question about pending
-interrupts). A live view that shows the latest step therefore never pays for the steps it does
-not show, and a run of many tasks records at the cost of a list append per event.
+:class:`nbpregel.constants.TraceEvent`), so it costs the run little to make. Applying one costs
+little too: each event is only put on its step's pile (``Space.held``). A step's pile becomes
+its step record and task records when something reads that step (a view showing it, its state,
+a table). A live view that shows the latest step therefore never pays for the steps it skips,
+and recording a run costs a list append per event.
+
+A step's record does not depend on the records before it: what triggered it is read from the
+previous step's checkpoint (held or not), what it changed from its own ``updated`` channels,
+and channel versions are only added up when the ``channels`` table is built. A few events are
+applied at once: an input's checkpoint, a pause, and the result of a task that asked
+questions (its interrupts are pending at once) or ran a subgraph (whose open steps it closes).
 
 :class:`TraceIngest` is a part of :class:`~nbpregel.notebook._ingest.RecordStore`; the
 handlers assume its lock is held.
@@ -14,12 +19,11 @@ handlers assume its lock is held.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import TraceEvent
-from nbpregel.notebook._records import StepRecord, TaskRecord
+from nbpregel.notebook._records import Channels, StepRecord, TaskRecord
 from nbpregel.notebook._tables import TaskStatus
 
 if TYPE_CHECKING:
@@ -38,99 +42,93 @@ _FINISHED: Final = frozenset({TaskStatus.OK, TaskStatus.CACHED})
 
 
 class TraceIngest:
-    """Apply ``trace`` events; settle a step's task events when its tasks are read."""
+    """Hold ``trace`` events by step; make a step's records when it is read."""
 
-    _unsettled: deque[tuple[Space, StepRecord]]
     _inside: dict[str, list[Space]]
+    _spaces: dict[str, Space]
     _at_breakpoint: bool
     _last_checkpoint_id: str | None
 
     def _apply_trace(self, space: Space, events: Sequence[tuple[Any, ...]], root: bool) -> None:
-        """Apply one ``trace`` chunk of namespace ``space``."""
+        """Apply one ``trace`` chunk of namespace ``space``: pile its events up by step."""
         if root:
             self._at_breakpoint = False  # until a pause says otherwise
+        held, inside = space.held, self._inside
+        pile: list[tuple[Any, ...]] = []
+        at = None  # the step ``pile`` is of
         for event in events:
-            kind = event[0]
-            if kind == _DONE:
-                self._on_traced_done(space, event)
-            elif kind == _TASKS:
-                self._on_traced_tasks(space, event)
-            elif kind == _CHECKPOINT:
-                self._on_traced_checkpoint(space, event)
+            kind, step = event[0], event[1]
+            if kind == _CHECKPOINT:
+                if root:
+                    self._last_checkpoint_id = event[3]
+                if event[2] == _INPUT_SOURCE:
+                    self._on_input_checkpoint(space, event)
+                    continue
             elif kind == _PAUSE:
                 self._on_traced_pause(space, event[2], root)
+                at = None  # the pause may have made records of held steps
+                continue
+            if step != at:
+                found = held.get(step)
+                pile = held[step] = [] if found is None else found
+                at = step
+            pile.append(event)
+            if kind == _DONE:
+                task = event[2]
+                if task.interrupts or task.id in inside:
+                    self._settle(space, step)
+                    at = None
 
-    def _on_traced_tasks(self, space: Space, event: tuple[Any, ...]) -> None:
-        _, step, tasks, at = event
-        record = self._step(space, step, at)
-        self._hold(space, record, event)
-        before = space.steps.get(step - 1) or space.inputs.get(step - 1)
-        if before is not None and before.checkpointed:
-            before.next = tuple([task.name for task in tasks])
-
-    def _on_traced_done(self, space: Space, event: tuple[Any, ...]) -> None:
-        step, task = event[1], event[2]
-        record = space.steps.get(step)
-        if record is None:  # the recorder joined after the step started
-            record = self._step(space, step, None)
-        self._hold(space, record, event)
-        if task.interrupts or task.id in self._inside:
-            # Settled now: its interrupts are asked for at once, and the subgraph runs it
-            # ran may have steps to close.
-            self._settle(space, record)
-
-    def _on_traced_checkpoint(self, space: Space, event: tuple[Any, ...]) -> None:
-        _, step, source, checkpoint_id, values, updated, version, every, at = event
-        if source == _INPUT_SOURCE:
-            record = space.inputs[step] = StepRecord(step=step, started_at=at, ns=space.ns)
-        else:
-            record = self._step(space, step, at)
-        record.checkpointed = True
-        record.values = values if type(values) is dict else _as_state(values)
-        record.updated_channels = updated  # sorted when a row is made
-        record.finished_at = at
-        record.checkpoint_id = checkpoint_id
-        versions = space.versions
-        if every is not None:
-            versions.update(every)
-        versions.update(dict.fromkeys(record.values.keys() & updated, version))
-        record.versions = versions.copy()
-        space.last_updated = record.updated_channels
-        if not space.ns:
-            self._last_checkpoint_id = checkpoint_id
+    def _on_input_checkpoint(self, space: Space, event: tuple[Any, ...]) -> None:
+        _, step, _, checkpoint_id, values, updated, version, every, at = event
+        record = space.inputs[step] = StepRecord(step=step, started_at=at, ns=space.ns)
+        _fill(record, checkpoint_id, values, updated, version, every, at)
 
     def _on_traced_pause(self, space: Space, nodes: tuple[str, ...], root: bool) -> None:
-        latest = space.latest_saved()
+        latest = self._latest_saved(space)
         if latest is not None:
             latest.next = nodes
         if root:
             self._at_breakpoint = True
 
-    # -- settling ---------------------------------------------------------------------------
+    # -- reading held steps -----------------------------------------------------------------
 
-    def _hold(self, space: Space, record: StepRecord, event: tuple[Any, ...]) -> None:
-        if not record.inbox:
-            self._unsettled.append((space, record))
-        record.inbox.append(event)
+    def _settle(self, space: Space, step: int) -> StepRecord | None:
+        """The record of ``step``, its held events made into records first (in order)."""
+        events = space.held.pop(step, None)
+        if events is not None:
+            for event in events:
+                kind = event[0]
+                if kind == _TASKS:
+                    self._settle_planned(space, step, event[2], event[3])
+                elif kind == _DONE:
+                    self._settle_done(space, step, event[2])
+                else:
+                    self._settle_checkpoint(space, event)
+        return space.steps.get(step)
+
+    def _settle_space(self, space: Space) -> None:
+        """Make records of every held step of ``space``, oldest first."""
+        for step in sorted(space.held):
+            self._settle(space, step)
 
     def _settle_all(self) -> None:
-        """Turn every held task event into task records, oldest step first."""
-        while self._unsettled:
-            space, record = self._unsettled.popleft()
-            self._settle(space, record)
+        """Make records of every held step of every namespace."""
+        for space in list(self._spaces.values()):
+            self._settle_space(space)
 
-    def _settle(self, space: Space, record: StepRecord) -> None:
-        """Turn the task events ``record`` holds into task records, in order."""
-        events, record.inbox = record.inbox, []
-        for event in events:
-            if event[0] == _TASKS:
-                self._settle_planned(space, event[1], event[2], event[3])
-            else:
-                self._settle_done(space, event[1], event[2])
+    def _latest_saved(self, space: Space) -> StepRecord | None:
+        """The latest step of ``space`` with a saved state (its checkpoint arrived)."""
+        for step in sorted(space.steps.keys() | space.held.keys(), reverse=True):
+            record = self._settle(space, step)
+            if record is not None and record.checkpointed:
+                return record
+        return None
 
     def _settle_planned(
         self, space: Space, step: int, tasks: Sequence[TracedTask], at: Stamp
     ) -> None:
+        self._step(space, step, at, _updated_before(space, step))
         for task in tasks:
             key = (step, task.id)
             earlier = space.tasks.get(key)
@@ -138,6 +136,9 @@ class TraceIngest:
                 space.replays.add(key)  # a resumed step plans its finished tasks again
                 continue
             self._add_task(space, TaskRecord.planned(task, step, space.ns, at), at)
+        before = space.steps.get(step - 1) or space.inputs.get(step - 1)
+        if before is not None and before.checkpointed:
+            before.next = tuple([task.name for task in tasks])
 
     def _settle_done(self, space: Space, step: int, task: TracedTask) -> None:
         key = (step, task.id)
@@ -146,13 +147,23 @@ class TraceIngest:
             return
         record = space.tasks.get(key)
         if record is None:  # the recorder joined after the task started
+            self._step(space, step, None, _updated_before(space, step))
             record = TaskRecord.planned(task, step, space.ns, None)
             self._add_task(space, record, None)
         self._task_finished(space, record, record.settle(task))
 
+    def _settle_checkpoint(self, space: Space, event: tuple[Any, ...]) -> None:
+        _, step, _, checkpoint_id, values, updated, version, every, at = event
+        record = self._step(space, step, at, _updated_before(space, step))
+        _fill(record, checkpoint_id, values, updated, version, every, at)
+        if not record.next:
+            record.next = _planned_after(space, step)
+
     # -- provided by RecordStore ------------------------------------------------------------
 
-    def _step(self, space: Space, step: int, at: Stamp) -> StepRecord:
+    def _step(
+        self, space: Space, step: int, at: Stamp, triggered_by: Channels | None = None
+    ) -> StepRecord:
         raise NotImplementedError
 
     def _add_task(self, space: Space, task: TaskRecord, at: Stamp) -> None:
@@ -160,6 +171,45 @@ class TraceIngest:
 
     def _task_finished(self, space: Space, task: TaskRecord, interrupts: Sequence[Any]) -> None:
         raise NotImplementedError
+
+
+def _fill(
+    record: StepRecord,
+    checkpoint_id: str,
+    values: Any,
+    updated: Channels,
+    version: Any,
+    every: Mapping[str, Any] | None,
+    at: Stamp,
+) -> None:
+    """Take a ``checkpoint`` event's state into ``record`` (kept, not copied)."""
+    record.checkpointed = True
+    record.values = values if type(values) is dict else _as_state(values)
+    record.updated_channels = updated  # sorted when a row is made
+    record.version, record.run_versions = version, every
+    record.finished_at = at
+    record.checkpoint_id = checkpoint_id
+
+
+def _updated_before(space: Space, step: int) -> Channels:
+    """The channels the checkpoint before ``step`` updated: what triggered ``step``."""
+    prior = step - 1
+    for event in reversed(space.held.get(prior, ())):
+        if event[0] == _CHECKPOINT:
+            return event[5]
+    record = space.steps.get(prior) or space.inputs.get(prior)
+    return record.updated_channels if record is not None and record.checkpointed else ()
+
+
+def _planned_after(space: Space, step: int) -> tuple[str, ...]:
+    """The nodes planned for the step after ``step``, if it was recorded."""
+    following = step + 1
+    for event in space.held.get(following, ()):
+        if event[0] == _TASKS:
+            return tuple([task.name for task in event[2]])
+    if following in space.steps:
+        return tuple([task.node for task in space.tasks_of(following)])
+    return ()
 
 
 def _as_state(values: Any) -> dict[str, Any]:

@@ -211,11 +211,7 @@ class Recorder(RecordStore):
     @property
     def channels(self) -> pd.DataFrame:
         """The state after each step, one row per key."""
-        return self._frame(
-            "channels",
-            CHANNELS,
-            lambda: [r for s in self._each() for step in s.ordered() for r in step.channel_rows()],
-        )
+        return self._frame("channels", CHANNELS, self._channel_rows)
 
     @property
     def interrupts(self) -> pd.DataFrame:
@@ -249,7 +245,7 @@ class Recorder(RecordStore):
         """
         with self._lock:
             space = self._known(ns)
-            return diff_states(_state_before(space, step), self._finished(step, space))
+            return diff_states(self._state_before(space, step), self._finished(step, space))
 
     # -- what a view needs ------------------------------------------------------------------
 
@@ -278,19 +274,17 @@ class Recorder(RecordStore):
         with self._lock:
             self._apply_queue()
             space = self._spaces.get(ns)
-            return sorted(space.steps) if space is not None else []
+            return space.step_numbers() if space is not None else []
 
     def step(self, step: int, ns: str = ROOT) -> StepRecord:
         """The record of ``step`` (treat it as read-only); ``KeyError`` if not recorded."""
         with self._lock:
             space = self._known(ns)
-            try:
-                record = space.steps[step]
-            except KeyError:
-                known = sorted(space.steps)
+            record = self._settle(space, step)
+            if record is None:
+                known = space.step_numbers()
                 where = f" of namespace {ns!r}" if ns else ""
-                raise KeyError(f"step {step}{where} was not recorded (steps: {known})") from None
-            self._settle(space, record)
+                raise KeyError(f"step {step}{where} was not recorded (steps: {known})")
             return record
 
     def tasks_of(self, step: int, ns: str = ROOT) -> list[TaskRecord]:
@@ -300,17 +294,14 @@ class Recorder(RecordStore):
             space = self._spaces.get(ns)
             if space is None:
                 return []
-            record = space.steps.get(step)
-            if record is not None:
-                self._settle(space, record)
+            self._settle(space, step)
             return space.tasks_of(step)
 
     def task(self, task_id: str) -> TaskRecord | None:
         """The record of the task with id ``task_id``, in any namespace (``None`` if unknown)."""
         with self._lock:
             self._apply_queue()
-            self._settle_all()
-            return self._task_index.get(task_id)
+            return self._find_task(task_id)
 
     def status_of(self, step: int, ns: str = ROOT) -> StepStatus:
         """The status of a recorded step."""
@@ -347,13 +338,34 @@ class Recorder(RecordStore):
         ]
 
     def _finished(self, step: int | None, space: Space) -> StepRecord:
-        record = space.steps.get(step) if step is not None else None
+        record = self._latest_saved(space) if step is None else self._settle(space, step)
         if record is not None and record.checkpointed:
             return record
+        self._settle_space(space)
         done = [s.step for s in space.ordered() if s.checkpointed]
-        if step is None and done:
-            return space.steps[done[-1]]
         raise KeyError(f"no state was saved after step {step} (steps with a state: {done})")
+
+    def _state_before(self, space: Space, step: int) -> StepRecord | None:
+        """The latest saved state before ``step``: a finished step's, or an input's."""
+        for earlier in range(step - 1, _FIRST_STEP - 1, -1):
+            record = self._settle(space, earlier)
+            if record is not None and record.checkpointed:
+                return record
+            if earlier in space.inputs:
+                return space.inputs[earlier]
+        return None
+
+    def _channel_rows(self) -> list[tuple[Any, ...]]:
+        """The ``channels`` rows: the state after each step, with each channel's version."""
+        rows = []
+        for space in self._each():
+            running: dict[str, Any] = {}  # traced versions, added up step by step
+            records = sorted([*space.steps.values(), *space.inputs.values()], key=_by_step)
+            for record in records:
+                versions = record.track_versions(running) if record.checkpointed else {}
+                if space.steps.get(record.step) is record:
+                    rows += record.channel_rows(versions)
+        return rows
 
     def _frame(
         self, name: str, schema: Schema, rows: Callable[[], list[tuple[Any, ...]]]
@@ -372,12 +384,5 @@ class Recorder(RecordStore):
             return frame.copy(deep=False)
 
 
-def _state_before(space: Space, step: int) -> StepRecord | None:
-    """The latest saved state before ``step``: a finished step's, or an input's."""
-    for earlier in range(step - 1, _FIRST_STEP - 1, -1):
-        record = space.steps.get(earlier)
-        if record is not None and record.checkpointed:
-            return record
-        if earlier in space.inputs:
-            return space.inputs[earlier]
-    return None
+def _by_step(record: StepRecord) -> int:
+    return record.step

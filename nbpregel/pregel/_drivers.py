@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from nbpregel.pregel._emitter import LIVE_AFTER_S
 from nbpregel.pregel._execute import begin_attempt, call_args, finish_attempt
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._task import Task
@@ -257,17 +256,17 @@ def _unobserved(loop: RunLoop) -> bool:
     return (
         loop.persistence.saver is None
         and not loop.watched
-        and not loop.tracing  # a traced step that turns slow hands its events out live
+        # A traced step of nodes not known to be quick may turn slow: its events go out live.
+        and (not loop.tracing or loop.step_quick)
         and isinstance(loop.executor, TaskPool)
     )
 
 
 def _live_wait(loop: RunLoop, now: float) -> float | None:
-    """Seconds until a traced step's events are due to go out live (``None``: never)."""
+    """Seconds until the open ``trace`` batch is due to go out (``None``: no batch is open)."""
     if not loop.tracing or loop.nest is not None or loop.batch is None:
         return None
-    left = loop.step_started + LIVE_AFTER_S - now
-    return left if left > 0 else None
+    return max(0.0, loop.batch_due - now)
 
 
 def _sooner(first: float | None, second: float | None) -> float | None:
@@ -293,15 +292,16 @@ def _run_inline(loop: RunLoop, shared: deque[Task]) -> Iterator[Task]:
         yield task
 
 
-def run_step(loop: RunLoop) -> Iterator[None]:
-    """Execute the current step's pending tasks; yields whenever there is something to stream."""
+def run_step(loop: RunLoop) -> Iterator[bool]:
+    """Execute the current step's pending tasks; yields whenever there is something to stream:
+    whether every task of the step has finished."""
     todo = loop.pending
     timeout = loop.spec.step_timeout
     if len(todo) == 1 and timeout is None and _inline_alone(loop, todo[0].node):
         task = todo[0]
         run_task(loop, task)  # the runtime context var is set and reset by the attempt itself
         loop.task_done(task)
-        yield
+        yield True
         return
     done: queue.SimpleQueue[Any] = queue.SimpleQueue()
     loop.wake = lambda: done.put(_WAKE)
@@ -317,7 +317,7 @@ def run_step(loop: RunLoop) -> Iterator[None]:
             for task in _run_inline(loop, shared):
                 del unfinished[task.id]
                 loop.task_done(task)
-                yield
+                yield not unfinished
         while unfinished:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             live = _live_wait(loop, time.time())
@@ -325,14 +325,14 @@ def run_step(loop: RunLoop) -> Iterator[None]:
                 item = done.get(timeout=_sooner(wait, live))
             except queue.Empty:
                 if live is not None and (wait is None or live < wait):
-                    yield  # the step turned slow: the driver hands its events out now
+                    yield False  # the step turned slow: the driver hands its events out now
                     continue
                 shared.clear()  # no further task starts; running ones cannot be stopped
                 raise _timeout_error(list(unfinished.values()), timeout or 0.0) from None
             if item is not _WAKE:
                 del unfinished[item.id]
                 loop.task_done(item)
-            yield
+            yield not unfinished
     finally:
         loop.wake = None
         if crew is not None:
@@ -342,8 +342,9 @@ def run_step(loop: RunLoop) -> Iterator[None]:
 # -- async driver --------------------------------------------------------------------------
 
 
-async def arun_step(loop: RunLoop) -> AsyncIterator[None]:
-    """Execute the current step's pending tasks on the running event loop."""
+async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
+    """Execute the current step's pending tasks on the running event loop; yields as
+    ``run_step`` does."""
     todo = loop.pending
     timeout = loop.spec.step_timeout
     events: asyncio.Queue[Any] = asyncio.Queue()
@@ -368,7 +369,7 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[None]:
                 item = await asyncio.wait_for(events.get(), _sooner(wait, live))
             except TimeoutError:
                 if live is not None and (wait is None or live < wait):
-                    yield  # the step turned slow: the driver hands its events out now
+                    yield False  # the step turned slow: the driver hands its events out now
                     continue
                 unfinished = [t for f, t in futures.items() if not f.done()]
                 for future in futures:
@@ -378,7 +379,7 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[None]:
                 remaining -= 1
                 item.result()
                 loop.task_done(futures[item])
-            yield
+            yield not remaining
     finally:
         loop.wake = None
         for future in futures:

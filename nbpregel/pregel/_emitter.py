@@ -8,7 +8,8 @@ The ``trace`` mode (see :class:`~nbpregel.constants.TraceEvent`) is made for rec
 costs a fraction of ``debug``: its events are tuples that share the engine's task objects
 instead of payload dicts, and the events the driver thread makes between two drains travel as
 one chunk (the open *batch*). Anything else put in the buffer, or an event from another thread,
-seals the batch first, so events keep their order across chunks.
+seals the batch first, so events keep their order across chunks. When the driver hands a batch
+out is ``_run._due``'s rule: quick steps share one, for up to ``LIVE_AFTER_S``.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ from nbpregel.pregel._task import Task
 if TYPE_CHECKING:
     from nbpregel.pregel._spec import GraphSpec
 
-__all__ = ["LIVE_AFTER_S", "Emitter", "StreamItem"]
+__all__ = ["LIVE_AFTER_S", "QUICK_S", "Emitter", "StreamItem"]
 
 StreamItem = tuple[tuple[str, ...], StreamMode, Any]
 """A buffered chunk: ``(namespace, mode, chunk)``."""
 LIVE_AFTER_S: Final = 0.02
-"""How long a step runs before its ``trace`` events are handed out as they happen."""
+"""How long ``trace`` events wait to be handed out, at most, while the driver is free: a batch
+this old goes out, and a step running this long hands its events out as they happen."""
+QUICK_S: Final = 0.002
+"""A node whose latest task finished within this is quick (see ``PregelNode.quick``)."""
 
 _TASKS, _DEBUG, _TRACE, _CHECKPOINTS = (
     StreamMode.TASKS,
@@ -39,6 +43,7 @@ _TASKS, _DEBUG, _TRACE, _CHECKPOINTS = (
     StreamMode.TRACE,
     StreamMode.CHECKPOINTS,
 )
+_QUICK_MS: Final = QUICK_S * 1000.0
 _TRACE_TASKS: Final = TraceEvent.TASKS
 _TRACE_DONE: Final = TraceEvent.DONE
 _TRACE_CHECKPOINT: Final = TraceEvent.CHECKPOINT
@@ -57,6 +62,11 @@ class Emitter:
         emits_checkpoints: ``checkpoints`` or ``debug`` chunks report each checkpoint.
         batch: the open ``trace`` batch: the newest buffered chunk, which later events join
             (``None`` once sealed).
+        batch_due: the epoch time the open batch is due to go out: ``LIVE_AFTER_S`` after its
+            first event, or after the current step's start if that is earlier.
+        step_started: the epoch time the current step's tasks were announced.
+        step_quick: every task of the current traced step is of a quick node: the step may run
+            before its events are handed out, and the calling thread may run its tasks.
     """
 
     ns: tuple[str, ...]
@@ -72,7 +82,9 @@ class Emitter:
         self.tracing = self._want[_TRACE]
         self.emits_checkpoints = self._want[_CHECKPOINTS] or self._want[_DEBUG]
         self.batch: list[tuple[Any, ...]] | None = None
-        self.step_started = 0.0  # epoch time the current step's tasks were announced
+        self.batch_due = 0.0
+        self.step_started = 0.0
+        self.step_quick = False
         self._unreported: tuple[Any, ...] | None = None
 
     def wants(self, mode: StreamMode) -> bool:
@@ -112,6 +124,7 @@ class Emitter:
         batch = self.batch
         if batch is None:
             self.batch = batch = [event]
+            self.batch_due = min(self.step_started, time.time()) + LIVE_AFTER_S
             self.buffer.append((self.ns, _TRACE, batch))
         else:
             batch.append(event)
@@ -122,6 +135,12 @@ class Emitter:
         """The step's tasks start (the driver thread)."""
         self.step_started = now = time.time()
         if self.tracing:
+            quick = True
+            for task in tasks:
+                if not task.node.quick:
+                    quick = False
+                    break
+            self.step_quick = quick
             self._trace((_TRACE_TASKS, self.step, tasks, now))
         if self.announces:
             for task in tasks:
@@ -131,6 +150,9 @@ class Emitter:
     def report_task(self, task: Task) -> None:
         """A task of the step finished (the driver thread); ``updates`` are the loop's."""
         if self.tracing:
+            duration = task.duration_ms
+            if duration is not None:
+                task.node.quick = duration < _QUICK_MS
             self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
             self._report(task, self.spec.stream_keys)
@@ -174,8 +196,20 @@ class Emitter:
         versions: Mapping[str, Any] | None,
     ) -> None:
         """The state after the step was saved (call only when ``tracing``)."""
-        event = (_TRACE_CHECKPOINT, self.step, source, checkpoint_id, values, updated, version)
-        self._trace((*event, versions, time.time()))
+        step, now = self.step, time.time()
+        self._trace(
+            (
+                _TRACE_CHECKPOINT,
+                step,
+                source,
+                checkpoint_id,
+                values,
+                updated,
+                version,
+                versions,
+                now,
+            )
+        )
 
     def trace_pause(self, tasks: list[Task]) -> None:
         """A static breakpoint paused the run before ``tasks``."""

@@ -43,6 +43,7 @@ class RunStatus:
 
 
 _VALUES, _UPDATES = StreamMode.VALUES, StreamMode.UPDATES
+_NOTHING: frozenset[str] = frozenset()
 
 
 class RunLoop(Emitter):
@@ -333,22 +334,23 @@ class RunLoop(Emitter):
         """Save the checkpoint of the step that just ended (or of the input, or a fork)."""
         self.persistence.save(self, source=source)
         if self.tracing:
-            versions = self.versions
-            every = None
-            if not self._traced_versions:  # the run's first checkpoint: every state channel's
-                self._traced_versions = True
-                keys = self.spec.stream_keys
-                state = (keys,) if isinstance(keys, str) else keys
-                known = versions.channel_versions
-                every = {channel: known[channel] for channel in state if channel in known}
+            first = None if self._traced_versions else self._state_versions()
             self.trace_checkpoint(
                 source,
                 self.persistence.checkpoint_id,
                 self.values(),
-                self.updated or frozenset(),
-                versions.max_version,
-                every,
+                self.updated or _NOTHING,
+                self.versions.max_version,
+                first,
             )
+
+    def _state_versions(self) -> dict[str, Any]:
+        """Every state channel's version, for the run's first traced checkpoint."""
+        self._traced_versions = True
+        keys = self.spec.stream_keys
+        known = self.versions.channel_versions
+        state = (keys,) if isinstance(keys, str) else keys
+        return {channel: known[channel] for channel in state if channel in known}
 
     def checkpoint_ready(
         self,

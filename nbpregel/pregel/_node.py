@@ -52,6 +52,9 @@ class PregelNode:
         streams_while_running: the node starts work of its own that streams chunks while it
             runs (a subgraph's steps, an entrypoint's task calls): the sync driver then runs it
             on a worker thread even alone in its step, so those chunks reach the caller live.
+        quick: the node's latest traced task finished within ``QUICK_S`` (``False`` until a
+            ``trace`` stream saw one finish): a step of quick tasks may have its ``trace``
+            events held back a little, to travel with the next steps' events.
     """
 
     __slots__ = (
@@ -64,6 +67,7 @@ class PregelNode:
         "mapper",
         "metadata",
         "name",
+        "quick",
         "reads",
         "retry_policy",
         "streams_while_running",
@@ -108,6 +112,7 @@ class PregelNode:
         )
         self.is_async = _is_async_callable(bound)
         self.accepts = _accepted_kwargs(bound)
+        self.quick = False
 
     def __repr__(self) -> str:
         return f"PregelNode({self.name!r}, triggers={self.triggers!r})"

@@ -14,7 +14,6 @@ from typing import Any
 from nbpregel.constants import INTERRUPT
 from nbpregel.errors import GraphInterrupt
 from nbpregel.pregel._drivers import arun_step, run_step
-from nbpregel.pregel._emitter import LIVE_AFTER_S
 from nbpregel.pregel._loop import RunLoop, RunStatus
 
 __all__ = ["adrive", "collect", "drive", "final_output"]
@@ -28,18 +27,17 @@ def drive(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
         single: one stream mode was asked for: chunks come without their mode.
         subgraphs: chunks come with their namespace (``()`` for the root graph).
     """
-    buffer = loop.buffer
     try:
         loop.start()
         yield from _drain(loop, single=single, subgraphs=subgraphs)
         while loop.tick():
-            if buffer:
+            if _due(loop, starting=True):
                 yield from _drain(loop, single=single, subgraphs=subgraphs)
-            for _ in run_step(loop):
-                if _due(loop):
+            for ended in run_step(loop):
+                if _due(loop, ended=ended):
                     yield from _drain(loop, single=single, subgraphs=subgraphs)
             loop.after_tick()
-            if _due(loop):
+            if _due(loop, ended=True):
                 yield from _drain(loop, single=single, subgraphs=subgraphs)
     finally:
         loop.close()
@@ -54,14 +52,15 @@ async def adrive(loop: RunLoop, *, single: bool, subgraphs: bool) -> AsyncIterat
         for chunk in _drain(loop, single=single, subgraphs=subgraphs):
             yield chunk
         while loop.tick():
-            for chunk in _drain(loop, single=single, subgraphs=subgraphs):
-                yield chunk
-            async for _ in arun_step(loop):
-                if _due(loop):
+            if _due(loop, starting=True):
+                for chunk in _drain(loop, single=single, subgraphs=subgraphs):
+                    yield chunk
+            async for ended in arun_step(loop):
+                if _due(loop, ended=ended):
                     for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                         yield chunk
             loop.after_tick()
-            if _due(loop):
+            if _due(loop, ended=True):
                 for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                     yield chunk
     finally:
@@ -71,19 +70,26 @@ async def adrive(loop: RunLoop, *, single: bool, subgraphs: bool) -> AsyncIterat
     _raise_outcome(loop)
 
 
-def _due(loop: RunLoop) -> bool:
-    """Whether to hand the buffered chunks out now, mid-step or after it.
+def _due(loop: RunLoop, *, starting: bool = False, ended: bool = False) -> bool:
+    """Whether to hand the buffered chunks out now: as a step starts, during it, or after it.
 
-    Anything but a lone ``trace`` batch goes out at once. A trace batch waits for the next
-    step's start (one chunk per step, whatever the number of tasks), unless the step has been
-    running for ``LIVE_AFTER_S``: a slow step's events go out as they happen.
+    Anything but a lone ``trace`` batch goes out at once. A trace batch gathers the events of
+    quick steps (``RunLoop.step_quick``), so a fast run yields a chunk every ``LIVE_AFTER_S``
+    rather than one per step. It goes out as a step that may be slow starts (its tasks show as
+    running at once), and once it is due (``RunLoop.batch_due``: ``LIVE_AFTER_S`` after its
+    first event or the current step's start): a slow step's events then go out as they happen.
+    Once a step ``ended``, a lone batch waits for the next step's start, which comes at once.
     """
     buffer = loop.buffer
     if not buffer:
         return False
     if len(buffer) > 1 or loop.batch is None:
         return True
-    return time.time() - loop.step_started >= LIVE_AFTER_S
+    if ended:
+        return False
+    if starting:  # the step's tasks were announced just now, at ``step_started``
+        return not loop.step_quick or loop.step_started >= loop.batch_due
+    return time.time() >= loop.batch_due
 
 
 def _drain(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.channels.base import MISSING
@@ -84,8 +84,9 @@ class Task:
         self.sort_key: tuple[int, int, str] = (1, 0, name) if kind is _PULL else (0, index, name)
         self.writes: list[tuple[str, Any]] = []
         self.error: BaseException | None = None
-        self.interrupts: list[Interrupt] = []
-        self.resume: list[Any] = []
+        # Tuples until set: a finished task keeps no empty lists for the collector to track.
+        self.interrupts: Sequence[Interrupt] = ()
+        self.resume: Sequence[Any] = ()
         self.status: str = TaskStatus.PENDING
         self.attempts = 0
         self.started_at: float | None = None

@@ -161,17 +161,35 @@ def test_nb_run_records_nbpregel_graphs_from_trace() -> None:
     assert Recorder.stream_modes(object()) == ("debug",)
 
 
-def test_a_step_s_tasks_become_records_only_when_read() -> None:
+def test_a_step_becomes_records_only_when_read() -> None:
     recorder = Recorder()
     feed(recorder, chain_graph(30), {"count": 0})
+    root = recorder._root
     assert recorder.step_numbers() == list(range(31))
-    held = [recorder._root.steps[step].inbox for step in range(31)]
-    assert all(held), "every step still holds its task events"
+    assert sorted(root.held) == list(range(31)) and not root.steps, "every step is still held"
     (task,) = recorder.tasks_of(30)
     assert (task.node, task.status, task.writes[0]) == ("n29", "ok", ("count", 30))
-    assert not recorder._root.steps[30].inbox and recorder._root.steps[29].inbox
-    assert len(recorder.tasks) == 31  # a table settles every step
-    assert not any(recorder._root.steps[step].inbox for step in range(31))
+    assert 30 not in root.held and 29 in root.held  # reading step 30 made its records only
+    assert "count" in recorder.step(30).triggered_by  # from step 29's held checkpoint
+    assert recorder.diff(30).changed == {"count": (29, 30)}  # step 29 made to read its state
+    assert sorted(root.held) == list(range(29))
+    assert len(recorder.tasks) == 31  # a table makes every step's records
+    assert not root.held
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_steps_read_latest_first_give_the_same_tables(scenario: str) -> None:
+    """A live view reads the newest step first: records made out of order must not differ."""
+    traced, debugged = Recorder(), Recorder()
+    SCENARIOS[scenario](traced, ("trace",))
+    SCENARIOS[scenario](debugged, ("debug",))
+    for ns in traced.namespaces():
+        for step in reversed(traced.step_numbers(ns)):
+            traced.step(step, ns)
+            if traced.step(step, ns).checkpointed:
+                traced.diff(step, ns)
+    for name in TABLES:
+        assert comparable(traced, name) == comparable(debugged, name), name
 
 
 def test_the_highlight_sees_the_end_of_a_traced_run(tmp_path: Path) -> None:

@@ -1,0 +1,159 @@
+"""How ``trace`` events are handed out once the engine knows a graph's nodes are quick.
+
+A node is quick once a traced run saw its task finish within ``QUICK_S``. The events of steps
+of quick nodes share one chunk for up to ``LIVE_AFTER_S`` (a fast run yields a handful of
+chunks, not one per step), the calling thread helps run a quick parallel step, and a step of a
+node not known to be quick still hands its tasks out as it starts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypedDict
+
+import pytest
+
+from nbpregel import END, START, Send, StateGraph
+from nbpregel.constants import TraceEvent
+from nbpregel.pregel._emitter import LIVE_AFTER_S, QUICK_S
+
+TASKS, DONE, CHECKPOINT = TraceEvent.TASKS, TraceEvent.DONE, TraceEvent.CHECKPOINT
+WAIT_S = 0.5
+"""How long a slow node waits for the consumer's signal: 25 times ``LIVE_AFTER_S``."""
+
+Event = tuple[Any, ...]
+
+
+class Count(TypedDict):
+    n: int
+
+
+def _chain(length: int, node: Callable[[Count], dict[str, int]] | None = None) -> Any:
+    def step(state: Count) -> dict[str, int]:
+        return {"n": state["n"] + 1}
+
+    graph = StateGraph(Count)
+    names = [f"n{index:03d}" for index in range(length)]
+    graph.add_sequence([(name, node or step) for name in names])
+    graph.add_edge(START, names[0]).add_edge(names[-1], END)
+    return graph.compile()
+
+
+def _events(chunks: Iterable[list[Event]]) -> list[Event]:
+    return [event for chunk in chunks for event in chunk]
+
+
+def _trace(app: Any, value: Any) -> list[list[Event]]:
+    return list(app.stream(value, stream_mode="trace"))
+
+
+def test_nodes_become_quick_once_a_traced_run_sees_them_finish_fast() -> None:
+    app = _chain(3)
+    assert not any(node.quick for node in app.nodes.values())
+    list(app.stream({"n": 0}))  # untraced: nothing learnt
+    assert not any(node.quick for node in app.nodes.values())
+    _trace(app, {"n": 0})
+    assert all(app.nodes[name].quick for name in ("n000", "n001", "n002"))
+
+
+def test_a_fresh_graph_hands_out_each_step_as_it_starts() -> None:
+    chunks = _trace(_chain(30), {"n": 0})
+    assert len(chunks) >= 31  # the input, then every step of nodes not known to be quick
+
+
+def test_a_chain_of_quick_nodes_yields_a_few_chunks() -> None:
+    app = _chain(50)
+    first = _trace(app, {"n": 0})
+    for _ in range(3):  # a loaded machine may stretch a run past LIVE_AFTER_S: more chunks
+        chunks = _trace(app, {"n": 0})
+        if len(chunks) <= 5:
+            break
+    assert len(chunks) <= 5, [len(chunk) for chunk in chunks]
+    assert [e[:2] for e in _events(chunks)] == [e[:2] for e in _events(first)]
+    assert _events(chunks)[-1][4] == {"n": 50}
+
+
+def test_batched_events_reach_the_consumer_within_about_live_after_s() -> None:
+    pause = QUICK_S / 4
+
+    def nap(state: Count) -> dict[str, int]:
+        time.sleep(pause)
+        return {"n": state["n"] + 1}
+
+    app = _chain(150, nap)
+    _trace(app, {"n": 0})  # learn that the nodes are quick
+    late, chunks = 0.0, 0
+    for chunk in app.stream({"n": 0}, stream_mode="trace"):
+        arrived = time.time()
+        chunks += 1
+        stamps = [e[3] for e in chunk if e[0] == TASKS] + [
+            e[8] for e in chunk if e[0] == CHECKPOINT
+        ]
+        late = max(late, arrived - min(stamps))
+    assert chunks >= 3, "the events of a run longer than LIVE_AFTER_S went out in one chunk"
+    assert late < 5 * LIVE_AFTER_S, f"an event waited {late * 1000:.0f} ms to go out"
+
+
+def test_a_node_known_to_be_slow_shows_as_running_while_quick_steps_batch() -> None:
+    signal = threading.Event()
+    came: list[bool] = []
+
+    def slow(state: Count) -> dict[str, int]:
+        came.append(signal.wait(WAIT_S))
+        time.sleep(2 * QUICK_S)  # slow even once the signal came at once
+        return {"n": state["n"] + 1}
+
+    def quick(state: Count) -> dict[str, int]:
+        return {"n": state["n"] + 1}
+
+    graph = StateGraph(Count)
+    graph.add_sequence([("a", quick), ("b", quick), ("c", quick), ("slow", slow)])
+    graph.add_edge(START, "a").add_edge("slow", END)
+    app = graph.compile()
+    for _ in range(2):  # the first run teaches it: a, b and c are quick, slow is not
+        signal.clear()
+        for chunk in app.stream({"n": 0}, stream_mode="trace"):
+            if any(e[0] == TASKS and e[2][0].name == "slow" for e in chunk):
+                signal.set()
+    assert app.nodes["a"].quick and not app.nodes["slow"].quick
+    assert came == [True, True], "the TASKS event of 'slow' was held until it finished"
+
+
+def test_the_calling_thread_helps_with_a_quick_parallel_step() -> None:
+    ran_on: set[int] = set()
+
+    class Items(TypedDict):
+        items: list[int]
+
+    def work(item: int) -> dict[str, Any]:
+        ran_on.add(threading.get_ident())
+        return {}
+
+    graph = StateGraph(Items)
+    graph.add_node("work", work)
+    graph.add_conditional_edges(START, lambda s: [Send("work", i) for i in s["items"]])
+    app = graph.compile()
+    _trace(app, {"items": list(range(50))})  # learn that 'work' is quick
+    ran_on.clear()
+    _trace(app, {"items": list(range(50))})
+    assert threading.get_ident() in ran_on
+
+
+@pytest.mark.timeout(30)
+def test_a_step_that_turns_slow_is_still_handed_out_when_it_ends() -> None:
+    """A quick node that turns slow holds its step's events until it ends, no longer."""
+    slow_now = threading.Event()
+
+    def sometimes_slow(state: Count) -> dict[str, int]:
+        if slow_now.is_set():
+            time.sleep(2 * LIVE_AFTER_S)
+        return {"n": state["n"] + 1}
+
+    app = _chain(5, sometimes_slow)
+    _trace(app, {"n": 0})
+    slow_now.set()
+    chunks = _trace(app, {"n": 0})
+    assert len(chunks) >= 5  # every step outlasts LIVE_AFTER_S: handed out as each ends
+    assert _events(chunks)[-1][4] == {"n": 5}
