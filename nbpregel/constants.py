@@ -117,13 +117,14 @@ class TraceEvent(StrEnum):
     - ``(TASKS, step, tasks, at)``: the step's tasks were planned and start (``__start__``,
       which writes the input into the state, included); ``at`` is the epoch time.
     - ``(DONE, step, task)``: a task finished: its ``status`` is ``ok``, ``error``,
-      ``interrupted`` or ``cached``, and its result fields are final. Tasks a resumed step
-      takes from saved writes finish again, right after being planned again.
+      ``interrupted`` or ``cached``, and its result fields are final (``writes`` is a tuple
+      now). Tasks a resumed step takes from saved writes finish again, right after being
+      planned again.
     - ``(CHECKPOINT, step, source, checkpoint_id, values, updated, version, versions, at)``:
       the state after ``step`` was saved. ``source`` is ``input``, ``loop`` or ``fork``;
-      ``values`` the state as ``values`` chunks show it; ``updated`` the set of channels the
-      step updated (read-only), which all have the new version ``version`` now; ``versions``
-      every state channel's version in a run's first checkpoint, ``None`` in later ones.
+      ``values`` the state as ``values`` chunks show it; ``updated`` a tuple of the channels
+      the step updated (in no particular order), which all have the new version ``version``;
+      ``versions`` every state channel's version in a run's first checkpoint, else ``None``.
     - ``(PAUSE, step, nodes)``: a static breakpoint (``interrupt_before`` / ``_after``) paused
       the run before ``nodes`` (a tuple of names).
     """

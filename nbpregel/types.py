@@ -267,6 +267,6 @@ class TracedTask(Protocol):
     attempts: int
     error: BaseException | None
     interrupts: Sequence[Interrupt]
-    writes: list[tuple[str, Any]]
+    writes: Sequence[tuple[str, Any]]
     started_at: float | None
     duration_ms: float | None

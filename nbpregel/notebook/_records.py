@@ -36,7 +36,7 @@ __all__ = [
 
 
 Channels = tuple[str, ...] | AbstractSet[str]
-"""Channel names as the stream gave them: a tuple in order, or a set (sorted when shown)."""
+"""Channel names as the stream gave them, in no particular order (sorted when shown)."""
 Stamp = float | str | None
 """A time as the stream gave it: ISO 8601 text (event timestamps) or epoch seconds."""
 _TRACED_STATUS: Final = {status.value: status for status in TaskStatus}
@@ -49,6 +49,7 @@ class TaskRecord:
 
     Attributes:
         writes: every ``(channel, value)`` it wrote, routing channels included.
+        traced: the engine's task object, for a task of a ``trace`` stream (read-only).
     """
 
     step: int
@@ -62,8 +63,9 @@ class TaskRecord:
     error: str | None = None
     started_at: Stamp = None
     duration_ms: float | None = None
-    writes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    writes: Sequence[tuple[str, Any]] = ()
     ns: str = ""
+    traced: TracedTask | None = None
 
     def row(self) -> tuple[Any, ...]:
         """The row of the ``tasks`` table."""
@@ -95,7 +97,9 @@ class TaskRecord:
         """The record of a task a ``trace`` stream announced (still running)."""
         kind = task.kind if type(task.kind) is TaskKind else TaskKind(task.kind)
         triggers = task.triggers if type(task.triggers) is tuple else tuple(task.triggers)
-        return cls(step, task.id, task.name, kind, triggers, task.input, started_at=at, ns=ns)
+        return cls(
+            step, task.id, task.name, kind, triggers, task.input, started_at=at, ns=ns, traced=task
+        )
 
     def settle(self, task: TracedTask) -> Sequence[Any]:
         """Take in a finished task of a ``trace`` stream; returns its ``Interrupt`` objects.
@@ -363,13 +367,13 @@ def fill_checkpoint(record: StepRecord, at: Stamp, payload: Mapping[str, Any]) -
 
 
 def as_tuple(channels: Channels) -> tuple[str, ...]:
-    """Channel names as a tuple: a tuple as it is, a set sorted.
+    """Channel names as a sorted tuple (streams give them sorted, or in no order).
 
     Example:
         >>> as_tuple({"b", "a"}), as_tuple(("b", "a"))
-        (('a', 'b'), ('b', 'a'))
+        (('a', 'b'), ('a', 'b'))
     """
-    return channels if type(channels) is tuple else tuple(sorted(channels))
+    return tuple(sorted(channels))
 
 
 def _as_int(version: Any) -> int:

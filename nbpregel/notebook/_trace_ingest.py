@@ -155,6 +155,13 @@ class TraceIngest:
     def _settle_checkpoint(self, space: Space, event: tuple[Any, ...]) -> None:
         _, step, _, checkpoint_id, values, updated, version, every, at = event
         record = self._step(space, step, at, _updated_before(space, step))
+        # A step whose events travelled in one chunk has no DONE events: it ended, so every
+        # task of it finished.
+        for task in space.tasks_of(step):
+            if task.status is TaskStatus.RUNNING and task.traced is not None:
+                self._task_finished(space, task, task.settle(task.traced))
+        if space.replays:
+            space.replays.difference_update([key for key in space.replays if key[0] == step])
         _fill(record, checkpoint_id, values, updated, version, every, at)
         if not record.next:
             record.next = _planned_after(space, step)

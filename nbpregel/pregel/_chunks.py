@@ -129,7 +129,7 @@ def task_result_payload(task: Task, output_keys: OutputKeys) -> dict[str, Any]:
         "error": None if task.error is None else repr(task.error),
         "result": result if result is not None else {},
         "interrupts": list(task.interrupts) if task.interrupts else [],
-        "writes": task.writes.copy(),
+        "writes": list(task.writes),
         "attempts": task.attempts,
         "started_at": task.started_at,
         "cached": task.status == TaskStatus.CACHED,

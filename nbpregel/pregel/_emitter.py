@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import StreamMode, TraceEvent
@@ -85,6 +84,10 @@ class Emitter:
         self.batch_due = 0.0
         self.step_started = 0.0
         self.step_quick = False
+        # The batch holding the current step's TASKS event, and where: while the step's events
+        # stay in it, its CHECKPOINT replaces the DONE events (see ``trace_checkpoint``).
+        self._step_batch: list[tuple[Any, ...]] | None = None
+        self._step_at = 0
         self._unreported: tuple[Any, ...] | None = None
 
     def wants(self, mode: StreamMode) -> bool:
@@ -142,6 +145,8 @@ class Emitter:
                     break
             self.step_quick = quick
             self._trace((_TRACE_TASKS, self.step, tasks, now))
+            self._step_batch = batch = self.batch
+            self._step_at = len(batch) - 1  # type: ignore[arg-type]  # _trace opened one
         if self.announces:
             for task in tasks:
                 if not task.node.hidden:
@@ -153,6 +158,8 @@ class Emitter:
             duration = task.duration_ms
             if duration is not None:
                 task.node.quick = duration < _QUICK_MS
+            if type(task.writes) is list:  # kept by the consumer: a tuple of plain values is
+                task.writes = tuple(task.writes)  # left alone by the cyclic collector
             self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
             self._report(task, self.spec.stream_keys)
@@ -191,11 +198,19 @@ class Emitter:
         source: str,
         checkpoint_id: str,
         values: Any,
-        updated: AbstractSet[str],
+        updated: tuple[str, ...],
         version: Any,
         versions: Mapping[str, Any] | None,
     ) -> None:
-        """The state after the step was saved (call only when ``tracing``)."""
+        """The state after the step was saved (call only when ``tracing``).
+
+        When the step's TASKS event is still in the open batch, its DONE events are dropped:
+        the CHECKPOINT says every task finished, and a consumer keeps fewer objects.
+        """
+        batch = self.batch
+        if batch is not None and batch is self._step_batch:
+            del batch[self._step_at + 1 :]
+        self._step_batch = None
         step, now = self.step, time.time()
         self._trace(
             (

@@ -24,7 +24,7 @@ from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._emitter import Emitter
 from nbpregel.pregel._nested import Nesting
 from nbpregel.pregel._persist import Persistence
-from nbpregel.pregel._plan import plan_tasks, read_input
+from nbpregel.pregel._plan import plan_tasks
 from nbpregel.pregel._spec import GraphSpec, map_input
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
@@ -43,7 +43,6 @@ class RunStatus:
 
 
 _VALUES, _UPDATES = StreamMode.VALUES, StreamMode.UPDATES
-_NOTHING: frozenset[str] = frozenset()
 
 
 class RunLoop(Emitter):
@@ -316,11 +315,16 @@ class RunLoop(Emitter):
         return self._read(self.spec.stream_channels)
 
     def _read(self, keys: str | tuple[str, ...]) -> Any:
+        channels = self.channels
         if isinstance(keys, str):
-            channel = self.channels[keys]
+            channel = channels[keys]
             return channel.get() if channel.is_available() else None
-        live = self.versions.values_of(self.channels, self.spec.index.layouts)
-        return read_input(self.channels, keys, live)
+        live = self.versions.live_values
+        if live is not None and live.channels is channels:
+            return live.read(keys)
+        # Before the first plan makes the live values (the input's checkpoint, where most
+        # channels are still empty): read the channels themselves.
+        return {key: ch.get() for key in keys if (ch := channels[key]).is_available()}
 
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""
@@ -339,7 +343,7 @@ class RunLoop(Emitter):
                 source,
                 self.persistence.checkpoint_id,
                 self.values(),
-                self.updated or _NOTHING,
+                tuple(self.updated) if self.updated else (),  # untracked by the collector
                 self.versions.max_version,
                 first,
             )

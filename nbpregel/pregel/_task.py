@@ -52,7 +52,6 @@ class Task:
         "node",
         "parent_ns",
         "resume",
-        "sort_key",
         "started_at",
         "status",
         "triggers",
@@ -81,8 +80,7 @@ class Task:
         self.triggers = triggers
         self.parent_ns = parent_ns
         self.call = call
-        self.sort_key: tuple[int, int, str] = (1, 0, name) if kind is _PULL else (0, index, name)
-        self.writes: list[tuple[str, Any]] = []
+        self.writes: Sequence[tuple[str, Any]] = []
         self.error: BaseException | None = None
         # Tuples until set: a finished task keeps no empty lists for the collector to track.
         self.interrupts: Sequence[Interrupt] = ()
@@ -93,6 +91,11 @@ class Task:
         self.duration_ms: float | None = None
         self.next_resume: Any = MISSING  # a fresh answer for this task's next interrupt
         self.cache_key: CacheKey | None = None  # set when the node has a cache policy
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        """Where the task's writes go in its step: PUSH tasks by index, then PULL by name."""
+        return (1, 0, self.name) if self.kind is _PULL else (0, self.index, self.name)
 
     @classmethod
     def carrier(cls, name: str, writes: list[tuple[str, Any]]) -> Task:
