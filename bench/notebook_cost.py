@@ -14,14 +14,17 @@ times, against a plain ``invoke`` of the same graph and input:
 - ``stream``: the engine's stream in the modes ``nb.run`` asks for (``Recorder.stream_modes``:
   ``trace``, with ``subgraphs=True``) drained, the engine's share of the overhead;
 - ``recorded``: the same stream with every chunk given to ``Recorder.record``, then the queued
-  chunks applied to the records (steps and checkpoints; a step's task events become task
-  records when the step is read, as a live view reads the one it shows);
+  chunks applied (their events sorted by step: a step becomes records when it is read, as a
+  live view reads the one it shows);
 - ``nb Run``: ``Run(graph).start(input)`` then ``wait()``: the run on a background thread,
   recorded, as ``nb.run`` does it without the widgets;
 - ``+ tables``: ``recorded``, then every table built once (the deferred work of a recording).
 
 Samples of the variants alternate, and the fastest sample of each is kept (``timeit``'s advice:
-other processes only add time), so the ratios compare samples taken in the same stretch. Time is
+other processes only add time), so the ratios compare samples taken in the same stretch. A
+sample lasts at least 0.2 s and the cyclic garbage collector runs as it would: a recording keeps
+the run's objects alive, and the collector's visits to them (full collections included) are part
+of what recording costs. Time is
 the process's CPU time by default (``--clock cpu``): on a shared machine it is much steadier than
 wall time, and every variant keeps the CPU busy (a background run's thread included); ``--clock
 wall`` measures elapsed time instead.
@@ -58,7 +61,7 @@ __all__ = ["main"]
 ENGINE_CASES = ("chain100", "fanout100", "wide_par", "wide_seq", "cycle1000")
 CHAINS = (10, 500)
 TARGET_OVERHEAD = 0.25
-MIN_SAMPLE_S = 0.02
+MIN_SAMPLE_S = 0.2
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
 VARIANTS = ("invoke", "stream", "recorded", "nb Run", "+ tables")
 
@@ -153,10 +156,10 @@ def interleaved(
         fn()
         numbers[name] = max(1, int(MIN_SAMPLE_S / max(time.perf_counter() - start, 1e-9)))
     best = dict.fromkeys(fns, float("inf"))
+    gc.collect()
     for repeat in range(repeats):
         order = list(fns) if repeat % 2 == 0 else list(reversed(fns))
         for name in order:
-            gc.collect()
             start = clock()
             for _ in range(numbers[name]):
                 fns[name]()

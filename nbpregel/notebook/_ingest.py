@@ -35,8 +35,10 @@ from nbpregel.notebook._trace_ingest import TraceIngest
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ROOT", "UNSET", "RecordStore", "Space", "is_pause_update", "ns_depth"]
+__all__ = ["ROOT", "UNSET", "RecordStore", "Space", "Span", "is_pause_update", "ns_depth"]
 
+Span = tuple[int, int, int]
+"""Where some of a step's ``trace`` events are: ``(chunk number, start, stop)``."""
 ROOT: Final = ""
 """The namespace of the root graph."""
 UNSET: Final = object()
@@ -73,10 +75,15 @@ class Space:
         last_updated: the channels the latest checkpoint updated (what triggers the next step).
         start_task: the ``__start__`` task waiting for its checkpoint.
         input: the input of the next run, when known (``UNSET`` otherwise).
-        held: ``trace`` events by step, not made into records yet (see ``_trace_ingest``).
+        held: the ``trace`` events of each step not made into records yet (see
+            ``_trace_ingest``): where they are in ``chunks``, ``(chunk, start, stop)``, or a
+            tuple of such spans when they came in pieces. (Tuples of ints, which the cyclic
+            garbage collector soon leaves alone: holding a run's steps costs it little.)
+        chunks: the ``trace`` chunks of this namespace, in order of arrival.
     """
 
     __slots__ = (
+        "chunks",
         "held",
         "input",
         "inputs",
@@ -97,7 +104,8 @@ class Space:
         self.last_updated: Channels = ()
         self.start_task: TaskRecord | None = None
         self.input = input
-        self.held: dict[int, list[tuple[Any, ...]]] = {}
+        self.held: dict[int, Span | tuple[Span, ...]] = {}
+        self.chunks: list[Sequence[tuple[Any, ...]]] = []
 
     def tasks_of(self, step: int) -> list[TaskRecord]:
         """The tasks of ``step``, in the order they were planned."""
@@ -113,6 +121,29 @@ class Space:
     def step_numbers(self) -> list[int]:
         """Every recorded step, held or not, in order."""
         return sorted(self.steps.keys() | self.held.keys())
+
+    def hold(self, step: int, chunk: int, start: int, stop: int) -> None:
+        """Hold events ``start:stop`` of chunk number ``chunk``, which are of ``step``."""
+        if start == stop:
+            return
+        span = (chunk, start, stop)
+        found = self.held.get(step)
+        if found is None:
+            self.held[step] = span
+        else:  # a step in pieces (continued in a later chunk, or resumed)
+            spans = (found,) if type(found[0]) is int else found
+            self.held[step] = (*spans, span)
+
+    def held_events(self, step: int) -> Sequence[tuple[Any, ...]]:
+        """The held events of ``step``, in order (none if it holds none)."""
+        found = self.held.get(step)
+        if found is None:
+            return ()
+        chunks = self.chunks
+        if type(found[0]) is int:
+            chunk, start, stop = found
+            return chunks[chunk][start:stop]
+        return [event for c, a, b in found for event in chunks[c][a:b]]  # type: ignore[misc]
 
 
 class RecordStore(TraceIngest):

@@ -50,37 +50,42 @@ class TraceIngest:
     _last_checkpoint_id: str | None
 
     def _apply_trace(self, space: Space, events: Sequence[tuple[Any, ...]], root: bool) -> None:
-        """Apply one ``trace`` chunk of namespace ``space``: pile its events up by step."""
+        """Apply one ``trace`` chunk of namespace ``space``: note where each step's events are."""
         if root:
             self._at_breakpoint = False  # until a pause says otherwise
-        held, inside = space.held, self._inside
-        pile: list[tuple[Any, ...]] = []
-        at = None  # the step ``pile`` is of
-        for event in events:
+        chunk = len(space.chunks)
+        space.chunks.append(events)
+        inside = self._inside
+        at, start = None, 0  # the step of the run of events from ``start`` on
+        for index, event in enumerate(events):
             kind, step = event[0], event[1]
+            if (kind == _CHECKPOINT and event[2] == _INPUT_SOURCE) or kind == _PAUSE:
+                if at is not None:
+                    space.hold(at, chunk, start, index)
+                    at = None
+                if kind == _PAUSE:
+                    self._on_traced_pause(space, event[2], root)
+                else:
+                    self._on_input_checkpoint(space, event, root)
+                continue
+            if step != at:
+                if at is not None:
+                    space.hold(at, chunk, start, index)
+                at, start = step, index
             if kind == _CHECKPOINT:
                 if root:
                     self._last_checkpoint_id = event[3]
-                if event[2] == _INPUT_SOURCE:
-                    self._on_input_checkpoint(space, event)
-                    continue
-            elif kind == _PAUSE:
-                self._on_traced_pause(space, event[2], root)
-                at = None  # the pause may have made records of held steps
-                continue
-            if step != at:
-                found = held.get(step)
-                pile = held[step] = [] if found is None else found
-                at = step
-            pile.append(event)
-            if kind == _DONE:
-                task = event[2]
-                if task.interrupts or task.id in inside:
-                    self._settle(space, step)
-                    at = None
+            elif kind == _DONE and (event[2].interrupts or event[2].id in inside):
+                space.hold(step, chunk, start, index + 1)
+                self._settle(space, step)
+                at = None
+        if at is not None:
+            space.hold(at, chunk, start, len(events))
 
-    def _on_input_checkpoint(self, space: Space, event: tuple[Any, ...]) -> None:
+    def _on_input_checkpoint(self, space: Space, event: tuple[Any, ...], root: bool) -> None:
         _, step, _, checkpoint_id, values, updated, version, every, at = event
+        if root:
+            self._last_checkpoint_id = checkpoint_id
         record = space.inputs[step] = StepRecord(step=step, started_at=at, ns=space.ns)
         _fill(record, checkpoint_id, values, updated, version, every, at)
 
@@ -95,8 +100,9 @@ class TraceIngest:
 
     def _settle(self, space: Space, step: int) -> StepRecord | None:
         """The record of ``step``, its held events made into records first (in order)."""
-        events = space.held.pop(step, None)
-        if events is not None:
+        events = space.held_events(step)
+        if events:
+            del space.held[step]
             for event in events:
                 kind = event[0]
                 if kind == _TASKS:
@@ -201,7 +207,7 @@ def _fill(
 def _updated_before(space: Space, step: int) -> Channels:
     """The channels the checkpoint before ``step`` updated: what triggered ``step``."""
     prior = step - 1
-    for event in reversed(space.held.get(prior, ())):
+    for event in reversed(space.held_events(prior)):
         if event[0] == _CHECKPOINT:
             return event[5]
     record = space.steps.get(prior) or space.inputs.get(prior)
@@ -211,7 +217,7 @@ def _updated_before(space: Space, step: int) -> Channels:
 def _planned_after(space: Space, step: int) -> tuple[str, ...]:
     """The nodes planned for the step after ``step``, if it was recorded."""
     following = step + 1
-    for event in space.held.get(following, ()):
+    for event in space.held_events(following):
         if event[0] == _TASKS:
             return tuple([task.name for task in event[2]])
     if following in space.steps:

@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels.base import BaseChannel
 from nbpregel.errors import EmptyChannelError
 
 __all__ = [
@@ -187,11 +187,12 @@ class LiveValues:
     Attributes:
         channels: the live channels this mirrors (a read falls back to them).
         layout: what is known of the channels' kinds.
-        values: channel name to value; ``MISSING`` for an empty channel, and meaningless for
-            the names in ``unread``.
+        values: channel name to value; ``None`` for an empty channel (a value the cyclic
+            garbage collector ignores, unlike ``MISSING``: so are the copies reads return), and
+            meaningless for the names in ``unread``.
         unread: the names whose entry must be read from the channel before it is used.
-        missing: names whose entry may be ``MISSING`` (every such name, maybe a few more): a
-            read of none of them copies the entries as they are, others leave the gaps out.
+        missing: of the names not in ``unread``, exactly those of empty channels: a read of
+            none of them copies the entries as they are, others leave the gaps out.
 
     >>> from nbpregel.channels import LastValue, Topic
     >>> channels = {"a": LastValue(int), "b": LastValue(int), "t": Topic(int)}
@@ -208,7 +209,7 @@ class LiveValues:
     def __init__(self, channels: Channels, layout: ChannelLayout | None = None) -> None:
         self.channels = channels
         self.layout = layout if layout is not None else ChannelLayout(channels)
-        self.values: dict[str, Any] = dict.fromkeys(channels, MISSING)
+        self.values: dict[str, Any] = dict.fromkeys(channels)
         self.unread: set[str] = set(channels)
         self.missing: set[str] = set()
 
@@ -238,7 +239,7 @@ class LiveValues:
                 values[name] = channel.get()
                 missing.discard(name)
             else:
-                values[name] = MISSING
+                values[name] = None
                 missing.add(name)
         self.unread.difference_update(names)
 
@@ -252,8 +253,9 @@ class LiveValues:
         if self.unread and not self.unread.isdisjoint(plan.names):
             self._read_again(self.unread & plan.names)
         values = self.values
-        if not self.missing.isdisjoint(plan.names):
-            return {key: value for key in reads if (value := values[key]) is not MISSING}
+        missing = self.missing
+        if not missing.isdisjoint(plan.names):
+            return {key: values[key] for key in reads if key not in missing}
         if plan.drop is None:
             return {key: values[key] for key in reads}
         copied = values.copy()
