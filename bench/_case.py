@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-__all__ = ["ENGINE_TARGET", "INPUT_STEP", "Case", "Library", "load_libraries"]
+__all__ = ["ENGINE_TARGET", "INPUT_STEP", "Case", "Library", "load_libraries", "nbpregel_library"]
 
 # Every run starts with the input step (the hidden __start__ task), counted like any other.
 INPUT_STEP = 1
@@ -40,15 +40,11 @@ class Library:
     recursion_error: type[Exception]
 
 
-def load_libraries() -> tuple[Library, Library]:
-    """Import nbpregel and LangGraph and return them as (nbpregel, LangGraph)."""
-    import langgraph.errors
-    import langgraph.graph
-    import langgraph.types
-
+def nbpregel_library() -> Library:
+    """nbpregel as a ``Library`` (LangGraph is not imported)."""
     import nbpregel
 
-    ours = Library(
+    return Library(
         name="nbpregel",
         version=nbpregel.__version__,
         state_graph=nbpregel.StateGraph,
@@ -57,6 +53,15 @@ def load_libraries() -> tuple[Library, Library]:
         end=nbpregel.END,
         recursion_error=nbpregel.GraphRecursionError,
     )
+
+
+def load_libraries() -> tuple[Library, Library]:
+    """Import nbpregel and LangGraph and return them as (nbpregel, LangGraph)."""
+    import langgraph.errors
+    import langgraph.graph
+    import langgraph.types
+
+    ours = nbpregel_library()
     theirs = Library(
         name="LangGraph",
         version=metadata.version("langgraph"),

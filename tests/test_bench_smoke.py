@@ -77,3 +77,20 @@ def test_quick_run_reports_every_case_with_every_saver(tmp_path: Path) -> None:
         assert item["ratio_langgraph_over_nbpregel"] > 0
     targets = {item["saver"]: item["target"] for item in report["results"]}
     assert targets == {"in-memory": 5.0, "SQLite": 3.0, "SQLite, both synchronous=NORMAL": None}
+
+
+def test_notebook_cost_reports_best_and_amortized_overheads(tmp_path: Path) -> None:
+    out_json = tmp_path / "cost.json"
+    completed = _run(
+        "notebook_cost.py", "--quick", "--only", "chain10", "--json", str(out_json), timeout=240
+    )
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    assert "| recorded, amortized | nb Run, amortized | recorded ≤ +25%? |" in out, out
+    row = re.search(r"^\| chain10 \|(.*)\|\s*(yes|no)/(yes|no) \|$", out, re.MULTILINE)
+    assert row is not None, out
+    report = json.loads(out_json.read_text())["chain10"]
+    variants = {"stream", "recorded", "nb Run", "+ tables"}
+    assert set(report["overhead"]) == set(report["amortized"]) == variants
+    assert all(math.isfinite(value) for value in report["amortized"].values()), report
+    assert all(report["us_per_step"][name] > 0 for name in ("invoke", *variants)), report

@@ -165,6 +165,7 @@ class RecordStore(TraceIngest):
         self._frames: dict[str, pd.DataFrame] = {}
         self._frames_at = 0
         self._at_breakpoint = False
+        self._root_traced = False  # the root graph is recorded from a ``trace`` stream
         self._last_checkpoint_id: str | None = None
 
     @property

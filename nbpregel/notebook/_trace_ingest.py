@@ -47,11 +47,13 @@ class TraceIngest:
     _inside: dict[str, list[Space]]
     _spaces: dict[str, Space]
     _at_breakpoint: bool
+    _root_traced: bool
     _last_checkpoint_id: str | None
 
     def _apply_trace(self, space: Space, events: Sequence[tuple[Any, ...]], root: bool) -> None:
         """Apply one ``trace`` chunk of namespace ``space``: note where each step's events are."""
         if root:
+            self._root_traced = True
             self._at_breakpoint = False  # until a pause says otherwise
         chunk = len(space.chunks)
         space.chunks.append(events)

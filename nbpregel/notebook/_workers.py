@@ -56,5 +56,6 @@ def _work() -> None:
         try:
             job()
         finally:
+            del job  # an idle thread must not keep the finished run (and its recording) alive
             with _lock:
                 _idle += 1

@@ -149,12 +149,13 @@ class Recorder(RecordStore):
     def record_end(self) -> None:
         """Note that the stream ended without an error (it finished, or paused).
 
-        With no interrupt pending, a run that ended on a checkpoint with nodes still to run
-        stopped at a static breakpoint: :attr:`paused_before` names those nodes.
+        From a ``debug`` stream, a run that ended with no interrupt pending, on a checkpoint
+        with nodes still to run, stopped at a static breakpoint: :attr:`paused_before` names
+        those nodes. (A ``trace`` stream says so itself, with a ``pause`` event.)
         """
         with self._lock:
             self._apply_queue()
-            if not self._pending():
+            if not self._root_traced and not self._pending():
                 self._at_breakpoint = True
             self._edits += 1
 
