@@ -160,15 +160,19 @@ def _winner(states: set[NodeState]) -> NodeState:
 def ns_path(ns: str) -> list[tuple[str, str]]:
     """The ``(node, task id)`` of each level of a namespace, outermost first.
 
+    A part that is only a number is not a level: it counts the graph runs one task started
+    (``call:1f`` its first, ``call:1f|1`` its second).
+
     Example:
-        >>> ns_path(""), ns_path("sub:1f|inner:2e")
-        ([], [('sub', '1f'), ('inner', '2e')])
+        >>> ns_path(""), ns_path("sub:1f|inner:2e"), ns_path("call:1f|1")
+        ([], [('sub', '1f'), ('inner', '2e')], [('call', '1f')])
     """
     if not ns:
         return []
     return [
         (node, task_id)
-        for node, _, task_id in (part.rpartition(NS_END) for part in ns.split(NS_SEP))
+        for node, sep, task_id in (part.rpartition(NS_END) for part in ns.split(NS_SEP))
+        if sep
     ]
 
 
@@ -238,8 +242,13 @@ def namespace_label(recorder: Recorder, ns: str) -> str:
     step its task ran in and the start of the task's id, e.g. ``sub (step 2 · 1d9de87a)``."""
     if not ns:
         return ROOT_LABEL
-    parts = []
-    for node, task_id in ns_path(ns):
+    parts: list[str] = []
+    for part in ns.split(NS_SEP):
+        node, sep, task_id = part.rpartition(NS_END)
+        if not sep:  # another graph run by the task of the level before (0 was its first)
+            if parts and part.isdigit():
+                parts[-1] += f" \u00b7 run {int(part) + 1}"
+            continue
         task = recorder.task(task_id)
         where = f"step {task.step} \u00b7 " if task is not None else ""
         parts.append(f"{node} ({where}{task_id[:_SHORT_ID]})")

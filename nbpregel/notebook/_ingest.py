@@ -211,9 +211,12 @@ class RecordStore(TraceIngest):
             ns = self._ns_names[parts] = NS_SEP.join(parts)
         space = self._spaces.get(ns)
         if space is None:
-            # A subgraph's input is what the task running it received.
-            task_ids = [part.rpartition(NS_END)[2] for part in parts]
-            parent = self._find_task(task_ids[-1])
+            # A subgraph's input is what the task running it received; a numbered part (the
+            # second or later graph run one task started) has an input the stream does not say.
+            ends = [part.rpartition(NS_END) for part in parts]
+            task_ids = [task_id for _, sep, task_id in ends if sep]
+            first_run = bool(ends[-1][1])
+            parent = self._find_task(task_ids[-1]) if first_run and task_ids else None
             space = self._spaces[ns] = Space(ns, UNSET if parent is None else parent.input)
             for task_id in task_ids:
                 self._inside.setdefault(task_id, []).append(space)
