@@ -235,6 +235,43 @@ def test_a_task_that_is_never_awaited_still_finishes_within_the_step() -> None:
     assert chunks == [{"slow": 1}, {"workflow": "returned early"}]
 
 
+@pytest.mark.timeout(30)
+def test_a_sync_node_s_unawaited_calls_finish_within_its_step_under_the_async_driver() -> None:
+    """The async driver runs a sync node in a worker thread, then joins the calls the node left
+    running: sync ones, and async ones, which need the event loop the driver runs on."""
+    finished: list[str] = []
+
+    @task
+    def slow_sync(x: int) -> int:
+        time.sleep(0.05)
+        finished.append("sync")
+        return x
+
+    @task
+    async def slow_async(x: int) -> int:
+        await asyncio.sleep(0.05)
+        finished.append("async")
+        return x
+
+    def node(state: Counter) -> Counter:
+        slow_sync(state["x"])
+        slow_async(state["x"])
+        return {"x": state["x"] + 1}
+
+    graph = StateGraph(Counter)
+    graph.add_node("node", node)
+    graph.add_edge("__start__", "node")
+    app = graph.compile()
+
+    async def run() -> list[Any]:
+        return [chunk async for chunk in app.astream({"x": 1}, stream_mode="updates")]
+
+    chunks = asyncio.run(run())
+    assert sorted(finished) == ["async", "sync"]
+    assert chunks[-1] == {"node": {"x": 2}}
+    assert sorted(next(iter(c)) for c in chunks[:-1]) == ["slow_async", "slow_sync"]
+
+
 class Counter(TypedDict):
     x: int
 
