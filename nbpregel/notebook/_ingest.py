@@ -79,7 +79,9 @@ class Space:
             ``_trace_ingest``): where they are in ``chunks``, ``(chunk, start, stop)``, or a
             tuple of such spans when they came in pieces. (Tuples of ints, which the cyclic
             garbage collector soon leaves alone: holding a run's steps costs it little.)
-        chunks: the ``trace`` chunks of this namespace, in order of arrival.
+        chunks: the ``trace`` chunks of this namespace, in order of arrival (emptied once
+            none of their events is held).
+        spans_left: how many held spans each chunk still has.
     """
 
     __slots__ = (
@@ -90,6 +92,7 @@ class Space:
         "last_updated",
         "ns",
         "replays",
+        "spans_left",
         "start_task",
         "steps",
         "tasks",
@@ -106,6 +109,7 @@ class Space:
         self.input = input
         self.held: dict[int, Span | tuple[Span, ...]] = {}
         self.chunks: list[Sequence[tuple[Any, ...]]] = []
+        self.spans_left: list[int] = []
 
     def tasks_of(self, step: int) -> list[TaskRecord]:
         """The tasks of ``step``, in the order they were planned."""
@@ -122,10 +126,28 @@ class Space:
         """Every recorded step, held or not, in order."""
         return sorted(self.steps.keys() | self.held.keys())
 
+    def add_chunk(self, events: Sequence[tuple[Any, ...]]) -> int:
+        """Keep a ``trace`` chunk while it is applied (until ``applied``) and while any of its
+        events is held; returns its number."""
+        self.chunks.append(events)
+        self.spans_left.append(1)  # the application's own hold
+        return len(self.chunks) - 1
+
+    def applied(self, chunk: int) -> None:
+        """The chunk is applied: keep it only while some of its events are held."""
+        self.spans_left[chunk] -= 1
+        self.release(chunk)
+
+    def release(self, chunk: int) -> None:
+        """Let a chunk go once it has no held span left."""
+        if not self.spans_left[chunk]:
+            self.chunks[chunk] = ()
+
     def hold(self, step: int, chunk: int, start: int, stop: int) -> None:
         """Hold events ``start:stop`` of chunk number ``chunk``, which are of ``step``."""
         if start == stop:
             return
+        self.spans_left[chunk] += 1
         span = (chunk, start, stop)
         found = self.held.get(step)
         if found is None:
@@ -144,6 +166,17 @@ class Space:
             chunk, start, stop = found
             return chunks[chunk][start:stop]
         return [event for c, a, b in found for event in chunks[c][a:b]]  # type: ignore[misc]
+
+    def take(self, step: int) -> Sequence[tuple[Any, ...]]:
+        """The held events of ``step``, no longer held (their chunks let go when done)."""
+        events = self.held_events(step)
+        found = self.held.pop(step, None)
+        if found is not None:
+            spans = (found,) if type(found[0]) is int else found
+            for chunk, _, _ in spans:  # type: ignore[misc]
+                self.spans_left[chunk] -= 1
+                self.release(chunk)
+        return events
 
 
 class RecordStore(TraceIngest):

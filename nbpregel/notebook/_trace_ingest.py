@@ -55,8 +55,7 @@ class TraceIngest:
         if root:
             self._root_traced = True
             self._at_breakpoint = False  # until a pause says otherwise
-        chunk = len(space.chunks)
-        space.chunks.append(events)
+        chunk = space.add_chunk(events)
         inside = self._inside
         at, start = None, 0  # the step of the run of events from ``start`` on
         for index, event in enumerate(events):
@@ -83,6 +82,7 @@ class TraceIngest:
                 at = None
         if at is not None:
             space.hold(at, chunk, start, len(events))
+        space.applied(chunk)
 
     def _on_input_checkpoint(self, space: Space, event: tuple[Any, ...], root: bool) -> None:
         _, step, _, checkpoint_id, values, updated, version, every, at = event
@@ -102,9 +102,8 @@ class TraceIngest:
 
     def _settle(self, space: Space, step: int) -> StepRecord | None:
         """The record of ``step``, its held events made into records first (in order)."""
-        events = space.held_events(step)
+        events = space.take(step)
         if events:
-            del space.held[step]
             for event in events:
                 kind = event[0]
                 if kind == _TASKS:

@@ -192,6 +192,7 @@ def test_a_step_becomes_records_only_when_read() -> None:
     assert sorted(root.held) == list(range(29))
     assert len(recorder.tasks) == 31  # a table makes every step's records
     assert not root.held
+    assert root.chunks and not any(root.chunks), "chunks are let go once nothing is held"
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
