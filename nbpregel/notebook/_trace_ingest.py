@@ -27,8 +27,8 @@ from nbpregel.notebook._records import Channels, StepRecord, TaskRecord
 from nbpregel.notebook._tables import TaskStatus
 
 if TYPE_CHECKING:
-    from nbpregel.notebook._ingest import Space
     from nbpregel.notebook._records import Stamp
+    from nbpregel.notebook._space import Space
     from nbpregel.types import TracedTask
 
 __all__ = ["TraceIngest"]

@@ -123,7 +123,8 @@ class Emitter:
         """End the open ``trace`` batch (the driver is about to hand it out)."""
         self.batch = None
 
-    def _trace(self, event: tuple[Any, ...]) -> None:
+    def _trace(self, event: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Add ``event`` to the open batch (opened if need be); returns the batch."""
         batch = self.batch
         if batch is None:
             self.batch = batch = [event]
@@ -131,6 +132,7 @@ class Emitter:
             self.buffer.append((self.ns, _TRACE, batch))
         else:
             batch.append(event)
+        return batch
 
     # -- task events ------------------------------------------------------------------------
 
@@ -144,9 +146,8 @@ class Emitter:
                     quick = False
                     break
             self.step_quick = quick
-            self._trace((_TRACE_TASKS, self.step, tasks, now))
-            self._step_batch = batch = self.batch
-            self._step_at = len(batch) - 1  # type: ignore[arg-type]  # _trace opened one
+            self._step_batch = batch = self._trace((_TRACE_TASKS, self.step, tasks, now))
+            self._step_at = len(batch) - 1
         if self.announces:
             for task in tasks:
                 if not task.node.hidden:
@@ -211,20 +212,8 @@ class Emitter:
         if batch is not None and batch is self._step_batch:
             del batch[self._step_at + 1 :]
         self._step_batch = None
-        step, now = self.step, time.time()
-        self._trace(
-            (
-                _TRACE_CHECKPOINT,
-                step,
-                source,
-                checkpoint_id,
-                values,
-                updated,
-                version,
-                versions,
-                now,
-            )
-        )
+        event = (_TRACE_CHECKPOINT, self.step, source, checkpoint_id, values, updated, version)
+        self._trace((*event, versions, time.time()))
 
     def trace_pause(self, tasks: list[Task]) -> None:
         """A static breakpoint paused the run before ``tasks``."""
