@@ -2,10 +2,11 @@
 
 A ``trace`` chunk is a list of events that share the engine's task objects (see
 :class:`nbpregel.constants.TraceEvent`), so it costs the run little to make. Applying one costs
-little too: each event is only put on its step's pile (``Space.held``). A step's pile becomes
-its step record and task records when something reads that step (a view showing it, its state,
-a table). A live view that shows the latest step therefore never pays for the steps it skips,
-and recording a run costs a list append per event.
+little too: the space notes where each step's events are in it (``Space.held``: a span of the
+chunk per step). A step's events become its step record and task records when something reads
+that step (a view showing it, its state, a table). A live view that shows the latest step
+therefore never pays for the steps it skips, and recording a run costs a few operations a step.
+A step planned and ended in one chunk has no DONE events: its checkpoint finishes its tasks.
 
 A step's record does not depend on the records before it: what triggered it is read from the
 previous step's checkpoint (held or not), what it changed from its own ``updated`` channels,
