@@ -212,8 +212,20 @@ class Emitter:
         if batch is not None and batch is self._step_batch:
             del batch[self._step_at + 1 :]
         self._step_batch = None
-        event = (_TRACE_CHECKPOINT, self.step, source, checkpoint_id, values, updated, version)
-        self._trace((*event, versions, time.time()))
+        at = time.time()
+        self._trace(
+            (
+                _TRACE_CHECKPOINT,
+                self.step,
+                source,
+                checkpoint_id,
+                values,
+                updated,
+                version,
+                versions,
+                at,
+            )
+        )
 
     def trace_pause(self, tasks: list[Task]) -> None:
         """A static breakpoint paused the run before ``tasks``."""
