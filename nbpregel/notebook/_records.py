@@ -284,19 +284,13 @@ def diff_states(before: StepRecord | None, after: StepRecord) -> StateDiff:
     compare equal.
     """
     old: Mapping[str, Any] = before.values if before is not None else {}
+    old_versions = (before.versions if before is not None else None) or {}
     new = after.values
-    if after.versions is None:  # traced: the channels the step updated are the ones it changed
-        updated = after.updated_channels
-        changed = {
-            key: (old[key], value) for key, value in new.items() if key in old and key in updated
-        }
-    else:
-        old_versions = (before.versions if before is not None else None) or {}
-        changed = {
-            key: (old[key], value)
-            for key, value in new.items()
-            if key in old and _updated(key, old[key], value, old_versions, after.versions)
-        }
+    changed = {
+        key: (old[key], value)
+        for key, value in new.items()
+        if key in old and _updated(key, old[key], value, old_versions, after)
+    }
     return StateDiff(
         added={key: value for key, value in new.items() if key not in old},
         removed={key: value for key, value in old.items() if key not in new},
@@ -331,12 +325,11 @@ def step_status(step: StepRecord, tasks: Sequence[TaskRecord]) -> StepStatus:
 
 
 def _updated(
-    key: str,
-    old: Any,
-    new: Any,
-    old_versions: Mapping[str, Any],
-    new_versions: Mapping[str, Any],
+    key: str, old: Any, new: Any, old_versions: Mapping[str, Any], after: StepRecord
 ) -> bool:
+    new_versions = after.versions
+    if new_versions is None:  # traced: the channels the step updated are the ones it changed
+        return key in after.updated_channels
     if key in old_versions and key in new_versions:
         return old_versions[key] != new_versions[key]
     if old is new:

@@ -112,27 +112,30 @@ class Space:
         if found is None:
             self.held[step] = span
         else:  # a step in pieces (continued in a later chunk, or resumed)
-            spans = (found,) if type(found[0]) is int else found
-            self.held[step] = (*spans, span)
+            self.held[step] = (*_spans(found), span)
 
     def held_events(self, step: int) -> Sequence[tuple[Any, ...]]:
         """The held events of ``step``, in order (none if it holds none)."""
         found = self.held.get(step)
         if found is None:
             return ()
-        chunks = self.chunks
-        if type(found[0]) is int:
-            chunk, start, stop = found
-            return chunks[chunk][start:stop]
-        return [event for c, a, b in found for event in chunks[c][a:b]]  # type: ignore[misc]
+        spans = _spans(found)
+        if len(spans) == 1:
+            chunk, start, stop = spans[0]
+            return self.chunks[chunk][start:stop]
+        return [event for c, a, b in spans for event in self.chunks[c][a:b]]
 
     def take(self, step: int) -> Sequence[tuple[Any, ...]]:
         """The held events of ``step``, no longer held (their chunks let go when done)."""
         events = self.held_events(step)
         found = self.held.pop(step, None)
         if found is not None:
-            spans = (found,) if type(found[0]) is int else found
-            for chunk, _, _ in spans:  # type: ignore[misc]
+            for chunk, _, _ in _spans(found):
                 self.spans_left[chunk] -= 1
                 self.release(chunk)
         return events
+
+
+def _spans(held: Span | tuple[Span, ...]) -> tuple[Span, ...]:
+    """A step's held spans, whether it holds one or several."""
+    return (held,) if type(held[0]) is int else held  # type: ignore[return-value]
