@@ -247,13 +247,15 @@ class TracedTask(Protocol):
         name: the node's name.
         kind: ``PULL`` (triggered by channels) or ``PUSH`` (a ``Send``).
         triggers: the channels (or ``__pregel_push``) that made it run.
-        input: what the node was called with.
+        input: what the node was called with (for a node reading the whole state, once it
+            finished: the ``values`` of the checkpoint before its step, an equal dict).
         status: ``pending``, then ``ok``, ``error``, ``interrupted`` or ``cached``.
         attempts: how many times it ran (retries included; 0 when it came from a cache or
             from saved writes).
         error: the exception it failed with.
         interrupts: the interrupts it raised (an empty sequence when none).
-        writes: every ``(channel, value)`` it wrote, routing channels included.
+        writes: every ``(channel, value)`` it wrote, routing channels included (once
+            finished: a tuple, or a ``WriteMap`` of many channels written once each).
         started_at: epoch seconds of its first attempt.
         duration_ms: milliseconds from its first attempt's start to its end.
     """

@@ -49,8 +49,11 @@ class BaseChannel(ABC, Generic[Value, Update]):
             read instead of calling ``get()`` again. False (the default) for a ``get()`` that
             copies or computes, as ``Topic``'s does.
         holds_last_write: True when, after ``update_one(value)``, ``get()`` returns ``value``
-            itself; the loop then takes the written value as read. Subclasses that change
-            ``get`` or ``update_one`` must set both flags to what they do.
+            itself; the loop then takes the written value as read.
+        plain_value: True when the channel holds its value in a ``value`` attribute
+            (``MISSING`` while empty) and ``get()`` returns it; the loop then reads the
+            attribute. Subclasses that change ``get`` or ``update_one`` must set these flags
+            to what they do.
     """
 
     __slots__ = ("key", "typ")
@@ -58,6 +61,7 @@ class BaseChannel(ABC, Generic[Value, Update]):
     clears_when_idle: ClassVar[bool] = False
     shares_value: ClassVar[bool] = False
     holds_last_write: ClassVar[bool] = False
+    plain_value: ClassVar[bool] = False
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         self.typ = typ

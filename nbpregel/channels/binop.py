@@ -89,6 +89,7 @@ class BinaryOperatorAggregate(Generic[V], BaseChannel[V, V]):
     __slots__ = ("operator", "value")
 
     shares_value: ClassVar[bool] = True
+    plain_value: ClassVar[bool] = True
 
     def __init__(self, typ: Any, operator: Callable[[V, V], V], *, key: str = "") -> None:
         super().__init__(typ, key)

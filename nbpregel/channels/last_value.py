@@ -40,6 +40,7 @@ class LastValue(Generic[V], BaseChannel[V, V]):
 
     shares_value: ClassVar[bool] = True
     holds_last_write: ClassVar[bool] = True
+    plain_value: ClassVar[bool] = True
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         super().__init__(typ, key)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import StreamMode, TraceEvent
+from nbpregel.constants import StreamMode, TaskKind, TraceEvent
 from nbpregel.pregel import _chunks
-from nbpregel.pregel._task import Task
+from nbpregel.pregel._task import Task, WriteMap
 
 if TYPE_CHECKING:
     from nbpregel.pregel._spec import GraphSpec
@@ -42,7 +42,10 @@ _TASKS, _DEBUG, _TRACE, _CHECKPOINTS = (
     StreamMode.TRACE,
     StreamMode.CHECKPOINTS,
 )
+_PULL: Final = TaskKind.PULL
 _QUICK_MS: Final = QUICK_S * 1000.0
+_MAP_WRITES: Final = 8
+"""A finished traced task writing this many channels keeps them as a ``WriteMap``."""
 _TRACE_TASKS: Final = TraceEvent.TASKS
 _TRACE_DONE: Final = TraceEvent.DONE
 _TRACE_CHECKPOINT: Final = TraceEvent.CHECKPOINT
@@ -89,6 +92,9 @@ class Emitter:
         self._step_batch: list[tuple[Any, ...]] | None = None
         self._step_at = 0
         self._unreported: tuple[Any, ...] | None = None
+        # The state traced at the latest checkpoint, while the channels still hold it: the
+        # input of the next step's tasks of ``spec.state_readers`` (see ``report_task``).
+        self.state_before: Any = None
 
     def wants(self, mode: StreamMode) -> bool:
         """Whether chunks of ``mode`` are made."""
@@ -159,8 +165,12 @@ class Emitter:
             duration = task.duration_ms
             if duration is not None:
                 task.node.quick = duration < _QUICK_MS
-            if type(task.writes) is list:  # kept by the consumer: a tuple of plain values is
-                task.writes = tuple(task.writes)  # left alone by the cyclic collector
+            state = self.state_before
+            if state is not None and task.kind is _PULL and task.name in self.spec.state_readers:
+                task.input = state  # read alike (see ``state_before``): kept once, not twice
+            writes = task.writes
+            if type(writes) is list:  # kept by the consumer: made a form the collector leaves
+                task.writes = _kept(writes)  # alone when the values are plain
             self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
             self._report(task, self.spec.stream_keys)
@@ -212,6 +222,7 @@ class Emitter:
         if batch is not None and batch is self._step_batch:
             del batch[self._step_at + 1 :]
         self._step_batch = None
+        self.state_before = values
         at = time.time()
         self._trace(
             (
@@ -255,3 +266,13 @@ class Emitter:
         if self._want[_DEBUG]:
             extended = {**snapshot, "channel_versions": versions, "updated_channels": updated}
             self.emit(_DEBUG, _chunks.debug_chunk(metadata["step"], "checkpoint", extended))
+
+
+def _kept(writes: list[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
+    """A finished task's writes as a consumer keeps them: a tuple, or a ``WriteMap`` when
+    there are many (one dict instead of a tuple per write)."""
+    if len(writes) >= _MAP_WRITES:
+        values = dict(writes)
+        if len(values) == len(writes):
+            return WriteMap(values)
+    return tuple(writes)

@@ -28,6 +28,7 @@ from nbpregel.pregel._plan import plan_tasks
 from nbpregel.pregel._spec import GraphSpec, map_input
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
+from nbpregel.pregel._values import StateReader
 from nbpregel.types import Command, Interrupt
 
 __all__ = ["RunLoop", "RunStatus"]
@@ -95,6 +96,8 @@ class RunLoop(Emitter):
         self.stop = 0
         self.updated: set[str] | None = None
         self._traced_versions = False
+        self._reader: StateReader | None = None  # the latest tuple of channels read
+        self._last_updated: tuple[str, ...] = ()
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -181,6 +184,7 @@ class RunLoop(Emitter):
             finished = finish_channels(self.channels, self.spec.finishers, self.versions)
             if finished:
                 self.updated = finished
+                self.state_before = None  # the channels changed since it was traced
                 tasks = self._plan()
         if self._unreported is not None:
             self.report_checkpoint(tasks)
@@ -322,9 +326,12 @@ class RunLoop(Emitter):
         live = self.versions.live_values
         if live is not None and live.channels is channels:
             return live.read(keys)
-        # Before the first plan makes the live values (the input's checkpoint, where most
-        # channels are still empty): read the channels themselves.
-        return {key: ch.get() for key in keys if (ch := channels[key]).is_available()}
+        # No live values (a narrow state, or the input's checkpoint, before the first plan
+        # makes them): read the channels themselves.
+        reader = self._reader
+        if reader is None or reader.keys is not keys or reader.channels is not channels:
+            reader = self._reader = StateReader(channels, keys)
+        return reader.read()
 
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""
@@ -343,10 +350,22 @@ class RunLoop(Emitter):
                 source,
                 self.persistence.checkpoint_id,
                 self.values(),
-                tuple(self.updated) if self.updated else (),  # untracked by the collector
+                self._updated_tuple(),
                 self.versions.max_version,
                 first,
             )
+
+    def _updated_tuple(self) -> tuple[str, ...]:
+        """``updated`` as a tuple (which the collector leaves alone), the previous step's
+        when the step updated the same channels (most steps of a loop or a chain do)."""
+        updated = self.updated
+        if not updated:
+            return ()
+        last = self._last_updated
+        if len(last) == len(updated) and updated.issuperset(last):
+            return last
+        self._last_updated = names = tuple(updated)
+        return names
 
     def _state_versions(self) -> dict[str, Any]:
         """Every state channel's version, for the run's first traced checkpoint."""

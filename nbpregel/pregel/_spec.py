@@ -34,6 +34,9 @@ class GraphSpec:
         interrupt_before: nodes to pause before (``"*"``: all).
         interrupt_after: nodes to pause after.
         step_timeout: seconds a superstep may take, or ``None``.
+        state_readers: the nodes whose input is the state as ``values`` chunks show it (they
+            read ``stream_channels``, unmapped): a traced task of one shares its input with
+            the checkpoint before it.
     """
 
     index: GraphIndex
@@ -48,6 +51,7 @@ class GraphSpec:
     interrupt_after: Interrupts = frozenset()
     step_timeout: float | None = None
     command_mapper: Callable[[Command[Any]], list[tuple[str, Any]]] | None = None
+    state_readers: frozenset[str] = frozenset()
 
     def command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The writes of a ``Command`` given as input (its ``update`` and ``goto``)."""
@@ -77,12 +81,18 @@ class GraphSpec:
             name for name, ch in channels.items() if type(ch).finish is not BaseChannel.finish
         )
         clearable = frozenset(name for name, ch in channels.items() if ch.clears_when_idle)
+        state_readers = frozenset(
+            name
+            for name, node in index.nodes.items()
+            if node.reads == stream_channels and node.mapper is None
+        )
         return cls(
             index=index,
             channels=channels,
             stream_channels=stream_channels,
             finishers=finishers,
             clearable=clearable,
+            state_readers=state_readers,
             stream_keys=(
                 stream_channels if isinstance(stream_channels, str) else frozenset(stream_channels)
             ),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from nbpregel.channels.base import MISSING
 from nbpregel.constants import NS_END, NS_SEP, PULL_PATH, PUSH_TRIGGER, TaskKind
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from nbpregel.pregel._node import PregelNode
     from nbpregel.types import Interrupt
 
-__all__ = ["Task", "TaskStatus"]
+__all__ = ["Task", "TaskStatus", "WriteMap"]
 
 _PULL = TaskKind.PULL
 
@@ -26,6 +26,47 @@ class TaskStatus:
     ERROR = "error"
     INTERRUPTED = "interrupted"
     CACHED = "cached"
+
+
+class WriteMap(Sequence[tuple[str, Any]]):
+    """A finished task's writes when it wrote each channel once, kept as one dict.
+
+    Read as the ``(channel, value)`` pairs they were written as, in order. Kept by a recorder,
+    a dict of plain values is left alone by the cyclic garbage collector; a tuple of pairs is
+    one object per write for it to visit (hundreds for a node updating a wide state).
+
+    >>> writes = WriteMap({"a": 1, "b": 2})
+    >>> list(writes), writes[1], len(writes)
+    ([('a', 1), ('b', 2)], ('b', 2), 2)
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values  # channel -> value, in the order written
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return iter(self.values.items())
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return list(self.values.items())[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, WriteMap):
+            return list(self) == list(other)
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"WriteMap({self.values!r})"
 
 
 class Task:

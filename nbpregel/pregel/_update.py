@@ -14,7 +14,7 @@ from nbpregel.channels._common import with_writers
 from nbpregel.channels.base import BaseChannel
 from nbpregel.constants import BOOKKEEPING_CHANNELS, RESERVED_CHANNELS, TaskKind
 from nbpregel.errors import InvalidUpdateError
-from nbpregel.pregel._task import Task
+from nbpregel.pregel._task import Task, WriteMap
 from nbpregel.pregel._values import LayoutCache, LiveValues, common
 
 _PULL = TaskKind.PULL
@@ -105,7 +105,7 @@ def _gather(tasks: Sequence[Task]) -> Gathered:
     multi: dict[str, list[Any]] = {}
     if len(tasks) == 1:
         writes = tasks[0].writes
-        merged = dict(writes)
+        merged = writes.values.copy() if type(writes) is WriteMap else dict(writes)
         if len(merged) != len(writes):
             return _gather_each(tasks)  # the task wrote one channel twice
     else:
@@ -113,7 +113,8 @@ def _gather(tasks: Sequence[Task]) -> Gathered:
         by_task: list[dict[str, Any]] = []
         repeated: list[str] = []
         for task in tasks:
-            own = dict(task.writes)
+            writes = task.writes
+            own = writes.values if type(writes) is WriteMap else dict(writes)
             if len(own) != len(task.writes):
                 return _gather_each(tasks)
             repeated.extend(own.keys() & merged.keys())

@@ -25,9 +25,9 @@ from nbpregel.channels import (
 from nbpregel.constants import PUSH_TRIGGER, TaskKind
 from nbpregel.pregel._node import PregelNode
 from nbpregel.pregel._plan import GraphIndex
-from nbpregel.pregel._task import Task
+from nbpregel.pregel._task import Task, WriteMap
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
-from nbpregel.pregel._values import WIDE_READ, LayoutCache, LiveValues, read_input
+from nbpregel.pregel._values import WIDE_READ, LayoutCache, LiveValues, StateReader, read_input
 
 
 def world() -> dict[str, BaseChannel[Any, Any]]:
@@ -108,6 +108,8 @@ def test_reads_match_the_channels_after_any_steps(seed: int) -> None:
             expected = read_input(channels, reads.values[0])
             got = live.read(reads.values[0])
             assert got == expected and list(got) == list(expected)
+            direct = StateReader(channels, reads.values[0]).read()
+            assert direct == expected and list(direct) == list(expected)
     assert applied >= 3  # the seed exercised real steps, not only failing ones
 
 
@@ -203,3 +205,31 @@ def test_channels_consumed_by_their_subscribers_read_as_empty() -> None:
     )  # fmt: skip
     assert apply_writes(channels, [subscriber], versions) == {"join", "late"}
     assert live.read(reads) == read_input(channels, reads) == {}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_writes_kept_as_a_map_apply_as_their_pairs_do(seed: int) -> None:
+    """A finished traced task's ``WriteMap`` changes the channels as its list of pairs does."""
+    rng = random.Random(seed)
+    as_pairs, as_maps = world(), world()
+    pair_versions, map_versions = versions_of(as_pairs), versions_of(as_maps)
+    applied = 0
+    for _ in range(12):
+        writers = rng.sample(["x", "y", "z"], rng.randrange(1, 4))
+        writes = {name: random_writes(rng, name) for name in writers}
+        try:
+            expected = apply_writes(
+                as_pairs, [task(n, w) for n, w in writes.items()], pair_versions
+            )
+        except InvalidUpdateError:  # two writes to a plain key: start again from empty channels
+            as_pairs, as_maps = world(), world()
+            pair_versions, map_versions = versions_of(as_pairs), versions_of(as_maps)
+            continue
+        mapped = [task(n, list(w)) for n, w in writes.items()]
+        for made in mapped:
+            if len(dict(made.writes)) == len(made.writes):
+                made.writes = WriteMap(dict(made.writes))
+        assert apply_writes(as_maps, mapped, map_versions) == expected
+        assert read_input(as_maps, tuple(world())) == read_input(as_pairs, tuple(world()))
+        applied += 1
+    assert applied >= 3

@@ -1,0 +1,225 @@
+"""What a traced run leaves its consumer to keep, in forms that cost the run little to hold.
+
+A recorder keeps every task and checkpoint of a run: the engine hands over a task's many writes
+as one ``WriteMap`` (a dict, not a tuple per write), a state reader's input as the very state
+traced at the checkpoint before it (equal to it: kept once), and repeated ``updated`` tuples
+once. None of it may change what a consumer reads: each test holds the trace against the
+``debug`` stream of the same graph, which keeps nothing.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from nbpregel import END, START, Command, Send, StateGraph, interrupt
+from nbpregel.checkpoint import InMemorySaver
+from nbpregel.constants import TraceEvent
+from nbpregel.pregel._emitter import _MAP_WRITES
+from nbpregel.pregel._task import WriteMap
+
+from .graphs import CASES, NBPREGEL, fresh
+from .trace_events import Event, flatten
+
+DONE, CHECKPOINT = TraceEvent.DONE, TraceEvent.CHECKPOINT
+KEYS = tuple(f"k{i}" for i in range(_MAP_WRITES + 2))
+Wide = TypedDict("Wide", {key: int for key in KEYS})  # type: ignore[misc]
+
+
+class Logged(TypedDict):
+    x: int
+    log: Annotated[list, operator.add]
+
+
+def traced(app: Any, input: Any, config: dict[str, Any] | None = None) -> list[Event]:
+    return flatten(app.stream(input, config, stream_mode="trace"))
+
+
+def debug_payloads(
+    app: Any, input: Any, kind: str, config: dict[str, Any] | None = None
+) -> dict[tuple[int, str], list[Any]]:
+    """The ``debug`` stream's ``kind`` payloads, by step and task name (a run without a saver
+    draws new task ids each time: tasks of two runs are matched by step and name)."""
+    found: dict[tuple[int, str], list[Any]] = {}
+    for chunk in app.stream(input, config, stream_mode="debug"):
+        if chunk["type"] == kind:
+            found.setdefault((chunk["step"], chunk["payload"]["name"]), []).append(chunk["payload"])
+    return found
+
+
+def done(events: list[Event]) -> dict[tuple[int, str], list[Any]]:
+    """The finished tasks of a trace, by step and name."""
+    found: dict[tuple[int, str], list[Any]] = {}
+    for event in events:
+        if event[0] == DONE:
+            found.setdefault((event[1], event[2].name), []).append(event[2])
+    return found
+
+
+def done_tasks(events: list[Event]) -> list[Any]:
+    return [event[2] for event in events if event[0] == DONE]
+
+
+def wide(node: Any) -> Any:
+    graph = StateGraph(Wide)
+    graph.add_node("bump", node)
+    graph.add_edge(START, "bump")
+    graph.add_edge("bump", END)
+    return graph.compile()
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+def test_a_task_writing_many_channels_hands_them_over_as_one_map_in_order() -> None:
+    app = wide(lambda state: {key: state[key] + 1 for key in reversed(KEYS)})
+    input = dict.fromkeys(KEYS, 1)
+    events = traced(app, input)
+    [bump] = done(events)[(1, "bump")]
+    [result] = debug_payloads(app, input, "task_result")[(1, "bump")]
+    expected = result["writes"]
+    assert type(bump.writes) is WriteMap
+    assert list(bump.writes) == expected and len(bump.writes) == len(expected)
+    assert [channel for channel, _ in bump.writes][:3] == ["k9", "k8", "k7"]
+    assert bump.writes[0] == expected[0] and bump.writes == expected
+    assert events[-1][4] == app.invoke(input) == {key: 2 for key in KEYS}  # applied as a map
+
+
+def test_a_task_writing_a_channel_twice_keeps_every_write_in_a_tuple() -> None:
+    class Log(TypedDict):
+        log: Annotated[list, operator.add]
+
+    graph = StateGraph(Log)
+    graph.add_node("say", lambda _: [Command(update={"log": [i]}) for i in range(_MAP_WRITES)])
+    graph.add_edge(START, "say")
+    app = graph.compile()
+    [say] = done(traced(app, {"log": []}))[(1, "say")]
+    [result] = debug_payloads(app, {"log": []}, "task_result")[(1, "say")]
+    assert type(say.writes) is tuple and len(say.writes) >= _MAP_WRITES
+    assert list(say.writes) == result["writes"]
+    assert app.invoke({"log": []}) == {"log": list(range(_MAP_WRITES))}
+
+
+def test_a_task_with_few_writes_keeps_a_tuple() -> None:
+    app = wide(lambda state: {"k0": 5})
+    bump = next(t for t in done_tasks(traced(app, dict.fromkeys(KEYS, 0))) if t.name == "bump")
+    assert type(bump.writes) is tuple and ("k0", 5) in bump.writes
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+def test_a_state_readers_input_is_the_state_traced_before_its_step() -> None:
+    graph = StateGraph(Logged)
+    graph.add_node("a", lambda s: {"x": s["x"] + 1, "log": ["a"]})
+    graph.add_node("b", lambda s: {"x": s["x"] * 10, "log": ["b"]})
+    graph.add_edge(START, "a")
+    graph.add_edge("a", "b")
+    app = graph.compile()
+    events = traced(app, {"x": 1, "log": []})
+    state_after = {e[1]: e[4] for e in events if e[0] == CHECKPOINT}
+    by_name = {t.name: (e[1], t) for e in events if e[0] == DONE for t in (e[2],)}
+    for name in ("a", "b"):
+        step, task = by_name[name]
+        assert task.input is state_after[step - 1]
+    assert by_name["b"][1].input == {"x": 2, "log": ["a"]}
+
+
+def test_a_node_changing_its_input_leaves_the_traced_input_as_it_was_given() -> None:
+    def meddle(state: dict[str, Any]) -> dict[str, Any]:
+        state["x"] = 99  # a node may change the dict it was given ...
+        state["log"] = ["meddled"]
+        return {"x": 1}
+
+    graph = StateGraph(Logged)
+    graph.add_node("meddle", meddle)
+    graph.add_edge(START, "meddle")
+    app = graph.compile()
+    task = next(t for t in done_tasks(traced(app, {"x": 5, "log": ["in"]})) if t.name == "meddle")
+    assert task.input == {"x": 5, "log": ["in"]}  # ... the record shows what it was given
+
+
+@pytest.mark.parametrize(
+    "name", ["chain", "fan_out_in", "defer", "defer_join", "send_map_reduce", "cycle_counter"]
+)
+def test_every_traced_input_is_what_the_debug_stream_announced(name: str) -> None:
+    catalogued = CASES[name]
+    app = catalogued.build(NBPREGEL)
+    finished = done(traced(app, fresh(catalogued.input), catalogued.config))
+    del finished[(0, START)]  # hidden from the debug stream
+    announced = debug_payloads(app, fresh(catalogued.input), "task", catalogued.config)
+    assert finished and finished.keys() == announced.keys()
+    for key, tasks in finished.items():
+        given = [payload["input"] for payload in announced[key]]
+        assert sorted(map(repr, (t.input for t in tasks))) == sorted(map(repr, given)), key
+
+
+def test_send_tasks_keep_their_own_input() -> None:
+    class Items(TypedDict):
+        items: list
+        out: Annotated[list, operator.add]
+
+    graph = StateGraph(Items)
+    graph.add_node("work", lambda v: {"out": [v * 2]})
+    graph.add_conditional_edges(START, lambda s: [Send("work", i) for i in s["items"]])
+    app = graph.compile()
+    work = [t for t in done_tasks(traced(app, {"items": [1, 2], "out": []})) if t.name == "work"]
+    assert sorted(t.input for t in work) == [1, 2]
+
+
+# -- updated channels ----------------------------------------------------------------------
+
+
+def test_updated_tuples_follow_every_step_of_a_loop_and_a_resume() -> None:
+    """A loop updates the same channels every step (one tuple is reused); a resume's command
+    adds its channels to the next step's: the trace says what the saver says each time."""
+
+    def ask(state: Logged) -> dict[str, Any]:
+        if state["x"] == 3:
+            return {"log": [interrupt("go on?")]}
+        return {"x": state["x"] + 1}
+
+    graph = StateGraph(Logged)
+    graph.add_node("ask", ask)
+    graph.add_node("again", lambda s: {"x": s["x"]})
+    graph.add_edge(START, "ask")
+    graph.add_edge("ask", "again")
+    graph.add_conditional_edges("again", lambda s: END if s["log"] else "ask", ["ask", END])
+    saver = InMemorySaver()
+    app = graph.compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "loop"}}
+    first = traced(app, {"x": 0, "log": []}, config)
+    second = traced(app, Command(resume="yes", update={"x": 3}), config)
+    assert second[-1][4]["log"] == ["yes"]
+    _check_updated(saver, "loop", first + second)
+
+
+def test_updated_tuples_follow_a_chain_whose_steps_update_as_many_channels() -> None:
+    graph = StateGraph(Logged)
+    for name in "abcd":
+        graph.add_node(name, lambda s, name=name: {"x": s["x"] + 1, "log": [name]})
+    graph.add_edge(START, "a")
+    for before, after in zip("abc", "bcd", strict=True):
+        graph.add_edge(before, after)
+    saver = InMemorySaver()
+    app = graph.compile(checkpointer=saver)
+    events = traced(app, {"x": 0, "log": []}, {"configurable": {"thread_id": "chain"}})
+    _check_updated(saver, "chain", events)
+
+
+def _check_updated(saver: InMemorySaver, thread_id: str, events: list[Event]) -> None:
+    """Each checkpoint event's ``updated`` names exactly the channels the saved checkpoint
+    gave its new version."""
+    checkpoints = [e for e in events if e[0] == CHECKPOINT]
+    assert len(checkpoints) > 4
+    sizes = set()
+    for _, step, _, checkpoint_id, _, updated, version, _, _ in checkpoints:
+        config = {"configurable": {"thread_id": thread_id, "checkpoint_id": checkpoint_id}}
+        saved = saver.get_tuple(config)
+        assert saved is not None, step
+        versions = saved.checkpoint["channel_versions"]
+        assert set(updated) == {c for c, v in versions.items() if v == version}, (step, updated)
+        sizes.add(len(updated))
+    assert len(sizes) < len(checkpoints)  # steps of the same size, whose tuples may be shared
