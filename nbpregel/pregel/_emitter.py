@@ -69,6 +69,10 @@ class Emitter:
         step_started: the epoch time the current step's tasks were announced.
         step_quick: every task of the current traced step is of a quick node: the step may run
             before its events are handed out, and the calling thread may run its tasks.
+        state_before: the state traced at the latest checkpoint, while the channels still
+            hold it (``None`` once they changed otherwise): what the step's tasks of
+            ``spec.state_readers`` read, which their traced ``input`` becomes once they finish
+            (one dict kept, not two equal ones).
     """
 
     ns: tuple[str, ...]
@@ -92,8 +96,6 @@ class Emitter:
         self._step_batch: list[tuple[Any, ...]] | None = None
         self._step_at = 0
         self._unreported: tuple[Any, ...] | None = None
-        # The state traced at the latest checkpoint, while the channels still hold it: the
-        # input of the next step's tasks of ``spec.state_readers`` (see ``report_task``).
         self.state_before: Any = None
 
     def wants(self, mode: StreamMode) -> bool:

@@ -59,8 +59,6 @@ class WriteMap(Sequence[tuple[str, Any]]):
         return list(self.values.items())[index]
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, WriteMap):
-            return list(self) == list(other)
         return isinstance(other, Sequence) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]

@@ -14,13 +14,14 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-from nbpregel import END, START, Command, Send, StateGraph, interrupt
+from nbpregel import END, START, Command, StateGraph, interrupt
 from nbpregel.checkpoint import InMemorySaver
 from nbpregel.constants import TraceEvent
 from nbpregel.pregel._emitter import _MAP_WRITES
 from nbpregel.pregel._task import WriteMap
 
 from .graphs import CASES, NBPREGEL, fresh
+from .test_trace import _fan_out
 from .trace_events import Event, flatten
 
 DONE, CHECKPOINT = TraceEvent.DONE, TraceEvent.CHECKPOINT
@@ -157,14 +158,7 @@ def test_every_traced_input_is_what_the_debug_stream_announced(name: str) -> Non
 
 
 def test_send_tasks_keep_their_own_input() -> None:
-    class Items(TypedDict):
-        items: list
-        out: Annotated[list, operator.add]
-
-    graph = StateGraph(Items)
-    graph.add_node("work", lambda v: {"out": [v * 2]})
-    graph.add_conditional_edges(START, lambda s: [Send("work", i) for i in s["items"]])
-    app = graph.compile()
+    app = _fan_out()
     work = [t for t in done_tasks(traced(app, {"items": [1, 2], "out": []})) if t.name == "work"]
     assert sorted(t.input for t in work) == [1, 2]
 
