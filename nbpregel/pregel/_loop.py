@@ -28,7 +28,7 @@ from nbpregel.pregel._plan import plan_tasks
 from nbpregel.pregel._spec import GraphSpec, map_input
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
-from nbpregel.pregel._values import StateReader
+from nbpregel.pregel._values import read_input
 from nbpregel.types import Command, Interrupt
 
 __all__ = ["RunLoop", "RunStatus"]
@@ -96,7 +96,6 @@ class RunLoop(Emitter):
         self.stop = 0
         self.updated: set[str] | None = None
         self._traced_versions = False
-        self._reader: StateReader | None = None  # the latest tuple of channels read
         self._last_updated: tuple[str, ...] = ()
 
     # -- set-up ----------------------------------------------------------------------------
@@ -324,14 +323,11 @@ class RunLoop(Emitter):
             channel = channels[keys]
             return channel.get() if channel.is_available() else None
         live = self.versions.live_values
-        if live is not None and live.channels is channels:
-            return live.read(keys)
-        # No live values (a narrow state, or the input's checkpoint, before the first plan
-        # makes them): read the channels themselves.
-        reader = self._reader
-        if reader is None or reader.keys is not keys or reader.channels is not channels:
-            reader = self._reader = StateReader(channels, keys)
-        return reader.read()
+        # Without live values made for these channels (a narrow state, or the input's
+        # checkpoint, before the first plan makes them), the channels themselves are read.
+        return read_input(
+            channels, keys, live if live is not None and live.channels is channels else None
+        )
 
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""

@@ -27,7 +27,6 @@ __all__ = [
     "ChannelLayout",
     "LayoutCache",
     "LiveValues",
-    "StateReader",
     "common",
     "read_input",
 ]
@@ -45,6 +44,9 @@ def read_input(
     channels: Channels, reads: str | tuple[str, ...], live: LiveValues | None = None
 ) -> Any:
     """A node's input: one channel's value, or a dict of the available values of several.
+
+    A ``plain_value`` channel (``LastValue``, reducers) is read from its ``value`` attribute,
+    with no call: on a narrow state that is most of a read.
 
     Args:
         channels: the live channels.
@@ -67,50 +69,17 @@ def read_input(
         return live.read(reads)
     values: dict[str, Any] = {}
     for key in reads:
+        channel = channels[key]
+        if type(channel).plain_value:
+            value = channel.value  # type: ignore[attr-defined]
+            if value is not MISSING:
+                values[key] = value
+            continue
         try:
-            values[key] = channels[key].get()
+            values[key] = channel.get()
         except EmptyChannelError:
             pass
     return values
-
-
-class StateReader:
-    """Reads one tuple of a run's channels as a dict of the available values, in that order.
-
-    For a run that keeps no live values (a narrow state, see ``WIDE_READ``): the state each
-    checkpoint streams or traces is read with no call per channel when the channels are
-    ``plain_value`` ones (``LastValue``, reducers), a few times faster than ``read_input``.
-
-    >>> from nbpregel.channels import LastValue
-    >>> channels = {"a": LastValue(int), "b": LastValue(int)}
-    >>> channels["b"].update_one(2)
-    True
-    >>> StateReader(channels, ("a", "b")).read()
-    {'b': 2}
-    """
-
-    __slots__ = ("channels", "keys", "pairs")
-
-    def __init__(self, channels: Channels, keys: tuple[str, ...]) -> None:
-        self.channels = channels
-        self.keys = keys
-        self.pairs = tuple(
-            (key, channel, type(channel).plain_value)
-            for key in keys
-            for channel in (channels[key],)
-        )
-
-    def read(self) -> dict[str, Any]:
-        """The available values."""
-        values: dict[str, Any] = {}
-        for key, channel, plain in self.pairs:
-            if plain:
-                value = channel.value  # type: ignore[attr-defined]
-                if value is not MISSING:
-                    values[key] = value
-            elif channel.is_available():
-                values[key] = channel.get()
-        return values
 
 
 def common(names: set[str] | frozenset[str], mapping: Mapping[str, Any]) -> AbstractSet[str]:
