@@ -172,8 +172,13 @@ class Emitter:
                 task.input = state  # read alike (see ``state_before``): kept once, not twice
             writes = task.writes
             if type(writes) is list:  # kept by the consumer: made a form the collector leaves
-                task.writes = _kept(writes)  # alone when the values are plain
-            self._trace((_TRACE_DONE, self.step, task))
+                # alone when the values are plain
+                task.writes = tuple(writes) if len(writes) < _MAP_WRITES else _kept(writes)
+            batch = self.batch
+            if batch is not None:  # ``_trace``, without a call: once a task
+                batch.append((_TRACE_DONE, self.step, task))
+            else:
+                self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
             self._report(task, self.spec.stream_keys)
 

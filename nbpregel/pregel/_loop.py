@@ -172,6 +172,9 @@ class RunLoop(Emitter):
             ns=self.ns_str,
             step=self.step,
             values=self.versions.values_of(self.channels, self.spec.index.layouts),
+            # The state traced at the latest checkpoint, still the channels' (see Emitter).
+            state=self.state_before if type(self.state_before) is dict else None,
+            state_readers=self.spec.state_readers,
         )
 
     def tick(self) -> bool:
@@ -345,7 +348,7 @@ class RunLoop(Emitter):
             self.trace_checkpoint(
                 source,
                 self.persistence.checkpoint_id,
-                self.values(),
+                self._read(self.spec.stream_channels),  # ``values()``, one call less
                 self._updated_tuple(),
                 self.versions.max_version,
                 first,

@@ -145,6 +145,8 @@ def plan_tasks(
     ns: str,
     step: int,
     values: LiveValues | None = None,
+    state: dict[str, Any] | None = None,
+    state_readers: frozenset[str] = frozenset(),
 ) -> list[Task]:
     """The tasks of the next superstep: PUSH tasks first (in ``Send`` order), then PULL tasks.
 
@@ -159,6 +161,9 @@ def plan_tasks(
         step: the superstep's number.
         values: the channels' live values, when the caller keeps them (inputs are then read
             from there instead of from each channel).
+        state: the state as the channels hold it now, when the caller read it already: the
+            input of ``state_readers`` (the nodes that read exactly that) is a copy of it.
+        state_readers: see ``state``.
 
     Returns:
         The planned tasks, inputs read from ``channels``.
@@ -183,7 +188,9 @@ def plan_tasks(
     read_cache: dict[int, dict[str, Any]] | None = {} if len(due) > 1 else None
     for name, node, fired in due:
         try:
-            if read_cache is None:
+            if state is not None and name in state_readers:
+                value = state.copy()  # read already (copy() clones a dict in C)
+            elif read_cache is None:
                 value = read_input(channels, node.reads, values)
             else:
                 value = _read_shared(node.reads, channels, values, read_cache)

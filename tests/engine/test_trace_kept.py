@@ -14,7 +14,8 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-from nbpregel import END, START, Command, StateGraph, interrupt
+from nbpregel import END, START, Command, NodeBuilder, Pregel, StateGraph, interrupt
+from nbpregel.channels import LastValue
 from nbpregel.checkpoint import InMemorySaver
 from nbpregel.constants import TraceEvent
 from nbpregel.pregel._emitter import _MAP_WRITES
@@ -155,6 +156,61 @@ def test_every_traced_input_is_what_the_debug_stream_announced(name: str) -> Non
     for key, tasks in finished.items():
         given = [payload["input"] for payload in announced[key]]
         assert sorted(map(repr, (t.input for t in tasks))) == sorted(map(repr, given)), key
+
+
+@pytest.mark.parametrize(
+    "name", ["chain", "fan_out_in", "defer", "defer_join", "send_map_reduce", "cycle_counter"]
+)
+def test_nodes_run_on_the_same_inputs_traced_or_not(name: str) -> None:
+    """A traced run plans a state reader's input from the state traced at the checkpoint
+    before it (a copy, not a second read): what every node returns must not change."""
+    catalogued = CASES[name]
+    app = catalogued.build(NBPREGEL)
+    both = app.stream(fresh(catalogued.input), catalogued.config, stream_mode=["trace", "updates"])
+    updates = [chunk for mode, chunk in both if mode == "updates"]
+    plain = list(app.stream(fresh(catalogued.input), catalogued.config, stream_mode="updates"))
+    # Compared as multisets: the parallel tasks of a step finish in any order.
+    assert updates and sorted(map(repr, updates)) == sorted(map(repr, plain))
+
+
+def test_a_node_changing_its_input_changes_neither_the_trace_nor_the_next_nodes_input() -> None:
+    def meddle(state: dict[str, Any]) -> dict[str, Any]:
+        state["x"] = 99  # its own copy: the state traced before it stays as it was
+        state["log"].append("meddled")  # the same list object as the channel's: shared
+        return {"log": ["m"]}
+
+    graph = StateGraph(Logged)
+    graph.add_node("meddle", meddle)
+    graph.add_node("check", lambda s: {"log": [s["x"]]})
+    graph.add_edge(START, "meddle")
+    graph.add_edge("meddle", "check")
+    app = graph.compile()
+    events = traced(app, {"x": 5, "log": []})
+    states = {e[1]: e[4] for e in events if e[0] == CHECKPOINT}
+    assert states[0]["x"] == 5 and states[1]["x"] == 5
+    assert states[2] == {"x": 5, "log": ["meddled", "m", 5]}
+    assert states[2] == app.invoke({"x": 5, "log": []})
+
+
+def test_a_node_reading_a_one_channel_state_gets_its_value_traced_or_not() -> None:
+    """A state of one channel reads as its value (an int here, which has no ``copy``)."""
+    app = Pregel(
+        nodes={
+            "one": NodeBuilder().subscribe_only("a").do(lambda x: x + 1).write_to("s"),
+            "two": NodeBuilder().subscribe_only("s").do(lambda x: x * 10).write_to("out"),
+        },
+        channels={"a": LastValue(int), "s": LastValue(int), "out": LastValue(int)},
+        input_channels="a",
+        output_channels="s",
+    )
+    assert app.spec.state_readers == {"two"}
+    events = traced(app, 1)
+    (two,) = [t for t in done_tasks(events) if t.name == "two"]
+    assert two.input == 2 and ("out", 20) in two.writes
+    both = app.stream(1, stream_mode=["trace", "updates"])
+    assert [c for mode, c in both if mode == "updates"] == list(
+        app.stream(1, stream_mode="updates")
+    )
 
 
 def test_send_tasks_keep_their_own_input() -> None:
