@@ -71,8 +71,9 @@ class Emitter:
             before its events are handed out, and the calling thread may run its tasks.
         state_before: the state traced at the latest checkpoint, while the channels still
             hold it (``None`` once they changed otherwise): what the step's tasks of
-            ``spec.state_readers`` read, which their traced ``input`` becomes once they finish
-            (one dict kept, not two equal ones).
+            ``spec.state_readers`` read. The plan gives them a copy of it (no second read of
+            the channels), and their traced ``input`` becomes it once they finish (one dict
+            kept, not two equal ones).
     """
 
     ns: tuple[str, ...]

@@ -35,8 +35,8 @@ class GraphSpec:
         interrupt_after: nodes to pause after.
         step_timeout: seconds a superstep may take, or ``None``.
         state_readers: the nodes whose input is the state as ``values`` chunks show it (they
-            read ``stream_channels``, unmapped): a traced task of one shares its input with
-            the checkpoint before it.
+            read ``stream_channels``, unmapped): a traced run plans their input as a copy of
+            the state traced at the checkpoint before, and a finished task's input is that state.
     """
 
     index: GraphIndex
