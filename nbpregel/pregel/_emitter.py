@@ -172,14 +172,10 @@ class Emitter:
             if state is not None and task.kind is _PULL and task.name in self.spec.state_readers:
                 task.input = state  # read alike (see ``state_before``): kept once, not twice
             writes = task.writes
-            if type(writes) is list:  # kept by the consumer: made a form the collector leaves
-                # alone when the values are plain
-                task.writes = tuple(writes) if len(writes) < _MAP_WRITES else _kept(writes)
-            batch = self.batch
-            if batch is not None:  # ``_trace``, without a call: once a task
-                batch.append((_TRACE_DONE, self.step, task))
-            else:
-                self._trace((_TRACE_DONE, self.step, task))
+            if type(writes) is list:  # kept by the consumer: in a form the collector leaves
+                # alone when the values are plain (a tuple, or one map for many writes)
+                task.writes = tuple(writes) if len(writes) < _MAP_WRITES else _mapped(writes)
+            self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
             self._report(task, self.spec.stream_keys)
 
@@ -276,11 +272,8 @@ class Emitter:
             self.emit(_DEBUG, _chunks.debug_chunk(metadata["step"], "checkpoint", extended))
 
 
-def _kept(writes: list[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
-    """A finished task's writes as a consumer keeps them: a tuple, or a ``WriteMap`` when
-    there are many (one dict instead of a tuple per write)."""
-    if len(writes) >= _MAP_WRITES:
-        values = dict(writes)
-        if len(values) == len(writes):
-            return WriteMap(values)
-    return tuple(writes)
+def _mapped(writes: list[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
+    """Many writes of a finished task as a consumer keeps them: one ``WriteMap`` (a dict,
+    not a tuple per write), or a tuple if a channel was written twice."""
+    values = dict(writes)
+    return WriteMap(values) if len(values) == len(writes) else tuple(writes)

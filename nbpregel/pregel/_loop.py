@@ -348,7 +348,7 @@ class RunLoop(Emitter):
             self.trace_checkpoint(
                 source,
                 self.persistence.checkpoint_id,
-                self._read(self.spec.stream_channels),  # ``values()``, one call less
+                self.values(),
                 self._updated_tuple(),
                 self.versions.max_version,
                 first,
