@@ -48,6 +48,7 @@ class CompiledStateGraph(Pregel):
         interrupt_after: Sequence[str] | str | None,
         name: str,
         step_timeout: float | None,
+        fail_fast: bool = False,
         executor: Any | None = None,
     ) -> None:
         self.builder = builder
@@ -93,6 +94,7 @@ class CompiledStateGraph(Pregel):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             step_timeout=step_timeout,
+            fail_fast=fail_fast,
             stream_mode="updates",
             name=name,
             command_mapper=self._command_writes,

@@ -238,6 +238,7 @@ class StateGraph:
         debug: bool = False,
         name: str | None = None,
         step_timeout: float | None = None,
+        fail_fast: bool = False,
         executor: Any | None = None,
     ) -> CompiledStateGraph:
         """Validate the graph and build a runnable one.
@@ -255,6 +256,12 @@ class StateGraph:
             debug: accepted for compatibility; not used.
             name: the graph's name.
             step_timeout: seconds a superstep may take before it fails with ``TimeoutError``.
+            fail_fast: when a task fails, end its step at once. By default the step's other
+                tasks finish and their writes are saved (resuming skips them). With
+                ``fail_fast`` tasks not started yet never start, running async nodes are
+                cancelled, and a sync node already running (a thread cannot be stopped)
+                finishes unwatched: its writes are dropped. Resuming runs every task of the
+                step that saved no writes.
             executor: runs sync tasks (default: a shared thread pool), e.g. a Dask client's
                 ``get_executor()``.
 
@@ -275,5 +282,6 @@ class StateGraph:
             interrupt_after=interrupt_after,
             name=name or "LangGraph",
             step_timeout=step_timeout,
+            fail_fast=fail_fast,
             executor=executor,
         )

@@ -36,7 +36,8 @@ from nbpregel.constants import INTERRUPT, PUSH_TRIGGER, RETURN, StreamMode, Task
 from nbpregel.errors import GraphInterrupt, NbPregelError
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._context import CURRENT, ResumeMap, TaskRuntime
-from nbpregel.pregel._drivers import _background_loop, arun_task, run_task
+from nbpregel.pregel._drivers import background_loop
+from nbpregel.pregel._execute import arun_task, run_task
 from nbpregel.pregel._futures import CallScope, TaskFuture, ajoin_calls, join_calls
 from nbpregel.pregel._ids import interrupt_id, task_id
 from nbpregel.pregel._task import Task, TaskStatus
@@ -167,7 +168,7 @@ def call_task(node: PregelNode, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         future = ev_loop.create_task(_arun_child(loop, child))
     elif node.is_async:
         future = TaskFuture()
-        running = asyncio.run_coroutine_threadsafe(_arun_child(loop, child), _background_loop())
+        running = asyncio.run_coroutine_threadsafe(_arun_child(loop, child), background_loop())
         running.add_done_callback(functools.partial(_copy_outcome, future))
     else:
         future = TaskFuture(functools.partial(_run_child, loop, child))

@@ -10,7 +10,6 @@ import asyncio
 import concurrent.futures
 import contextvars
 import functools
-import os
 import queue
 import threading
 import time
@@ -18,56 +17,14 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from nbpregel.pregel._execute import begin_attempt, call_args, finish_attempt
+from nbpregel.pregel._execute import arun_task, run_task
 from nbpregel.pregel._loop import RunLoop
+from nbpregel.pregel._pool import Crew, TaskPool, run_reporting
 from nbpregel.pregel._task import Task
 
-__all__ = ["TaskPool", "arun_step", "run_step", "shared_pool"]
+__all__ = ["arun_step", "background_loop", "run_step"]
 
 _WAKE = object()
-
-
-# -- one task ------------------------------------------------------------------------------
-
-
-def run_task(loop: RunLoop, task: Task) -> Task:
-    """Run a sync node to completion, retries included, on the current thread."""
-    fn, value, kwargs = call_args(loop, task)
-    while True:
-        token = begin_attempt(loop, task)
-        try:
-            output, exc = fn(value, **kwargs), None
-        except BaseException as err:
-            output, exc = None, err
-        delay = finish_attempt(loop, task, token, output, exc)
-        if delay is None:
-            return task
-        time.sleep(delay)
-
-
-async def arun_task(loop: RunLoop, task: Task) -> Task:
-    """Run a node (async, or sync in a worker thread) to completion, retries included."""
-    fn, value, kwargs = call_args(loop, task)
-    while True:
-        token = begin_attempt(loop, task)
-        try:
-            if task.node.is_async:
-                output, exc = await fn(value, **kwargs), None
-            else:
-                ctx = contextvars.copy_context()
-                output = await asyncio.get_running_loop().run_in_executor(
-                    loop.executor, functools.partial(ctx.run, fn, value, **kwargs)
-                )
-                exc = None
-        except asyncio.CancelledError:
-            finish_attempt(loop, task, token, None, TimeoutError("cancelled"))
-            raise
-        except BaseException as err:
-            output, exc = None, err
-        delay = finish_attempt(loop, task, token, output, exc)
-        if delay is None:
-            return task
-        await asyncio.sleep(delay)
 
 
 # -- the background event loop for async nodes under a sync driver -------------------------
@@ -76,7 +33,7 @@ _bg_lock = threading.Lock()
 _bg_loop: asyncio.AbstractEventLoop | None = None
 
 
-def _background_loop() -> asyncio.AbstractEventLoop:
+def background_loop() -> asyncio.AbstractEventLoop:
     """A private event loop thread: runs async nodes for sync ``invoke``, even inside Jupyter."""
     global _bg_loop
     with _bg_lock:
@@ -101,139 +58,46 @@ def _timeout_error(tasks: list[Task], seconds: float) -> TimeoutError:
 # -- sync driver ---------------------------------------------------------------------------
 
 
-class TaskPool:
-    """The default executor: threads created on first use, a few workers sharing a step's tasks.
-
-    Most steps run one task inline and never start a thread. For a step with many tasks, a few
-    workers drain one shared queue, instead of one future per task: tiny tasks (a map over
-    hundreds of ``Send``) then cost a queue pop, not a thread hand-off each.
-    """
-
-    def __init__(self, max_workers: int | None) -> None:
-        self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
-        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
-
-    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        """Run ``fn`` on a pool thread."""
-        if self.pool is None:
-            self.pool = concurrent.futures.ThreadPoolExecutor(
-                self.max_workers, thread_name_prefix="nbpregel-task"
-            )
-        return self.pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self) -> None:
-        """Stop the threads (running tasks finish; queued ones are dropped)."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-_shared_pools: dict[int | None, TaskPool] = {}
-_shared_pools_lock = threading.Lock()
-
-
-def shared_pool(max_workers: int | None) -> TaskPool:
-    """The process-wide pool for ``max_workers`` (threads outlive runs: starting them is slow)."""
-    with _shared_pools_lock:
-        pool = _shared_pools.get(max_workers)
-        if pool is None:
-            pool = _shared_pools[max_workers] = TaskPool(max_workers)
-        return pool
-
-
-def _run_reporting(loop: RunLoop, task: Task, done: queue.SimpleQueue[Any]) -> None:
-    try:
-        run_task(loop, task)
-    except BaseException as exc:
-        task.error = exc
-    finally:
-        done.put(task)
-
-
 def _report_done(done: queue.SimpleQueue[Any], task: Task, future: Any) -> None:
+    if future.cancelled():
+        return  # the step ended first: no one waits for this task any more
     if future.exception() is not None and task.error is None:
         task.error = future.exception()
     done.put(task)
 
 
-class _Crew:
-    """The pool threads draining one step's shared queue of sync tasks.
-
-    Helpers are hired one at a time, each new helper hiring the next while tasks are still
-    waiting, so a step of slow tasks soon has ``limit`` of them running at once. A helper may
-    only get the GIL long after the step is over (when its tasks were tiny and the calling
-    thread ran them); ``disband`` then leaves it nothing to do and nothing to keep alive.
-    """
-
-    __slots__ = ("done", "hired", "limit", "loop", "pool", "shared")
-
-    def __init__(
-        self,
-        loop: RunLoop,
-        pool: TaskPool,
-        shared: deque[Task],
-        done: queue.SimpleQueue[Any],
-        limit: int,
-    ) -> None:
-        self.loop: RunLoop | None = loop
-        self.pool = pool
-        self.shared = shared
-        self.done = done
-        self.limit = limit
-        self.hired = 0
-
-    def hire(self) -> None:
-        """Start one more helper if tasks are waiting and fewer than ``limit`` were hired."""
-        # Only the caller (once) and then each new helper (once, first thing) call this: the
-        # count is never updated by two threads at once.
-        if self.shared and self.hired < self.limit:
-            self.hired += 1
-            self.pool.submit(contextvars.copy_context().run, self.work)
-
-    def work(self) -> None:
-        """A helper: hire the next one, then run tasks until the queue is empty."""
-        loop, shared, done = self.loop, self.shared, self.done
-        if loop is None:
-            return  # the step is over
-        self.hire()
-        while True:
-            try:
-                task = shared.popleft()
-            except IndexError:
-                return
-            _run_reporting(loop, task, done)
-
-    def disband(self) -> None:
-        """End the step (every task has finished): helpers yet to start will find no work."""
-        self.loop = None
-        self.shared = deque()
-
-
 def _start(
     loop: RunLoop, todo: list[Task], done: queue.SimpleQueue[Any], *, caller_helps: bool
-) -> _Crew | None:
-    """Start every task of the step; returns the crew draining the sync tasks (with the pool).
+) -> tuple[Crew | None, list[concurrent.futures.Future[Any]]]:
+    """Start every task of the step; returns the crew draining the sync tasks (with the pool),
+    and the futures of the others (async nodes, or a user's executor): those a step that ends
+    early cancels.
 
     With ``caller_helps`` the calling thread drains the queue too, so one fewer helper is hired.
     """
     shared: deque[Task] = deque()
     crew = None
+    futures: list[concurrent.futures.Future[Any]] = []
     sync_tasks = []
     for task in todo:
         if task.node.is_async:
-            future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), _background_loop())
+            future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), background_loop())
             future.add_done_callback(functools.partial(_report_done, done, task))
+            futures.append(future)
         else:
             sync_tasks.append(task)
     executor = loop.executor
     if isinstance(executor, TaskPool):
         shared.extend(sync_tasks)
         limit = min(len(sync_tasks), executor.max_workers) - caller_helps
-        crew = _Crew(loop, executor, shared, done, limit)
+        crew = Crew(loop, executor, shared, done, limit)
         crew.hire()
     else:
         for task in sync_tasks:  # a user's executor (e.g. a cluster) gets one call per task
-            executor.submit(contextvars.copy_context().run, _run_reporting, loop, task, done)
-    return crew
+            futures.append(
+                executor.submit(contextvars.copy_context().run, run_reporting, loop, task, done)
+            )
+    return crew, futures
 
 
 def _inline_alone(loop: RunLoop, node: Any) -> bool:
@@ -308,7 +172,7 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
     # A subgraph's steps run on a thread that a pool worker lends: that thread must work on
     # the step too, or subgraphs filling every worker would wait forever for a free one.
     caller_helps = timeout is None and (_unobserved(loop) or loop.nest is not None)
-    crew = _start(loop, todo, done, caller_helps=caller_helps)
+    crew, futures = _start(loop, todo, done, caller_helps=caller_helps)
     shared = crew.shared if crew is not None else deque()
     deadline = None if timeout is None else time.monotonic() + timeout
     unfinished = {task.id: task for task in todo}
@@ -317,6 +181,10 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
             for task in _run_inline(loop, shared):
                 del unfinished[task.id]
                 loop.task_done(task)
+                if loop.ends_step(task):
+                    shared.clear()  # no further task starts; running ones are not waited for
+                    yield True
+                    return
                 yield not unfinished
         while unfinished:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -332,11 +200,17 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
             if item is not _WAKE:
                 del unfinished[item.id]
                 loop.task_done(item)
+                if loop.ends_step(item):
+                    shared.clear()  # no further task starts; running ones are not waited for
+                    yield True
+                    return
             yield not unfinished
     finally:
         loop.wake = None
         if crew is not None:
             crew.disband()
+        for future in futures:  # all done unless the step ended early (a failure, a timeout)
+            future.cancel()
 
 
 # -- async driver --------------------------------------------------------------------------
@@ -378,7 +252,11 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
             if item is not _WAKE:
                 remaining -= 1
                 item.result()
-                loop.task_done(futures[item])
+                task = futures[item]
+                loop.task_done(task)
+                if loop.ends_step(task):
+                    yield True
+                    return  # the others are cancelled on the way out
             yield not remaining
     finally:
         loop.wake = None

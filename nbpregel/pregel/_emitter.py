@@ -25,6 +25,7 @@ from nbpregel.pregel._task import Task, WriteMap
 
 if TYPE_CHECKING:
     from nbpregel.pregel._spec import GraphSpec
+    from nbpregel.pregel._update import VersionState
 
 __all__ = ["LIVE_AFTER_S", "QUICK_S", "Emitter", "StreamItem"]
 
@@ -80,6 +81,8 @@ class Emitter:
     step: int
     spec: GraphSpec
     wake: Callable[[], None] | None
+    updated: set[str] | None
+    versions: VersionState
 
     def _init_stream(self, modes: frozenset[StreamMode]) -> None:
         self.buffer: deque[StreamItem] = deque()
@@ -98,6 +101,8 @@ class Emitter:
         self._step_at = 0
         self._unreported: tuple[Any, ...] | None = None
         self.state_before: Any = None
+        self._traced_versions = False
+        self._last_updated: tuple[str, ...] = ()
 
     def wants(self, mode: StreamMode) -> bool:
         """Whether chunks of ``mode`` are made."""
@@ -241,6 +246,26 @@ class Emitter:
                 at,
             )
         )
+
+    def _updated_tuple(self) -> tuple[str, ...]:
+        """``updated`` as a tuple (which the collector leaves alone), the previous step's
+        when the step updated the same channels (most steps of a loop or a chain do)."""
+        updated = self.updated
+        if not updated:
+            return ()
+        last = self._last_updated
+        if len(last) == len(updated) and updated.issuperset(last):
+            return last
+        self._last_updated = names = tuple(updated)
+        return names
+
+    def _state_versions(self) -> dict[str, Any]:
+        """Every state channel's version, for the run's first traced checkpoint."""
+        self._traced_versions = True
+        keys = self.spec.stream_keys
+        known = self.versions.channel_versions
+        state = (keys,) if isinstance(keys, str) else keys
+        return {channel: known[channel] for channel in state if channel in known}
 
     def trace_pause(self, tasks: list[Task]) -> None:
         """A static breakpoint paused the run before ``tasks``."""

@@ -6,7 +6,10 @@ the event loop, or a user's executor) and wait for them.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import dataclasses
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -20,7 +23,7 @@ from nbpregel.types import Command, RetryPolicy
 if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
 
-__all__ = ["begin_attempt", "call_args", "finish_attempt"]
+__all__ = ["arun_task", "begin_attempt", "call_args", "finish_attempt", "run_task"]
 
 
 def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[str, Any]]:
@@ -127,3 +130,45 @@ def _parent_command(loop: RunLoop, task: Task, command: Command[Any]) -> Excepti
             f"node of another"
         )
     return ParentCommand(dataclasses.replace(command, graph=None))
+
+
+def run_task(loop: RunLoop, task: Task) -> Task:
+    """Run a sync node to completion, retries included, on the current thread."""
+    fn, value, kwargs = call_args(loop, task)
+    while True:
+        token = begin_attempt(loop, task)
+        try:
+            output, exc = fn(value, **kwargs), None
+        except BaseException as err:
+            output, exc = None, err
+        delay = finish_attempt(loop, task, token, output, exc)
+        if delay is None:
+            return task
+        time.sleep(delay)
+
+
+async def arun_task(loop: RunLoop, task: Task) -> Task:
+    """Run a node (async, or sync in a worker thread) to completion, retries included."""
+    fn, value, kwargs = call_args(loop, task)
+    while True:
+        token = begin_attempt(loop, task)
+        try:
+            if task.node.is_async:
+                output, exc = await fn(value, **kwargs), None
+            else:
+                ctx = contextvars.copy_context()
+                output = await asyncio.get_running_loop().run_in_executor(
+                    loop.executor, functools.partial(ctx.run, fn, value, **kwargs)
+                )
+                exc = None
+        except asyncio.CancelledError:
+            # The step ended first (a timeout, or a failure under fail_fast): no retry.
+            stopped = asyncio.CancelledError("the step ended before this task finished")
+            finish_attempt(loop, task, token, None, stopped)
+            raise
+        except BaseException as err:
+            output, exc = None, err
+        delay = finish_attempt(loop, task, token, output, exc)
+        if delay is None:
+            return task
+        await asyncio.sleep(delay)

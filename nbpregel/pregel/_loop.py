@@ -85,6 +85,7 @@ class RunLoop(Emitter):
         self.tasks: list[Task] = []
         self.interrupts: list[Interrupt] = []
         self.error: BaseException | None = None
+        self.failed: Task | None = None  # the task that ended its step early (fail_fast)
         self.wake: Callable[[], None] | None = None
         self.executor: Any = None
         self.cache: Any = None  # a BaseCache when the graph caches nodes
@@ -95,8 +96,6 @@ class RunLoop(Emitter):
         self.step = 0
         self.stop = 0
         self.updated: set[str] | None = None
-        self._traced_versions = False
-        self._last_updated: tuple[str, ...] = ()
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -241,6 +240,21 @@ class RunLoop(Emitter):
         if self.tracing or self.announces:
             self.report_task(task)
 
+    def fails_step(self, task: Task) -> bool:
+        """Whether ``task`` ends its step at once: it failed and the graph fails fast
+        (``GraphSpec.fail_fast``). None of the step's other tasks starts after it (any thread
+        may ask)."""
+        error = task.error
+        return self.spec.fail_fast and error is not None and not isinstance(error, ParentCommand)
+
+    def ends_step(self, task: Task) -> bool:
+        """Whether ``task``, just reported, ends its step (``fails_step``); the driver then
+        waits for none of the step's other tasks, and the run fails with this task's error."""
+        if self.fails_step(task):
+            self.failed = task
+            return True
+        return False
+
     # -- update ----------------------------------------------------------------------------
 
     def after_tick(self) -> None:
@@ -261,7 +275,9 @@ class RunLoop(Emitter):
 
     def _end_step_early(self) -> None:
         """A task failed (the run fails with the first error) or paused (the run pauses)."""
-        failed = next((task for task in self.tasks if task.error is not None), None)
+        # The task that ended the step early; else the first failed one, in task order (a
+        # task still running when the step ended may fail too, later).
+        failed = self.failed or next((t for t in self.tasks if t.error is not None), None)
         if failed is not None:
             self.status = RunStatus.ERROR
             self.error = failed.error
@@ -353,26 +369,6 @@ class RunLoop(Emitter):
                 self.versions.max_version,
                 first,
             )
-
-    def _updated_tuple(self) -> tuple[str, ...]:
-        """``updated`` as a tuple (which the collector leaves alone), the previous step's
-        when the step updated the same channels (most steps of a loop or a chain do)."""
-        updated = self.updated
-        if not updated:
-            return ()
-        last = self._last_updated
-        if len(last) == len(updated) and updated.issuperset(last):
-            return last
-        self._last_updated = names = tuple(updated)
-        return names
-
-    def _state_versions(self) -> dict[str, Any]:
-        """Every state channel's version, for the run's first traced checkpoint."""
-        self._traced_versions = True
-        keys = self.spec.stream_keys
-        known = self.versions.channel_versions
-        state = (keys,) if isinstance(keys, str) else keys
-        return {channel: known[channel] for channel in state if channel in known}
 
     def checkpoint_ready(
         self,

@@ -34,6 +34,8 @@ class GraphSpec:
         interrupt_before: nodes to pause before (``"*"``: all).
         interrupt_after: nodes to pause after.
         step_timeout: seconds a superstep may take, or ``None``.
+        fail_fast: a failed task ends its step at once: tasks not started yet never start,
+            running async tasks are cancelled, and a running sync task's result is dropped.
         state_readers: the nodes whose input is the state as ``values`` chunks show it (they
             read ``stream_channels``, unmapped): a traced run plans their input as a copy of
             the state traced at the checkpoint before, and a finished task's input is that state.
@@ -50,6 +52,7 @@ class GraphSpec:
     interrupt_before: Interrupts = frozenset()
     interrupt_after: Interrupts = frozenset()
     step_timeout: float | None = None
+    fail_fast: bool = False
     command_mapper: Callable[[Command[Any]], list[tuple[str, Any]]] | None = None
     state_readers: frozenset[str] = frozenset()
 

@@ -16,12 +16,12 @@ from nbpregel.constants import (
 )
 from nbpregel.errors import GraphValidationError
 from nbpregel.pregel._cache import CacheMixin
-from nbpregel.pregel._drivers import shared_pool
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._nested import nesting
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import GraphIndex
+from nbpregel.pregel._pool import shared_pool
 from nbpregel.pregel._run import adrive, collect, drive, final_output
 from nbpregel.pregel._spec import GraphSpec
 from nbpregel.pregel._state import StateMixin
@@ -65,6 +65,8 @@ class Pregel(StateMixin, CacheMixin):
         interrupt_before: nodes to pause before (``"*"`` for all).
         interrupt_after: nodes to pause after.
         step_timeout: seconds each superstep may take.
+        fail_fast: when a task fails, end its step at once instead of letting the step's
+            other tasks finish (see ``StateGraph.compile``).
         executor: runs sync tasks (default: a shared thread pool); any
             ``concurrent.futures.Executor``, such as a Dask client's ``get_executor()``.
         stream_channels: what stream chunks show (default: the output channels).
@@ -85,6 +87,7 @@ class Pregel(StateMixin, CacheMixin):
         interrupt_before: Sequence[str] | str | None = None,
         interrupt_after: Sequence[str] | str | None = None,
         step_timeout: float | None = None,
+        fail_fast: bool = False,
         stream_mode: str | Sequence[str] = "values",
         name: str = "LangGraph",
         executor: concurrent.futures.Executor | None = None,
@@ -129,6 +132,7 @@ class Pregel(StateMixin, CacheMixin):
             interrupt_before=_names(interrupt_before),
             interrupt_after=_names(interrupt_after),
             step_timeout=step_timeout,
+            fail_fast=fail_fast,
             command_mapper=command_mapper,
         )
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypedDict
 import pytest
 
 from nbpregel import START, InMemorySaver, StateGraph
-from nbpregel.pregel._drivers import TaskPool, _Crew
+from nbpregel.pregel._pool import Crew, TaskPool
 
 WIDTH = 4
 
@@ -99,7 +99,7 @@ def test_a_helper_hired_for_a_finished_step_finds_no_work() -> None:
     pool = TaskPool(1)
     try:
         shared: Any = collections.deque()
-        crew = _Crew(object(), pool, shared, queue.SimpleQueue(), limit=1)  # type: ignore[arg-type]
+        crew = Crew(object(), pool, shared, queue.SimpleQueue(), limit=1)  # type: ignore[arg-type]
         crew.disband()
         assert crew.loop is None and not crew.shared
         crew.work()  # returns at once: it would otherwise run tasks of a run that is over
