@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import operator
 import threading
 import time
@@ -269,20 +268,3 @@ def test_resume_after_an_error_reruns_only_the_failed_task() -> None:
     broken[0] = False
     assert app.invoke(None, config)["log"] == ["flaky", "ok", "after"]
     assert calls == {"ok": 1, "flaky": 2}
-
-
-def test_step_timeout_cancels_the_async_tasks_still_running_in_a_sync_run() -> None:
-    cancelled = threading.Event()
-
-    async def slow(state: S) -> dict[str, Any]:
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return {"log": ["slow"]}
-
-    app = side_by_side(slow=slow, fast=lambda s: {"log": ["fast"]}).compile(step_timeout=0.05)
-    with pytest.raises(TimeoutError, match="'slow'"):
-        app.invoke({"x": 0, "log": []})
-    assert cancelled.wait(5)

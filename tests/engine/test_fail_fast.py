@@ -1,4 +1,5 @@
-"""``fail_fast``: a failed task ends its step at once (spec §4, Errors).
+"""``fail_fast``: a failed task ends its step at once (spec §4, Errors); and what a step
+that ends early (a failure, a timeout) does with its tasks still running.
 
 By default the other tasks of a failed step finish and their writes are saved, so resuming runs
 only what saved nothing. With ``compile(fail_fast=True)`` no task of the step starts after the
@@ -9,25 +10,21 @@ are dropped), and the run fails with the failed task's own error.
 from __future__ import annotations
 
 import asyncio
-import operator
 import threading
 import time
 from collections import Counter
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 import pytest
 
-from nbpregel import START, StateGraph
 from nbpregel.checkpoint.memory import InMemorySaver
+
+from .test_errors import S, side_by_side
 
 pytestmark = pytest.mark.timeout(30)
 
 WAIT_S = 10.0
 """How long a held node waits for its release: far longer than any assertion needs."""
-
-
-class S(TypedDict):
-    log: Annotated[list, operator.add]
 
 
 class Calls:
@@ -45,15 +42,6 @@ class Calls:
             return {"log": [name]}
 
         return run
-
-
-def side_by_side(**nodes: Any) -> StateGraph:
-    """A graph whose ``nodes`` all run in the first step."""
-    g = StateGraph(S)
-    for name, fn in nodes.items():
-        g.add_node(name, fn)
-        g.add_edge(START, name)
-    return g
 
 
 def thread(name: str = "t") -> dict[str, Any]:
@@ -82,6 +70,20 @@ def fails_once_held_started(state: S) -> dict[str, Any]:
         assert STARTED.wait(WAIT_S)
         raise ValueError("bad is broken")
     return {"log": ["bad"]}
+
+
+def cancellable(cancelled: asyncio.Event | threading.Event) -> Any:
+    """An async node that waits long, and sets ``cancelled`` if it is cancelled."""
+
+    async def slow(state: S) -> dict[str, Any]:
+        try:
+            await asyncio.sleep(WAIT_S)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return {"log": ["slow"]}
+
+    return slow
 
 
 def test_by_default_a_failed_step_waits_for_its_other_tasks_and_keeps_their_writes() -> None:
@@ -172,15 +174,7 @@ async def test_fail_fast_cancels_running_async_tasks() -> None:
         await asyncio.sleep(0.01)
         raise ValueError("bad is broken")
 
-    async def slow(state: S) -> dict[str, Any]:
-        try:
-            await asyncio.sleep(WAIT_S)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return {"log": ["slow"]}
-
-    app = side_by_side(bad=bad, slow=slow).compile(fail_fast=True)
+    app = side_by_side(bad=bad, slow=cancellable(cancelled)).compile(fail_fast=True)
     started = time.monotonic()
     with pytest.raises(ValueError, match="bad is broken"):
         await app.ainvoke({"log": []})
@@ -194,15 +188,15 @@ def test_fail_fast_cancels_async_tasks_of_a_sync_run() -> None:
     def bad(state: S) -> dict[str, Any]:
         raise ValueError("bad is broken")
 
-    async def slow(state: S) -> dict[str, Any]:
-        try:
-            await asyncio.sleep(WAIT_S)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return {"log": ["slow"]}
-
-    app = side_by_side(bad=bad, slow=slow).compile(fail_fast=True)
+    app = side_by_side(bad=bad, slow=cancellable(cancelled)).compile(fail_fast=True)
     with pytest.raises(ValueError, match="bad is broken"):
         app.invoke({"log": []})
+    assert cancelled.wait(5)
+
+
+def test_a_timed_out_step_cancels_its_async_tasks_in_a_sync_run() -> None:
+    cancelled = threading.Event()
+    app = side_by_side(slow=cancellable(cancelled), fast=lambda s: {"log": ["fast"]})
+    with pytest.raises(TimeoutError, match="'slow'"):
+        app.compile(step_timeout=0.05).invoke({"log": []})
     assert cancelled.wait(5)
