@@ -156,6 +156,16 @@ def _run_inline(loop: RunLoop, shared: deque[Task]) -> Iterator[Task]:
         yield task
 
 
+def _finished(loop: RunLoop, task: Task, unfinished: dict[str, Task], shared: deque[Task]) -> None:
+    """Report a task of the step as finished. If it ends the step (``RunLoop.ends_step``), no
+    queued task starts any more and none still running is waited for: none is ``unfinished``."""
+    del unfinished[task.id]
+    loop.task_done(task)
+    if loop.ends_step(task):
+        shared.clear()
+        unfinished.clear()
+
+
 def run_step(loop: RunLoop) -> Iterator[bool]:
     """Execute the current step's pending tasks; yields whenever there is something to stream:
     whether every task of the step has finished."""
@@ -179,12 +189,7 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
     try:
         if caller_helps:
             for task in _run_inline(loop, shared):
-                del unfinished[task.id]
-                loop.task_done(task)
-                if loop.ends_step(task):
-                    shared.clear()  # no further task starts; running ones are not waited for
-                    yield True
-                    return
+                _finished(loop, task, unfinished, shared)
                 yield not unfinished
         while unfinished:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -198,12 +203,7 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
                 shared.clear()  # no further task starts; running ones cannot be stopped
                 raise _timeout_error(list(unfinished.values()), timeout or 0.0) from None
             if item is not _WAKE:
-                del unfinished[item.id]
-                loop.task_done(item)
-                if loop.ends_step(item):
-                    shared.clear()  # no further task starts; running ones are not waited for
-                    yield True
-                    return
+                _finished(loop, item, unfinished, shared)
             yield not unfinished
     finally:
         loop.wake = None
@@ -255,8 +255,7 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
                 task = futures[item]
                 loop.task_done(task)
                 if loop.ends_step(task):
-                    yield True
-                    return  # the others are cancelled on the way out
+                    remaining = 0  # the others are cancelled on the way out
             yield not remaining
     finally:
         loop.wake = None
