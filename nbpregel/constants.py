@@ -127,12 +127,18 @@ class TraceEvent(StrEnum):
       ``versions`` every state channel's version in a run's first checkpoint, else ``None``.
     - ``(PAUSE, step, nodes)``: a static breakpoint (``interrupt_before`` / ``_after``) paused
       the run before ``nodes`` (a tuple of names).
+    - ``(STEP, step, tasks, at, source, checkpoint_id, values, updated, version, versions,
+      saved_at)``: a step planned and saved within one chunk, as one event: its TASKS event's
+      fields, then its CHECKPOINT event's. It has no DONE events: every task of it finished
+      (``ok`` or ``cached``). Steps of quick nodes mostly travel so: a consumer reads one event
+      a step.
     """
 
     TASKS = "tasks"
     DONE = "done"
     CHECKPOINT = "checkpoint"
     PAUSE = "pause"
+    STEP = "step"
 
 
 class Durability(StrEnum):

@@ -6,7 +6,8 @@ little too: the space notes where each step's events are in it (``Space.held``: 
 chunk per step). A step's events become its step record and task records when something reads
 that step (a view showing it, its state, a table). A live view that shows the latest step
 therefore never pays for the steps it skips, and recording a run costs a few operations a step.
-A step planned and ended in one chunk has no DONE events: its checkpoint finishes its tasks.
+A step planned and ended in one chunk is one STEP event, without DONE events: its checkpoint
+finishes its tasks.
 
 A step's record does not depend on the records before it: what triggered it is read from the
 previous step's checkpoint (held or not), what it changed from its own ``updated`` channels,
@@ -38,6 +39,7 @@ _TASKS: Final = TraceEvent.TASKS.value
 _DONE: Final = TraceEvent.DONE.value
 _CHECKPOINT: Final = TraceEvent.CHECKPOINT.value
 _PAUSE: Final = TraceEvent.PAUSE.value
+_STEP: Final = TraceEvent.STEP.value
 _INPUT_SOURCE: Final = "input"
 _FINISHED: Final = frozenset({TaskStatus.OK, TaskStatus.CACHED})
 
@@ -59,8 +61,16 @@ class TraceIngest:
         chunk = space.add_chunk(events)
         inside = self._inside
         at, start = None, 0  # the step of the run of events from ``start`` on
+        saved = None  # the chunk's latest checkpoint id
         for index, event in enumerate(events):
             kind, step = event[0], event[1]
+            if kind == _STEP:  # most events of a quick run
+                if step != at:
+                    if at is not None:
+                        space.hold(at, chunk, start, index)
+                    at, start = step, index
+                saved = event[5]
+                continue
             if (kind == _CHECKPOINT and event[2] == _INPUT_SOURCE) or kind == _PAUSE:
                 if at is not None:
                     space.hold(at, chunk, start, index)
@@ -68,6 +78,7 @@ class TraceIngest:
                 if kind == _PAUSE:
                     self._on_traced_pause(space, event[2], root)
                 else:
+                    saved = None
                     self._on_input_checkpoint(space, event, root)
                 continue
             if step != at:
@@ -75,14 +86,15 @@ class TraceIngest:
                     space.hold(at, chunk, start, index)
                 at, start = step, index
             if kind == _CHECKPOINT:
-                if root:
-                    self._last_checkpoint_id = event[3]
+                saved = event[3]
             elif kind == _DONE and (event[2].interrupts or event[2].id in inside):
                 space.hold(step, chunk, start, index + 1)
                 self._settle(space, step)
                 at = None
         if at is not None:
             space.hold(at, chunk, start, len(events))
+        if root and saved is not None:
+            self._last_checkpoint_id = saved
         space.applied(chunk)
 
     def _on_input_checkpoint(self, space: Space, event: tuple[Any, ...], root: bool) -> None:
@@ -107,12 +119,15 @@ class TraceIngest:
         if events:
             for event in events:
                 kind = event[0]
-                if kind == _TASKS:
+                if kind == _STEP:
+                    self._settle_planned(space, step, event[2], event[3])
+                    self._settle_checkpoint(space, step, *event[5:])
+                elif kind == _TASKS:
                     self._settle_planned(space, step, event[2], event[3])
                 elif kind == _DONE:
                     self._settle_done(space, step, event[2])
                 else:
-                    self._settle_checkpoint(space, event)
+                    self._settle_checkpoint(space, step, *event[3:])
         return space.steps.get(step)
 
     def _settle_space(self, space: Space) -> None:
@@ -160,8 +175,17 @@ class TraceIngest:
             self._add_task(space, record, None)
         self._task_finished(space, record, record.settle(task))
 
-    def _settle_checkpoint(self, space: Space, event: tuple[Any, ...]) -> None:
-        _, step, _, checkpoint_id, values, updated, version, every, at = event
+    def _settle_checkpoint(
+        self,
+        space: Space,
+        step: int,
+        checkpoint_id: str,
+        values: Any,
+        updated: Channels,
+        version: Any,
+        every: Mapping[str, Any] | None,
+        at: Stamp,
+    ) -> None:
         record = self._step(space, step, at, _updated_before(space, step))
         # A step whose events travelled in one chunk has no DONE events: it ended, so every
         # task of it finished.
@@ -210,7 +234,10 @@ def _updated_before(space: Space, step: int) -> Channels:
     """The channels the checkpoint before ``step`` updated: what triggered ``step``."""
     prior = step - 1
     for event in reversed(space.held_events(prior)):
-        if event[0] == _CHECKPOINT:
+        kind = event[0]
+        if kind == _STEP:
+            return event[7]
+        if kind == _CHECKPOINT:
             return event[5]
     record = space.steps.get(prior) or space.inputs.get(prior)
     return record.updated_channels if record is not None and record.checkpointed else ()
@@ -220,7 +247,7 @@ def _planned_after(space: Space, step: int) -> tuple[str, ...]:
     """The nodes planned for the step after ``step``, if it was recorded."""
     following = step + 1
     for event in space.held_events(following):
-        if event[0] == _TASKS:
+        if event[0] == _TASKS or event[0] == _STEP:
             return tuple([task.name for task in event[2]])
     if following in space.steps:
         return tuple([task.node for task in space.tasks_of(following)])

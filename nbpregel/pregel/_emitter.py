@@ -9,7 +9,8 @@ costs a fraction of ``debug``: its events are tuples that share the engine's tas
 instead of payload dicts, and the events the driver thread makes between two drains travel as
 one chunk (the open *batch*). Anything else put in the buffer, or an event from another thread,
 seals the batch first, so events keep their order across chunks. When the driver hands a batch
-out is ``_run._due``'s rule: quick steps share one, for up to ``LIVE_AFTER_S``.
+out is ``_run._due``'s rule: quick steps share one, for up to ``LIVE_AFTER_S``. A step whose
+TASKS event is still in the open batch when it is saved becomes one STEP event there.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _TRACE_TASKS: Final = TraceEvent.TASKS
 _TRACE_DONE: Final = TraceEvent.DONE
 _TRACE_CHECKPOINT: Final = TraceEvent.CHECKPOINT
 _TRACE_PAUSE: Final = TraceEvent.PAUSE
+_TRACE_STEP: Final = TraceEvent.STEP
 
 
 class Emitter:
@@ -224,15 +226,33 @@ class Emitter:
     ) -> None:
         """The state after the step was saved (call only when ``tracing``).
 
-        When the step's TASKS event is still in the open batch, its DONE events are dropped:
-        the CHECKPOINT says every task finished, and a consumer keeps fewer objects.
+        When the step's TASKS event is still in the open batch, the step becomes one STEP event
+        in its place, and its DONE events are dropped: the checkpoint says every task finished,
+        and a consumer reads (and keeps) one event for the step instead of several.
         """
-        batch = self.batch
-        if batch is not None and batch is self._step_batch:
-            del batch[self._step_at + 1 :]
-        self._step_batch = None
         self.state_before = values
         at = time.time()
+        batch = self.batch
+        if batch is not None and batch is self._step_batch:
+            self._step_batch = None
+            where = self._step_at
+            del batch[where + 1 :]
+            planned = batch[where]
+            batch[where] = (
+                _TRACE_STEP,
+                self.step,
+                planned[2],
+                planned[3],
+                source,
+                checkpoint_id,
+                values,
+                updated,
+                version,
+                versions,
+                at,
+            )
+            return
+        self._step_batch = None
         self._trace(
             (
                 _TRACE_CHECKPOINT,

@@ -21,7 +21,12 @@ from nbpregel.pregel._emitter import LIVE_AFTER_S, QUICK_S
 
 from .trace_events import Event, flatten
 
-TASKS, DONE, CHECKPOINT = TraceEvent.TASKS, TraceEvent.DONE, TraceEvent.CHECKPOINT
+TASKS, DONE, CHECKPOINT, STEP = (
+    TraceEvent.TASKS,
+    TraceEvent.DONE,
+    TraceEvent.CHECKPOINT,
+    TraceEvent.STEP,
+)
 WAIT_S = 0.5
 """How long a slow node waits for the consumer's signal: 25 times ``LIVE_AFTER_S``."""
 
@@ -67,12 +72,33 @@ def test_a_chain_of_quick_nodes_yields_a_few_chunks() -> None:
         if len(chunks) <= 5:
             break
     assert len(chunks) <= 5, [len(chunk) for chunk in chunks]
-    # A step planned and ended within a chunk leaves its DONE events out (``flatten`` checks
-    # and restores them): only a step cut by a chunk's end keeps its own.
+    # A step planned and ended within a chunk is one STEP event (``flatten`` checks it and
+    # restores its TASKS, DONE and CHECKPOINT events): only a step cut by a chunk's end keeps
+    # its own.
     dones = [event for chunk in chunks for event in chunk if event[0] == DONE]
     assert len(dones) < len(chunks)
+    whole = [event[1] for chunk in chunks for event in chunk if event[0] == STEP]
+    assert len(whole) > 50 - len(chunks), whole
     assert [e[:2] for e in flatten(chunks)] == [e[:2] for e in flatten(first)]
     assert flatten(chunks)[-1][4] == {"n": 50}
+
+
+def test_a_step_saved_in_the_chunk_that_planned_it_is_one_step_event() -> None:
+    app = _chain(4)
+    _trace(app, {"n": 0})  # learn that the nodes are quick
+    chunks = _trace(app, {"n": 0})
+    steps = {event[1]: event for chunk in chunks for event in chunk if event[0] == STEP}
+    assert set(steps) == {0, 1, 2, 3, 4}, [[e[:2] for e in chunk] for chunk in chunks]
+    kinds = [event[0] for chunk in chunks for event in chunk if event[1] >= 0]
+    assert kinds == [STEP] * 5, "a whole step leaves no TASKS, DONE or CHECKPOINT of its own"
+    assert [task.name for task in steps[0][2]] == ["__start__"]
+    _, step, tasks, at, source, checkpoint_id, values, updated, _, versions, saved_at = steps[3]
+    assert [task.name for task in tasks] == ["n002"] and tasks[0].status == "ok"
+    assert tasks[0].writes[0] == ("n", 3)  # then the route to n003
+    assert (source, values, versions) == ("loop", {"n": 3}, None)
+    assert sorted(updated) == ["branch:to:n002", "branch:to:n003", "n"]  # consumed, written
+    assert checkpoint_id and checkpoint_id != steps[2][5]
+    assert steps[2][10] <= at <= saved_at <= steps[4][3]
 
 
 def test_batched_events_reach_the_consumer_within_about_live_after_s() -> None:
@@ -88,7 +114,7 @@ def test_batched_events_reach_the_consumer_within_about_live_after_s() -> None:
     for chunk in app.stream({"n": 0}, stream_mode="trace"):
         arrived = time.time()
         chunks += 1
-        stamps = [e[3] for e in chunk if e[0] == TASKS] + [
+        stamps = [e[3] for e in chunk if e[0] in (TASKS, STEP)] + [
             e[8] for e in chunk if e[0] == CHECKPOINT
         ]
         late = max(late, arrived - min(stamps))

@@ -1,8 +1,9 @@
-"""Reading ``trace`` chunks in tests: events in order of arrival, dropped DONE events restored.
+"""Reading ``trace`` chunks in tests: events in order of arrival, a step's own events restored.
 
-A step whose TASKS and CHECKPOINT events travel in one chunk has no DONE events (the
-checkpoint says every task finished): ``flatten`` checks that and puts them back, one per
-task in planned order, right before the checkpoint, so tests see every task finish.
+A step planned and ended between two chunks travels as one STEP event (its TASKS and its
+CHECKPOINT in one, no DONE events: every task finished). ``flatten`` checks that and puts the
+step's events back: TASKS, one DONE per task in planned order, then CHECKPOINT, so tests see
+every task finish.
 """
 
 from __future__ import annotations
@@ -14,34 +15,37 @@ from nbpregel.constants import TraceEvent
 
 __all__ = ["EVENT_LENGTHS", "Event", "flatten"]
 
-TASKS, DONE, CHECKPOINT, PAUSE = (
+TASKS, DONE, CHECKPOINT, PAUSE, STEP = (
     TraceEvent.TASKS,
     TraceEvent.DONE,
     TraceEvent.CHECKPOINT,
     TraceEvent.PAUSE,
+    TraceEvent.STEP,
 )
-EVENT_LENGTHS = {TASKS: 4, DONE: 3, CHECKPOINT: 9, PAUSE: 3}
+EVENT_LENGTHS = {TASKS: 4, DONE: 3, CHECKPOINT: 9, PAUSE: 3, STEP: 11}
 
 Event = tuple[Any, ...]
 
 
 def flatten(chunks: Iterable[list[Event]]) -> list[Event]:
-    """The events of single-mode ``trace`` chunks, in order of arrival (shapes checked), with
-    the DONE events a chunk left out restored."""
+    """The events of single-mode ``trace`` chunks, in order of arrival (shapes checked), each
+    STEP event restored as the TASKS, DONE and CHECKPOINT events it stands for."""
     events: list[Event] = []
     for chunk in chunks:
         assert isinstance(chunk, list) and chunk, f"a trace chunk is a non-empty list: {chunk!r}"
-        planned: dict[int, tuple[int, list[Any]]] = {}  # step -> (position, its tasks)
         for event in chunk:
             assert len(event) == EVENT_LENGTHS[event[0]], event
-            if event[0] == TASKS:
-                planned[event[1]] = (len(events), event[2])
-            elif event[0] == CHECKPOINT and event[1] in planned:
-                at, tasks = planned.pop(event[1])
-                assert not [e for e in events[at:] if e[0] == DONE], (
-                    f"step {event[1]} ended in the chunk that planned it: no DONE events expected"
-                )
-                assert all(task.status in ("ok", "cached") for task in tasks), tasks
-                events.extend((DONE, event[1], task) for task in tasks)
-            events.append(event)
+            assert (
+                event[0] != CHECKPOINT
+                or event[2] != "loop"
+                or not any(e[0] == TASKS and e[1] == event[1] for e in chunk)
+            ), f"step {event[1]} was planned and saved in one chunk, so it is one STEP event"
+            if event[0] != STEP:
+                events.append(event)
+                continue
+            _, step, tasks, started, *saved = event
+            assert all(task.status in ("ok", "cached") for task in tasks), tasks
+            events.append((TASKS, step, tasks, started))
+            events.extend((DONE, step, task) for task in tasks)
+            events.append((CHECKPOINT, step, *saved))
     return events
