@@ -3,8 +3,8 @@
 Each namespace (the root graph ``""``, a subgraph run ``"sub:<task id>"``, ...) has its own
 steps, as the engine numbers them. A ``trace`` stream's events are not copied into per-step
 lists: a space keeps the chunks they came in, and notes for each step where its events are
-(``Span``: tuples of ints, which the cyclic garbage collector soon leaves alone, so holding a
-run's steps costs it little). A chunk is let go once none of its events is held.
+(``Span``: three numbers packed in one int, which the cyclic garbage collector never visits, so
+holding a run's steps costs it nothing). A chunk is let go once none of its events is held.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from nbpregel.notebook._records import Channels, StepRecord, TaskRecord
 
 __all__ = ["UNSET", "Space", "Span"]
 
-Span = tuple[int, int, int]
-"""Where some of a step's ``trace`` events are: ``(chunk number, start, stop)``."""
+Span = int
+"""Where some of a step's ``trace`` events are: chunk number, start and stop, packed in one int
+(``chunk << 64 | start << 32 | stop``; a chunk holds fewer than 2**32 events)."""
+_BITS: Final = 32
+_LOW: Final = (1 << _BITS) - 1
 UNSET: Final = object()
 """No input was noted for the next run."""
 
@@ -35,9 +38,8 @@ class Space:
         start_task: the ``__start__`` task waiting for its checkpoint.
         input: the input of the next run, when known (``UNSET`` otherwise).
         held: the ``trace`` events of each step not made into records yet (see
-            ``_trace_ingest``): where they are in ``chunks``, ``(chunk, start, stop)``, or a
-            tuple of such spans when they came in pieces. (Tuples of ints, which the cyclic
-            garbage collector soon leaves alone: holding a run's steps costs it little.)
+            ``_trace_ingest``): where they are in ``chunks``, a ``Span``, or a tuple of spans
+            when they came in pieces.
         chunks: the ``trace`` chunks of this namespace, in order of arrival (emptied once
             none of their events is held).
         spans_left: how many held spans each chunk still has.
@@ -107,7 +109,7 @@ class Space:
         if start == stop:
             return
         self.spans_left[chunk] += 1
-        span = (chunk, start, stop)
+        span = chunk << 2 * _BITS | start << _BITS | stop
         found = self.held.get(step)
         if found is None:
             self.held[step] = span
@@ -119,18 +121,18 @@ class Space:
         found = self.held.get(step)
         if found is None:
             return ()
-        spans = _spans(found)
-        if len(spans) == 1:
-            chunk, start, stop = spans[0]
+        if isinstance(found, int):
+            chunk, start, stop = _unpack(found)
             return self.chunks[chunk][start:stop]
-        return [event for c, a, b in spans for event in self.chunks[c][a:b]]
+        return [event for span in found for event in _events(self.chunks, span)]
 
     def take(self, step: int) -> Sequence[tuple[Any, ...]]:
         """The held events of ``step``, no longer held (their chunks let go when done)."""
         events = self.held_events(step)
         found = self.held.pop(step, None)
         if found is not None:
-            for chunk, _, _ in _spans(found):
+            for span in _spans(found):
+                chunk = span >> 2 * _BITS
                 self.spans_left[chunk] -= 1
                 self.release(chunk)
         return events
@@ -138,4 +140,14 @@ class Space:
 
 def _spans(held: Span | tuple[Span, ...]) -> tuple[Span, ...]:
     """A step's held spans, whether it holds one or several."""
-    return (held,) if type(held[0]) is int else held  # type: ignore[return-value]
+    return (held,) if isinstance(held, int) else held
+
+
+def _unpack(span: Span) -> tuple[int, int, int]:
+    """A span's chunk number, start and stop."""
+    return span >> 2 * _BITS, span >> _BITS & _LOW, span & _LOW
+
+
+def _events(chunks: list[Sequence[tuple[Any, ...]]], span: Span) -> Sequence[tuple[Any, ...]]:
+    chunk, start, stop = _unpack(span)
+    return chunks[chunk][start:stop]

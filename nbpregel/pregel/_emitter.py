@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import StreamMode, TaskKind, TraceEvent
@@ -67,6 +67,10 @@ class Emitter:
         emits_checkpoints: ``checkpoints`` or ``debug`` chunks report each checkpoint.
         batch: the open ``trace`` batch: the newest buffered chunk, which later events join
             (``None`` once sealed).
+        loose: the buffer holds more than the open ``trace`` batch alone (a sealed batch,
+            another mode's chunk): the driver hands it out at its next check. Cleared as the
+            driver drains; a chunk put meanwhile may leave it set with nothing left, which
+            only costs an empty drain.
         batch_due: the epoch time the open batch is due to go out: ``LIVE_AFTER_S`` after its
             first event, or after the current step's start if that is earlier.
         step_started: the epoch time the current step's tasks were announced.
@@ -94,6 +98,7 @@ class Emitter:
         self.tracing = self._want[_TRACE]
         self.emits_checkpoints = self._want[_CHECKPOINTS] or self._want[_DEBUG]
         self.batch: list[tuple[Any, ...]] | None = None
+        self.loose = False
         self.batch_due = 0.0
         self.step_started = 0.0
         self.step_quick = False
@@ -117,11 +122,13 @@ class Emitter:
         if self._want[mode]:
             self.batch = None
             self.buffer.append((self.ns, mode, chunk))
+            self.loose = True  # set after the append: a drain in between clears it early
 
     def put(self, item: StreamItem) -> None:
         """Buffer a chunk from any thread (the open batch is sealed first)."""
         self.batch = None
         self.buffer.append(item)
+        self.loose = True
 
     def receive(self, item: StreamItem) -> None:
         """Take a chunk from a subgraph run by one of this run's tasks, and wake the driver
@@ -136,8 +143,9 @@ class Emitter:
             self.receive((self.ns, StreamMode.CUSTOM, chunk))
 
     def seal(self) -> None:
-        """End the open ``trace`` batch (the driver is about to hand it out)."""
+        """End the open ``trace`` batch: the driver is about to hand out every chunk."""
         self.batch = None
+        self.loose = False
 
     def _trace(self, event: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """Add ``event`` to the open batch (opened if need be); returns the batch."""
@@ -162,7 +170,13 @@ class Emitter:
                     quick = False
                     break
             self.step_quick = quick
-            self._step_batch = batch = self._trace((_TRACE_TASKS, self.step, tasks, now))
+            event = (_TRACE_TASKS, self.step, tasks, now)
+            batch = self.batch
+            if batch is None:
+                batch = self._trace(event)
+            else:
+                batch.append(event)
+            self._step_batch = batch
             self._step_at = len(batch) - 1
         if self.announces:
             for task in tasks:
@@ -215,22 +229,23 @@ class Emitter:
 
     # -- checkpoints and pauses -------------------------------------------------------------
 
-    def trace_checkpoint(
-        self,
-        source: str,
-        checkpoint_id: str,
-        values: Any,
-        updated: tuple[str, ...],
-        version: Any,
-        versions: Mapping[str, Any] | None,
-    ) -> None:
-        """The state after the step was saved (call only when ``tracing``).
+    def trace_checkpoint(self, source: str, checkpoint_id: str, values: Any) -> None:
+        """The state after the step was saved (call only when ``tracing``): ``values`` is the
+        state as ``values`` chunks show it.
 
         When the step's TASKS event is still in the open batch, the step becomes one STEP event
         in its place, and its DONE events are dropped: the checkpoint says every task finished,
         and a consumer reads (and keeps) one event for the step instead of several.
         """
         self.state_before = values
+        version = self.versions.max_version
+        versions = None if self._traced_versions else self._state_versions()
+        updated: tuple[str, ...] = ()
+        changed = self.updated
+        if changed:  # as a tuple (which the collector leaves alone), the previous step's if equal
+            updated = self._last_updated
+            if len(updated) != len(changed) or not changed.issuperset(updated):
+                self._last_updated = updated = tuple(changed)
         at = time.time()
         batch = self.batch
         if batch is not None and batch is self._step_batch:
@@ -266,18 +281,6 @@ class Emitter:
                 at,
             )
         )
-
-    def _updated_tuple(self) -> tuple[str, ...]:
-        """``updated`` as a tuple (which the collector leaves alone), the previous step's
-        when the step updated the same channels (most steps of a loop or a chain do)."""
-        updated = self.updated
-        if not updated:
-            return ()
-        last = self._last_updated
-        if len(last) == len(updated) and updated.issuperset(last):
-            return last
-        self._last_updated = names = tuple(updated)
-        return names
 
     def _state_versions(self) -> dict[str, Any]:
         """Every state channel's version, for the run's first traced checkpoint."""

@@ -334,7 +334,11 @@ class RunLoop(Emitter):
 
     def values(self) -> Any:
         """The state as streamed in ``values`` chunks (every stream channel)."""
-        return self._read(self.spec.stream_channels)
+        keys = self.spec.stream_channels
+        live = self.versions.live_values
+        if type(keys) is tuple and (live is None or live.channels is not self.channels):
+            return read_input(self.channels, keys)  # a traced run reads it every step
+        return self._read(keys)
 
     def _read(self, keys: str | tuple[str, ...]) -> Any:
         channels = self.channels
@@ -360,15 +364,7 @@ class RunLoop(Emitter):
         """Save the checkpoint of the step that just ended (or of the input, or a fork)."""
         self.persistence.save(self, source=source)
         if self.tracing:
-            first = None if self._traced_versions else self._state_versions()
-            self.trace_checkpoint(
-                source,
-                self.persistence.checkpoint_id,
-                self.values(),
-                self._updated_tuple(),
-                self.versions.max_version,
-                first,
-            )
+            self.trace_checkpoint(source, self.persistence.checkpoint_id, self.values())
 
     def checkpoint_ready(
         self,

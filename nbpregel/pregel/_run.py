@@ -34,10 +34,10 @@ def drive(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
             if _due(loop, starting=True):
                 yield from _drain(loop, single=single, subgraphs=subgraphs)
             for ended in run_step(loop):
-                if _due(loop, ended=ended):
+                if loop.loose if ended else _due(loop):
                     yield from _drain(loop, single=single, subgraphs=subgraphs)
             loop.after_tick()
-            if _due(loop, ended=True):
+            if loop.loose:
                 yield from _drain(loop, single=single, subgraphs=subgraphs)
     finally:
         loop.close()
@@ -56,11 +56,11 @@ async def adrive(loop: RunLoop, *, single: bool, subgraphs: bool) -> AsyncIterat
                 for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                     yield chunk
             async for ended in arun_step(loop):
-                if _due(loop, ended=ended):
+                if loop.loose if ended else _due(loop):
                     for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                         yield chunk
             loop.after_tick()
-            if _due(loop, ended=True):
+            if loop.loose:
                 for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                     yield chunk
     finally:
@@ -70,22 +70,20 @@ async def adrive(loop: RunLoop, *, single: bool, subgraphs: bool) -> AsyncIterat
     _raise_outcome(loop)
 
 
-def _due(loop: RunLoop, *, starting: bool = False, ended: bool = False) -> bool:
-    """Whether to hand the buffered chunks out now: as a step starts, during it, or after it.
+def _due(loop: RunLoop, *, starting: bool = False) -> bool:
+    """Whether to hand the buffered chunks out now: as a step starts, or during it.
 
-    Anything but a lone ``trace`` batch goes out at once. A trace batch gathers the events of
-    quick steps (``RunLoop.step_quick``), so a fast run yields a chunk every ``LIVE_AFTER_S``
-    rather than one per step. It goes out as a step that may be slow starts (its tasks show as
-    running at once), and once it is due (``RunLoop.batch_due``: ``LIVE_AFTER_S`` after its
-    first event or the current step's start): a slow step's events then go out as they happen.
-    Once a step ``ended``, a lone batch waits for the next step's start, which comes at once.
+    Anything but a lone ``trace`` batch goes out at once (``RunLoop.loose``: the driver checks
+    only that once a task or the step ended). A trace batch gathers the events of quick steps
+    (``RunLoop.step_quick``), so a fast run yields a chunk every ``LIVE_AFTER_S`` rather than
+    one per step. It goes out as a step that may be slow starts (its tasks show as running at
+    once), and once it is due (``RunLoop.batch_due``: ``LIVE_AFTER_S`` after its first event or
+    the current step's start): a slow step's events then go out as they happen. Once a step
+    ended, a lone batch waits for the next step's start, which comes at once.
     """
-    buffer = loop.buffer
-    if not buffer:
-        return False
-    if len(buffer) > 1 or loop.batch is None:
+    if loop.loose:
         return True
-    if ended:
+    if not loop.buffer:
         return False
     if starting:  # the step's tasks were announced just now, at ``step_started``
         return not loop.step_quick or loop.step_started >= loop.batch_due

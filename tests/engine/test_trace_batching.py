@@ -92,7 +92,7 @@ def test_a_step_saved_in_the_chunk_that_planned_it_is_one_step_event() -> None:
     kinds = [event[0] for chunk in chunks for event in chunk if event[1] >= 0]
     assert kinds == [STEP] * 5, "a whole step leaves no TASKS, DONE or CHECKPOINT of its own"
     assert [task.name for task in steps[0][2]] == ["__start__"]
-    _, step, tasks, at, source, checkpoint_id, values, updated, _, versions, saved_at = steps[3]
+    _, _, tasks, at, source, checkpoint_id, values, updated, _, versions, saved_at = steps[3]
     assert [task.name for task in tasks] == ["n002"] and tasks[0].status == "ok"
     assert tasks[0].writes[0] == ("n", 3)  # then the route to n003
     assert (source, values, versions) == ("loop", {"n": 3}, None)
