@@ -59,6 +59,7 @@ class StateWriter:
         "keys",
         "name",
         "nodes",
+        "routes",
         "shared_only",
         "state_keys",
         "state_mapper",
@@ -84,6 +85,11 @@ class StateWriter:
         self.edges = tuple(edges)
         self.branches = tuple(branches)
         self.nodes = nodes
+        # One write per target, made once: a route is the same tuple every time it is taken.
+        self.routes: dict[str, tuple[str, Any]] = {
+            target: (branch_channel(target), name) for target in nodes
+        }
+        self.routes[END] = (END, None)
         self.state_keys = state_keys
         self.state_mapper = state_mapper
 
@@ -123,14 +129,13 @@ class StateWriter:
                     f"{sorted(self.nodes)}"
                 )
             return (TASKS, target)
-        if target == END:
-            return (END, None)
-        if target not in self.nodes:
+        route = self.routes.get(target)
+        if route is None:
             raise InvalidUpdateError(
                 f"node {self.name!r} routed to unknown node {target!r}: known nodes are "
                 f"{sorted(self.nodes)} and END"
             )
-        return (branch_channel(target), self.name)
+        return route
 
     def _fresh_state(
         self, writes: list[tuple[str, Any]], channels: Mapping[str, BaseChannel[Any, Any]]

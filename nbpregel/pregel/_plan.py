@@ -207,7 +207,8 @@ def plan_tasks(
                 index=0,
                 node=node,
                 input=value,
-                triggers=tuple(fired),
+                # A node whose every trigger fired (one trigger, mostly) shares its tuple.
+                triggers=node.triggers if len(fired) == len(node.triggers) else tuple(fired),
                 parent_ns=ns,
             )
         )
