@@ -9,6 +9,7 @@ once. None of it may change what a consumer reads: each test holds the trace aga
 
 from __future__ import annotations
 
+import gc
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -28,6 +29,10 @@ from .trace_events import Event, flatten
 DONE, CHECKPOINT = TraceEvent.DONE, TraceEvent.CHECKPOINT
 KEYS = tuple(f"k{i}" for i in range(_MAP_WRITES + 2))
 Wide = TypedDict("Wide", {key: int for key in KEYS})  # type: ignore[misc]
+
+
+class Count(TypedDict):
+    x: int
 
 
 class Logged(TypedDict):
@@ -273,3 +278,40 @@ def _check_updated(saver: InMemorySaver, thread_id: str, events: list[Event]) ->
         assert set(updated) == {c for c, v in versions.items() if v == version}, (step, updated)
         sizes.add(len(updated))
     assert len(sizes) < len(checkpoints)  # steps of the same size, whose tuples may be shared
+
+
+def test_a_kept_trace_of_a_loop_holds_few_objects_the_collector_visits() -> None:
+    """What a recorder keeps of each step, the cyclic collector visits again and again while
+    the run goes on: a loop of quick nodes keeps at most 5 such objects a step (the task, the
+    step's task list, its event, and the task's writes: the node's own write and the tuple of
+    writes). Routes and triggers are shared; the state of plain values is a dict the collector
+    leaves alone."""
+
+    def bump(state: Count) -> dict[str, int]:
+        return {"x": state["x"] + 1}
+
+    graph = StateGraph(Count)
+    graph.add_node("a", bump)
+    graph.add_node("b", bump)
+    graph.add_edge(START, "a")
+    graph.add_edge("a", "b")
+    graph.add_conditional_edges("b", lambda s: END if s["x"] >= 400 else "a", ["a", END])
+    app = graph.compile()
+    config = {"recursion_limit": 500}
+    list(app.stream({"x": 0}, config, stream_mode="trace"))  # the nodes turn quick
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        kept = list(app.stream({"x": 0}, config, stream_mode="trace"))
+        per_step = (len(gc.get_objects()) - before) / 400
+    finally:
+        gc.enable()
+    events = [event for chunk in kept for event in chunk]
+    tasks = [task for event in events if event[0] == TraceEvent.STEP for task in event[2]]
+    assert len(tasks) > 300, "the steps of quick nodes travel as STEP events"
+    routes = [task.writes[-1] for task in tasks if task.name == "b"]
+    assert {id(route) for route in routes[:-1]} == {id(routes[0])} and routes[0][1] == "b"
+    assert routes[-1] == ("x", 400), "the last b routes to END: no write"
+    assert all(task.triggers is task.node.triggers for task in tasks if task.name != "__start__")
+    assert per_step <= 5.5, f"a kept step holds {per_step:.1f} objects the collector tracks"
