@@ -3,6 +3,7 @@
 #   make test    venv + test extra + apt programs, then format check, lint, mypy, pytest
 #   make lab     venv + lab extra + graphviz, then JupyterLab on the tour notebook
 #   make bench   venv + bench extra + graphviz, then bench/run.py and bench/savers.py
+#   make bench-instructions   venv + bench extra + valgrind, then bench/instructions.py
 #
 # Only a Python >= 3.11 `python3` is assumed. Each set-up step is skipped when already done, so a
 # second `make test` goes straight to the checks.
@@ -26,7 +27,7 @@ LINT_PATHS := $(wildcard nbpregel tests bench)
 # jupyter server refuses to start as root unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: test lint typecheck pytest lab bench format clean
+.PHONY: test lint typecheck pytest lab bench bench-instructions format clean
 
 # ---- checks ---------------------------------------------------------------------------------------
 
@@ -57,6 +58,11 @@ bench: apt-graphviz $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/savers.py
 
+# What recording adds to a run, counted in instructions (steady on a shared machine).
+bench-instructions: $(VENV)/.installed-bench
+	@$(call ensure_apt,valgrind)
+	$(BIN)/python bench/instructions.py
+
 # Rewrites files (unlike `lint`), for use before committing.
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format $(LINT_PATHS)
@@ -79,10 +85,11 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[$*]'
 	touch $@
 
-# Programs the tests call: graphviz's `dot` (exe tests) and chromium (browser tests).
+# Programs the tests call: graphviz's `dot` (exe tests), chromium (browser tests) and valgrind
+# (the instruction-count benchmark's smoke test).
 .PHONY: apt-test apt-graphviz
 apt-test:
-	@$(call ensure_apt,graphviz chromium)
+	@$(call ensure_apt,graphviz chromium valgrind)
 
 apt-graphviz:
 	@$(call ensure_apt,graphviz)
@@ -98,6 +105,7 @@ for pkg in $(1); do \
   case "$$pkg" in \
     graphviz) command -v dot >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
     chromium) [ -x "$(NBPREGEL_CHROMIUM)" ] || missing="$$missing $$pkg" ;; \
+    valgrind) command -v valgrind >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
     *) missing="$$missing $$pkg" ;; \
   esac; \
 done; \

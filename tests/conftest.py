@@ -1,8 +1,9 @@
 """Suite-wide pytest set-up: gates for tests that need an external program.
 
 Tests marked ``exe`` need Graphviz's ``dot`` on ``PATH``; tests marked ``browser`` need Debian's
-Chromium at ``/usr/bin/chromium`` (or wherever ``NBPREGEL_CHROMIUM`` points). A test that asks for
-the ``dot_path`` or ``chromium_path`` fixture gets the marker automatically.
+Chromium at ``/usr/bin/chromium`` (or wherever ``NBPREGEL_CHROMIUM`` points); tests marked
+``valgrind`` need ``valgrind`` on ``PATH``. A test that asks for the ``dot_path``,
+``chromium_path`` or ``valgrind_path`` fixture gets the marker automatically.
 
 When the program is missing:
 
@@ -57,7 +58,10 @@ CHROMIUM = ProgramGate(
     "chromium",
     _find_chromium,
 )
-GATES = (DOT, CHROMIUM)
+VALGRIND = ProgramGate(
+    "valgrind", "valgrind_path", "valgrind (on PATH)", "valgrind", lambda: shutil.which("valgrind")
+)
+GATES = (DOT, CHROMIUM, VALGRIND)
 _SKIPPED = pytest.StashKey[Counter[str]]()
 
 
@@ -142,3 +146,9 @@ def dot_path(request: pytest.FixtureRequest) -> str:
 def chromium_path(request: pytest.FixtureRequest) -> str:
     """Path of Chromium, for Playwright's ``launch(executable_path=...)`` (a ``browser`` test)."""
     return _require(CHROMIUM, request.config)
+
+
+@pytest.fixture
+def valgrind_path(request: pytest.FixtureRequest) -> str:
+    """Path of ``valgrind`` (the test is gated like a ``valgrind`` test)."""
+    return _require(VALGRIND, request.config)

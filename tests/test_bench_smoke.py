@@ -21,13 +21,16 @@ SAVER_CASES = {"chain100": "chain of 100 nodes", "fanout100": "fan-out of 100 Se
 SAVERS = ("in-memory", "SQLite", "SQLite, both synchronous=NORMAL")
 
 
-def _run(script: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _run(
+    script: str, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BENCH / script), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
 
 
@@ -94,3 +97,23 @@ def test_notebook_cost_reports_best_and_amortized_overheads(tmp_path: Path) -> N
     assert set(report["overhead"]) == set(report["amortized"]) == variants
     assert all(math.isfinite(value) for value in report["amortized"].values()), report
     assert all(report["us_per_step"][name] > 0 for name in ("invoke", *variants)), report
+
+
+def test_instruction_counts_report_every_variant(valgrind_path: str, tmp_path: Path) -> None:
+    out_json = tmp_path / "instructions.json"
+    args = ("--only", "chain10", "--steps", "11", "--json", str(out_json))
+    completed = _run("instructions.py", *args, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    row = rf"^\| chain10 \|(?: {NUMBER} \|){{3}}(?: [+-]{NUMBER}% \|){{2}} (?:yes|no) \|$"
+    assert re.search(row, completed.stdout, re.MULTILINE), completed.stdout
+    counts = json.loads(out_json.read_text())["chain10"]
+    assert set(counts) == {"invoke", "stream", "recorded"}
+    # A step of the engine runs tens of thousands of instructions, whatever the variant.
+    assert all(10_000 < count < 10_000_000 for count in counts.values()), counts
+
+
+def test_instruction_counts_without_valgrind_say_how_to_install_it(tmp_path: Path) -> None:
+    completed = _run("instructions.py", "--only", "chain10", env={"PATH": str(tmp_path)})
+    assert completed.returncode == 2
+    assert "no valgrind program" in completed.stderr
+    assert "apt-get install valgrind" in completed.stderr
