@@ -3,7 +3,7 @@ disturb.
 
 Usage::
 
-    python bench/instructions.py                      # the engine cases, about 5 minutes
+    python bench/instructions.py                      # the engine cases, about 10 minutes
     python bench/instructions.py --only cycle1000     # one case, about a minute
     python bench/instructions.py --steps 20000 --json out.json
 
@@ -11,11 +11,12 @@ On a shared machine, the time ratios of ``notebook_cost.py`` move by ten points 
 the next. This script counts the instructions each variant of ``notebook_cost.py`` (``invoke``,
 ``stream``, ``recorded``) executes per step under valgrind's cachegrind, which counts every
 instruction of the process and nothing of anyone else's. Each variant runs in a child process
-once, and ``1 + runs`` times (enough runs for ``--steps`` steps); the difference, divided by
-``runs`` and the case's steps, leaves out start-up and imports. The cyclic garbage collector
-runs as usual, so its work is counted: where its collections fall is what varies, by a few
-percent of a ratio (more steps even it out). What a count cannot show is time lost waiting for
-memory (a recording keeps the run's objects, so its instructions meet more cache misses).
+once, and ``1 + runs`` times (enough runs for ``--steps`` steps, at most ``MAX_RUNS``); the
+difference, divided by ``runs`` and the case's steps, leaves out start-up and imports. The
+cyclic garbage collector runs as usual, so its work is counted: where its collections fall is
+what varies, by a few percent of a ratio (more steps even it out). What a count cannot show
+is time lost waiting for memory (a recording keeps the run's objects, so its instructions meet
+more cache misses).
 
 Needs the ``valgrind`` program (Debian: ``apt-get install valgrind``; ``make bench-instructions``
 installs it when run as root). Exit status 2 means bad arguments or no valgrind.
@@ -35,6 +36,8 @@ __all__ = ["main"]
 
 VARIANTS = ("invoke", "stream", "recorded")
 TARGET_OVERHEAD = 0.25
+MAX_RUNS = 50
+"""Runs counted per variant at most: a case of few, long steps needs no more."""
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"instructions.py: error: unknown case in {names}; one of: {known}", file=sys.stderr)
         return 2
     results = {
-        name: measure(valgrind, name, steps, -(-args.steps // steps))
+        name: measure(valgrind, name, steps, min(MAX_RUNS, -(-args.steps // steps)))
         for name, _, _, steps in picked
     }
     print(render(results))
