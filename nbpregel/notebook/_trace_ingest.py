@@ -121,13 +121,13 @@ class TraceIngest:
                 kind = event[0]
                 if kind == _STEP:
                     self._settle_planned(space, step, event[2], event[3])
-                    self._settle_checkpoint(space, step, *event[5:])
+                    self._settle_checkpoint(space, step, event[5:])
                 elif kind == _TASKS:
                     self._settle_planned(space, step, event[2], event[3])
                 elif kind == _DONE:
                     self._settle_done(space, step, event[2])
                 else:
-                    self._settle_checkpoint(space, step, *event[3:])
+                    self._settle_checkpoint(space, step, event[3:])
         return space.steps.get(step)
 
     def _settle_space(self, space: Space) -> None:
@@ -175,17 +175,10 @@ class TraceIngest:
             self._add_task(space, record, None)
         self._task_finished(space, record, record.settle(task))
 
-    def _settle_checkpoint(
-        self,
-        space: Space,
-        step: int,
-        checkpoint_id: str,
-        values: Any,
-        updated: Channels,
-        version: Any,
-        every: Mapping[str, Any] | None,
-        at: Stamp,
-    ) -> None:
+    def _settle_checkpoint(self, space: Space, step: int, saved: Sequence[Any]) -> None:
+        """Make ``step``'s checkpoint into its record: ``saved`` are the event's fields from
+        ``checkpoint_id`` on (see ``_fill``)."""
+        at = saved[-1]
         record = self._step(space, step, at, _updated_before(space, step))
         # A step whose events travelled in one chunk has no DONE events: it ended, so every
         # task of it finished.
@@ -194,7 +187,7 @@ class TraceIngest:
                 self._task_finished(space, task, task.settle(task.traced))
         if space.replays:
             space.replays.difference_update([key for key in space.replays if key[0] == step])
-        _fill(record, checkpoint_id, values, updated, version, every, at)
+        _fill(record, *saved)
         if not record.next:
             record.next = _planned_after(space, step)
 

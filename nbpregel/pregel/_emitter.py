@@ -246,41 +246,16 @@ class Emitter:
             updated = self._last_updated
             if len(updated) != len(changed) or not changed.issuperset(updated):
                 self._last_updated = updated = tuple(changed)
-        at = time.time()
+        saved = (source, checkpoint_id, values, updated, version, versions, time.time())
         batch = self.batch
         if batch is not None and batch is self._step_batch:
-            self._step_batch = None
             where = self._step_at
             del batch[where + 1 :]
-            planned = batch[where]
-            batch[where] = (
-                _TRACE_STEP,
-                self.step,
-                planned[2],
-                planned[3],
-                source,
-                checkpoint_id,
-                values,
-                updated,
-                version,
-                versions,
-                at,
-            )
-            return
+            _, step, tasks, started = batch[where]
+            batch[where] = (_TRACE_STEP, step, tasks, started, *saved)
+        else:
+            self._trace((_TRACE_CHECKPOINT, self.step, *saved))
         self._step_batch = None
-        self._trace(
-            (
-                _TRACE_CHECKPOINT,
-                self.step,
-                source,
-                checkpoint_id,
-                values,
-                updated,
-                version,
-                versions,
-                at,
-            )
-        )
 
     def _state_versions(self) -> dict[str, Any]:
         """Every state channel's version, for the run's first traced checkpoint."""
