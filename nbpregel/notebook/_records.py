@@ -303,13 +303,13 @@ def start_writes(record: StepRecord, given: Mapping[str, Any]) -> list[tuple[str
 
     ``given`` is the input, when known: a reducer channel's saved value is the reduced one.
     """
+    updated = as_tuple(record.updated_channels)
     writes = [
         (channel, given[channel] if channel in given else record.values[channel])
-        for channel in as_tuple(record.updated_channels)
+        for channel in updated
         if channel in record.values
     ]
-    routes = [(c, START) for c in as_tuple(record.updated_channels) if c.startswith(BRANCH_PREFIX)]
-    return writes + routes
+    return writes + [(c, START) for c in updated if c.startswith(BRANCH_PREFIX)]
 
 
 def step_status(step: StepRecord, tasks: Sequence[TaskRecord]) -> StepStatus:

@@ -61,7 +61,7 @@ class TraceIngest:
         chunk = space.add_chunk(events)
         inside = self._inside
         at, start = None, 0  # the step of the run of events from ``start`` on
-        saved = None  # the chunk's latest checkpoint id
+        latest_id = None  # the chunk's latest checkpoint id
         for index, event in enumerate(events):
             kind, step = event[0], event[1]
             if kind == _STEP:  # most events of a quick run
@@ -69,7 +69,7 @@ class TraceIngest:
                     if at is not None:
                         space.hold(at, chunk, start, index)
                     at, start = step, index
-                saved = event[5]
+                latest_id = event[5]
                 continue
             if (kind == _CHECKPOINT and event[2] == _INPUT_SOURCE) or kind == _PAUSE:
                 if at is not None:
@@ -78,7 +78,7 @@ class TraceIngest:
                 if kind == _PAUSE:
                     self._on_traced_pause(space, event[2], root)
                 else:
-                    saved = None
+                    latest_id = None
                     self._on_input_checkpoint(space, event, root)
                 continue
             if step != at:
@@ -86,23 +86,23 @@ class TraceIngest:
                     space.hold(at, chunk, start, index)
                 at, start = step, index
             if kind == _CHECKPOINT:
-                saved = event[3]
+                latest_id = event[3]
             elif kind == _DONE and (event[2].interrupts or event[2].id in inside):
                 space.hold(step, chunk, start, index + 1)
                 self._settle(space, step)
                 at = None
         if at is not None:
             space.hold(at, chunk, start, len(events))
-        if root and saved is not None:
-            self._last_checkpoint_id = saved
+        if root and latest_id is not None:
+            self._last_checkpoint_id = latest_id
         space.applied(chunk)
 
     def _on_input_checkpoint(self, space: Space, event: tuple[Any, ...], root: bool) -> None:
-        _, step, _, checkpoint_id, values, updated, version, every, at = event
+        step, saved = event[1], event[3:]  # saved: checkpoint_id ... at, as ``_fill`` takes
         if root:
-            self._last_checkpoint_id = checkpoint_id
-        record = space.inputs[step] = StepRecord(step=step, started_at=at, ns=space.ns)
-        _fill(record, checkpoint_id, values, updated, version, every, at)
+            self._last_checkpoint_id = saved[0]
+        record = space.inputs[step] = StepRecord(step=step, started_at=saved[-1], ns=space.ns)
+        _fill(record, *saved)
 
     def _on_traced_pause(self, space: Space, nodes: tuple[str, ...], root: bool) -> None:
         latest = self._latest_saved(space)
@@ -115,19 +115,17 @@ class TraceIngest:
 
     def _settle(self, space: Space, step: int) -> StepRecord | None:
         """The record of ``step``, its held events made into records first (in order)."""
-        events = space.take(step)
-        if events:
-            for event in events:
-                kind = event[0]
-                if kind == _STEP:
-                    self._settle_planned(space, step, event[2], event[3])
-                    self._settle_checkpoint(space, step, event[5:])
-                elif kind == _TASKS:
-                    self._settle_planned(space, step, event[2], event[3])
-                elif kind == _DONE:
-                    self._settle_done(space, step, event[2])
-                else:
-                    self._settle_checkpoint(space, step, event[3:])
+        for event in space.take(step):
+            kind = event[0]
+            if kind == _STEP:
+                self._settle_planned(space, step, event[2], event[3])
+                self._settle_checkpoint(space, step, event[5:])
+            elif kind == _TASKS:
+                self._settle_planned(space, step, event[2], event[3])
+            elif kind == _DONE:
+                self._settle_done(space, step, event[2])
+            else:
+                self._settle_checkpoint(space, step, event[3:])
         return space.steps.get(step)
 
     def _settle_space(self, space: Space) -> None:

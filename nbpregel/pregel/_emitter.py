@@ -103,7 +103,7 @@ class Emitter:
         self.step_started = 0.0
         self.step_quick = False
         # The batch holding the current step's TASKS event, and where: while the step's events
-        # stay in it, its CHECKPOINT replaces the DONE events (see ``trace_checkpoint``).
+        # stay in it, the step becomes one STEP event there (see ``trace_checkpoint``).
         self._step_batch: list[tuple[Any, ...]] | None = None
         self._step_at = 0
         self._unreported: tuple[Any, ...] | None = None
@@ -120,15 +120,13 @@ class Emitter:
     def emit(self, mode: StreamMode, chunk: Any) -> None:
         """Buffer ``chunk`` if ``mode`` is wanted (any thread; seals the open batch)."""
         if self._want[mode]:
-            self.batch = None
-            self.buffer.append((self.ns, mode, chunk))
-            self.loose = True  # set after the append: a drain in between clears it early
+            self.put((self.ns, mode, chunk))
 
     def put(self, item: StreamItem) -> None:
         """Buffer a chunk from any thread (the open batch is sealed first)."""
         self.batch = None
         self.buffer.append(item)
-        self.loose = True
+        self.loose = True  # set after the append: a drain in between clears it early
 
     def receive(self, item: StreamItem) -> None:
         """Take a chunk from a subgraph run by one of this run's tasks, and wake the driver
@@ -170,13 +168,7 @@ class Emitter:
                     quick = False
                     break
             self.step_quick = quick
-            event = (_TRACE_TASKS, self.step, tasks, now)
-            batch = self.batch
-            if batch is None:
-                batch = self._trace(event)
-            else:
-                batch.append(event)
-            self._step_batch = batch
+            self._step_batch = batch = self._trace((_TRACE_TASKS, self.step, tasks, now))
             self._step_at = len(batch) - 1
         if self.announces:
             for task in tasks:

@@ -334,11 +334,7 @@ class RunLoop(Emitter):
 
     def values(self) -> Any:
         """The state as streamed in ``values`` chunks (every stream channel)."""
-        keys = self.spec.stream_channels
-        live = self.versions.live_values
-        if type(keys) is tuple and (live is None or live.channels is not self.channels):
-            return read_input(self.channels, keys)  # a traced run reads it every step
-        return self._read(keys)
+        return self._read(self.spec.stream_channels)
 
     def _read(self, keys: str | tuple[str, ...]) -> Any:
         channels = self.channels
