@@ -28,7 +28,8 @@ from run_graphs import (
 from test_recorder import feed
 
 from nbpregel import Command
-from nbpregel.notebook import Recorder
+from nbpregel.constants import TraceEvent
+from nbpregel.notebook import Recorder, _trace_ingest
 from nbpregel.pregel._node import PregelNode
 
 TABLES = ("steps", "tasks", "writes", "channels", "interrupts")
@@ -217,3 +218,23 @@ def test_the_highlight_sees_the_end_of_a_traced_run(tmp_path: Path) -> None:
     last = recorder.step(2)
     assert last.checkpointed and last.next == ()
     assert recorder.step(1).next == ("n1",)
+
+
+@pytest.mark.parametrize(
+    ("kinds_and_steps", "block"),
+    [
+        ([("step", 2), ("step", 3), ("step", 4)], (0, 3)),
+        ([("done", 1), ("checkpoint", 1), ("step", 2), ("step", 3), ("tasks", 4)], (2, 4)),
+        ([("step", 2), ("tasks", 3), ("step", 4)], (0, 0)),  # not in a row
+        ([("step", 2), ("step", 4)], (0, 0)),  # a step missing
+        ([("step", 3), ("step", 2)], (0, 0)),  # out of order
+        ([("step", 2), ("step", 2)], (0, 0)),  # one step twice
+        ([("tasks", 1), ("done", 1)], (0, 0)),
+        ([], (0, 0)),
+    ],
+)
+def test_a_chunk_s_step_events_are_held_at_once_only_when_one_a_step_in_a_row(
+    kinds_and_steps: list[tuple[str, int]], block: tuple[int, int]
+) -> None:
+    events = [(TraceEvent(kind), step) for kind, step in kinds_and_steps]
+    assert _trace_ingest._steps_block(events) == block
