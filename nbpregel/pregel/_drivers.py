@@ -127,8 +127,9 @@ def _unobserved(loop: RunLoop) -> bool:
 
 
 def _live_wait(loop: RunLoop, now: float) -> float | None:
-    """Seconds until the open ``trace`` batch is due to go out (``None``: no batch is open)."""
-    if not loop.tracing or loop.nest is not None or loop.batch is None:
+    """Seconds until the open ``trace`` batch, or the step's untraced events, is due to go out
+    (``None``: nothing waits)."""
+    if not loop.tracing or loop.nest is not None or (loop.batch is None and not loop.untraced):
         return None
     return max(0.0, loop.batch_due - now)
 

@@ -10,7 +10,8 @@ instead of payload dicts, and the events the driver thread makes between two dra
 one chunk (the open *batch*). Anything else put in the buffer, or an event from another thread,
 seals the batch first, so events keep their order across chunks. When the driver hands a batch
 out is ``_run._due``'s rule: quick steps share one, for up to ``LIVE_AFTER_S``. A step whose
-TASKS event is still in the open batch when it is saved becomes one STEP event there.
+TASKS event is still in the open batch when it is saved becomes one STEP event there; a step
+of one quick task makes no event until it is saved, unless something goes out first.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ class Emitter:
             only costs an empty drain.
         batch_due: the epoch time the open batch is due to go out: ``LIVE_AFTER_S`` after its
             first event, or after the current step's start if that is earlier.
+        untraced: the tasks of the current step, when its events are not made yet (see
+            ``announce_step``): a box of at most one list, emptied by one atomic ``pop``, so
+            that only one thread makes them. They are due as the open batch is, or
+            ``LIVE_AFTER_S`` after the step's start when no batch is open.
         step_started: the epoch time the current step's tasks were announced.
         step_quick: every task of the current traced step is of a quick node: the step may run
             before its events are handed out, and the calling thread may run its tasks.
@@ -106,10 +111,15 @@ class Emitter:
         # stay in it, the step becomes one STEP event there (see ``trace_checkpoint``).
         self._step_batch: list[tuple[Any, ...]] | None = None
         self._step_at = 0
+        self.untraced: list[list[Task]] = []
+        # Whether the task of the ``untraced`` step was reported meanwhile.
+        self._untraced_done = False
+        self._defers = self.tracing and not self.watched
         self._unreported: tuple[Any, ...] | None = None
         self.state_before: Any = None
         self._traced_versions = False
         self._last_updated: tuple[str, ...] = ()
+        self._last_changed: frozenset[str] = frozenset()
 
     def wants(self, mode: StreamMode) -> bool:
         """Whether chunks of ``mode`` are made."""
@@ -124,6 +134,8 @@ class Emitter:
 
     def put(self, item: StreamItem) -> None:
         """Buffer a chunk from any thread (the open batch is sealed first)."""
+        if self.untraced:
+            self._trace_untraced()  # the step's events come first
         self.batch = None
         self.buffer.append(item)
         self.loose = True  # set after the append: a drain in between clears it early
@@ -141,7 +153,10 @@ class Emitter:
             self.receive((self.ns, StreamMode.CUSTOM, chunk))
 
     def seal(self) -> None:
-        """End the open ``trace`` batch: the driver is about to hand out every chunk."""
+        """End the open ``trace`` batch: the driver is about to hand out every chunk (the
+        current step's events included)."""
+        if self.untraced:
+            self._trace_untraced()
         self.batch = None
         self.loose = False
 
@@ -159,7 +174,13 @@ class Emitter:
     # -- task events ------------------------------------------------------------------------
 
     def announce_step(self, tasks: list[Task]) -> None:
-        """The step's tasks start (the driver thread)."""
+        """The step's tasks start (the driver thread).
+
+        The TASKS event of a step whose one task is of a quick node is not made now: when
+        nothing else goes out before the step is saved, the step is one STEP event, made then.
+        Whatever goes out first (a drain, a chunk put from the task's thread) makes the step's
+        events before it (``_trace_untraced``).
+        """
         self.step_started = now = time.time()
         if self.tracing:
             quick = True
@@ -168,8 +189,14 @@ class Emitter:
                     quick = False
                     break
             self.step_quick = quick
-            self._step_batch = batch = self._trace((_TRACE_TASKS, self.step, tasks, now))
-            self._step_at = len(batch) - 1
+            if quick and self._defers and len(tasks) == 1:
+                self._untraced_done = False
+                if self.batch is None:
+                    self.batch_due = now + LIVE_AFTER_S
+                self.untraced.append(tasks)
+            else:
+                self._step_batch = batch = self._trace((_TRACE_TASKS, self.step, tasks, now))
+                self._step_at = len(batch) - 1
         if self.announces:
             for task in tasks:
                 if not task.node.hidden:
@@ -188,7 +215,10 @@ class Emitter:
             if type(writes) is list:  # kept by the consumer: in a form the collector leaves
                 # alone when the values are plain (a tuple, or one map for many writes)
                 task.writes = tuple(writes) if len(writes) < _MAP_WRITES else _mapped(writes)
-            self._trace((_TRACE_DONE, self.step, task))
+            if self.untraced:  # only the task's own threads put chunks meanwhile: all done
+                self._untraced_done = True  # made with the step's other events
+            else:
+                self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
             self._report(task, self.spec.stream_keys)
 
@@ -235,10 +265,20 @@ class Emitter:
         updated: tuple[str, ...] = ()
         changed = self.updated
         if changed:  # as a tuple (which the collector leaves alone), the previous step's if equal
+            if changed != self._last_changed:
+                self._last_changed = frozenset(changed)
+                self._last_updated = tuple(changed)
             updated = self._last_updated
-            if len(updated) != len(changed) or not changed.issuperset(updated):
-                self._last_updated = updated = tuple(changed)
         saved = (source, checkpoint_id, values, updated, version, versions, time.time())
+        try:
+            tasks = self.untraced.pop()
+        except IndexError:
+            self._trace_saved(saved)
+        else:
+            self._trace((_TRACE_STEP, self.step, tasks, self.step_started, *saved))
+
+    def _trace_saved(self, saved: tuple[Any, ...]) -> None:
+        """Trace a checkpoint whose step's TASKS event was made: its fields are ``saved``."""
         batch = self.batch
         if batch is not None and batch is self._step_batch:
             where = self._step_at
@@ -248,6 +288,20 @@ class Emitter:
         else:
             self._trace((_TRACE_CHECKPOINT, self.step, *saved))
         self._step_batch = None
+
+    def _trace_untraced(self) -> None:
+        """Make the events of the step ``announce_step`` left untraced, as a chunk of their own
+        (any thread: the one that empties ``untraced`` makes them)."""
+        try:
+            tasks = self.untraced.pop()
+        except IndexError:
+            return  # another thread made them
+        events: list[tuple[Any, ...]] = [(_TRACE_TASKS, self.step, tasks, self.step_started)]
+        if self._untraced_done:
+            events.append((_TRACE_DONE, self.step, tasks[0]))
+        self.batch = None
+        self.buffer.append((self.ns, _TRACE, events))
+        self.loose = True
 
     def _state_versions(self) -> dict[str, Any]:
         """Every state channel's version, for the run's first traced checkpoint."""

@@ -83,7 +83,7 @@ def _due(loop: RunLoop, *, starting: bool = False) -> bool:
     """
     if loop.loose:
         return True
-    if not loop.buffer:
+    if not loop.buffer and not loop.untraced:
         return False
     if starting:  # the step's tasks were announced just now, at ``step_started``
         return not loop.step_quick or loop.step_started >= loop.batch_due

@@ -183,3 +183,155 @@ def test_a_step_that_turns_slow_is_still_handed_out_when_it_ends() -> None:
     chunks = _trace(app, {"n": 0})
     assert len(chunks) >= 5  # every step outlasts LIVE_AFTER_S: handed out as each ends
     assert flatten(chunks)[-1][4] == {"n": 5}
+
+
+# -- a quick step's events are made as it is saved, or as soon as anything goes out first --
+
+
+def _learnt(app: Any, value: Any) -> None:
+    """Run ``app`` traced once, so that the engine knows its nodes are quick."""
+    _trace(app, value)
+    assert all(node.quick for name, node in app.nodes.items() if name != "__start__")
+
+
+def test_a_quick_step_that_fails_hands_out_its_tasks_and_its_error() -> None:
+    failing = threading.Event()
+
+    def step(state: Count) -> dict[str, int]:
+        if failing.is_set() and state["n"] == 2:
+            raise ValueError("boom at 2")
+        return {"n": state["n"] + 1}
+
+    app = _chain(4, step)
+    _learnt(app, {"n": 0})
+    failing.set()
+    chunks: list[list[Event]] = []
+    with pytest.raises(ValueError, match="boom at 2"):
+        for chunk in app.stream({"n": 0}, stream_mode="trace"):
+            chunks.append(chunk)
+    events = flatten(chunks)
+    tasks, done = events[-2], events[-1]
+    assert tasks[:2] == (TASKS, 3) and [task.name for task in tasks[2]] == ["n002"]
+    assert done[:2] == (DONE, 3) and done[2] is tasks[2][0]
+    assert done[2].status == "error" and str(done[2].error) == "boom at 2"
+    assert [event[1] for event in events if event[0] == CHECKPOINT] == [-1, 0, 1, 2]
+
+
+def test_a_quick_step_that_asks_hands_out_its_interrupt() -> None:
+    from nbpregel import Command, interrupt
+    from nbpregel.checkpoint.memory import InMemorySaver
+
+    asking = threading.Event()
+
+    def step(state: Count) -> dict[str, int]:
+        if asking.is_set() and state["n"] == 1:
+            return {"n": interrupt("how many?")}
+        return {"n": state["n"] + 1}
+
+    graph = StateGraph(Count)
+    graph.add_sequence([("a", step), ("b", step), ("c", step)])
+    graph.add_edge(START, "a").add_edge("c", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    list(app.stream({"n": 0}, config, stream_mode="trace"))
+    assert app.nodes["b"].quick
+    asking.set()
+    config = {"configurable": {"thread_id": "u"}}
+    events = flatten(app.stream({"n": 0}, config, stream_mode="trace"))
+    assert [event[:2] for event in events[-2:]] == [(TASKS, 2), (DONE, 2)]
+    assert events[-1][2].status == "interrupted"
+    assert events[-1][2].interrupts[0].value == "how many?"
+    resumed = flatten(app.stream(Command(resume=10), config, stream_mode="trace"))
+    assert resumed[-1][:2] == (CHECKPOINT, 3) and resumed[-1][4] == {"n": 11}
+
+
+def test_a_quick_steps_events_come_before_the_chunks_its_node_puts() -> None:
+    from nbpregel.func import task
+
+    @task
+    def double(value: int) -> int:
+        return 2 * value
+
+    def step(state: Count) -> dict[str, int]:
+        return {"n": double(state["n"]).result()}
+
+    app = _chain(3, step)
+    _learnt(app, {"n": 1})
+    events = flatten(_trace(app, {"n": 1}))
+    step_two = [(event[0], _names(event)) for event in events if event[1] == 2]
+    assert step_two == [
+        (TASKS, ["n001"]),
+        (TASKS, ["double"]),
+        (DONE, ["double"]),
+        (DONE, ["n001"]),
+        (CHECKPOINT, []),
+    ]
+    assert events[-1][4] == {"n": 8}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("resumed", [False, True], ids=["in-a-batch", "first-of-a-run"])
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_a_quick_async_node_that_turns_slow_shows_as_running(driver: str, resumed: bool) -> None:
+    """An async node's step is not run by the calling thread: its events go out as the step
+    outlasts ``LIVE_AFTER_S``, so a quick node that turns slow shows as running. The first
+    step of a run (here a resumed one) too, though no batch is open as it starts."""
+    import asyncio
+
+    from nbpregel import Command, interrupt
+    from nbpregel.checkpoint.memory import InMemorySaver
+
+    release = threading.Event()
+    slow_now = threading.Event()
+
+    def first(state: Count) -> dict[str, int]:
+        return {"n": state["n"] + 1}
+
+    async def second(state: Count) -> dict[str, int]:
+        if slow_now.is_set():
+            if resumed:
+                interrupt("go on?")
+            waited = 0.0
+            while not release.is_set() and waited < WAIT_S:
+                await asyncio.sleep(QUICK_S)
+                waited += QUICK_S
+        return {"n": state["n"] + 1}
+
+    graph = StateGraph(Count)
+    graph.add_sequence([("first", first), ("second", second)])
+    graph.add_edge(START, "first").add_edge("second", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "learn"}}
+    list(app.stream({"n": 1}, config, stream_mode="trace"))
+    assert app.nodes["first"].quick and app.nodes["second"].quick
+    slow_now.set()
+    config = {"configurable": {"thread_id": "slow"}}
+    if resumed:
+        list(app.stream({"n": 1}, config, stream_mode="trace"))  # pauses in 'second'
+        assert app.nodes["second"].quick
+    value: Any = Command(resume=True) if resumed else {"n": 1}
+    seen: list[list[Event]] = []
+
+    def take(chunk: list[Event]) -> None:
+        seen.append(chunk)
+        if any(event[0] == TASKS and _names(event) == ["second"] for event in chunk):
+            release.set()  # the running step was handed out before it ended
+
+    if driver == "sync":
+        for chunk in app.stream(value, config, stream_mode="trace"):
+            take(chunk)
+    else:
+
+        async def consume() -> None:
+            async for chunk in app.astream(value, config, stream_mode="trace"):
+                take(chunk)
+
+        asyncio.run(consume())
+    assert release.is_set(), "the TASKS event of the slow step was held until it ended"
+    assert flatten(seen)[-1][4] == {"n": 3}
+
+
+def _names(event: Event) -> list[str]:
+    if event[0] == TASKS:
+        return [task.name for task in event[2]]
+    return [event[2].name] if event[0] == DONE else []
