@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 
 __all__ = ["TraceIngest"]
 
-_TASKS: Final = TraceEvent.TASKS.value
-_DONE: Final = TraceEvent.DONE.value
-_CHECKPOINT: Final = TraceEvent.CHECKPOINT.value
-_PAUSE: Final = TraceEvent.PAUSE.value
-_STEP: Final = TraceEvent.STEP.value
+# The members themselves (equal to their values): ``list.count`` and ``list.index`` find
+# them by identity, without a string comparison.
+_TASKS: Final = TraceEvent.TASKS
+_DONE: Final = TraceEvent.DONE
+_CHECKPOINT: Final = TraceEvent.CHECKPOINT
+_PAUSE: Final = TraceEvent.PAUSE
+_STEP: Final = TraceEvent.STEP
 _INPUT_SOURCE: Final = "input"
 _FINISHED: Final = frozenset({TaskStatus.OK, TaskStatus.CACHED})
 _KIND: Final = itemgetter(0)
