@@ -13,8 +13,14 @@ the next. This script counts the instructions each variant of ``notebook_cost.py
 instruction of the process and nothing of anyone else's. Each variant runs in a child process
 once, and ``1 + runs`` times (enough runs for ``--steps`` steps, at most ``MAX_RUNS``); the
 difference, divided by ``runs`` and the case's steps, leaves out start-up and imports. The
-cyclic garbage collector runs as usual, so its work is counted: where its collections fall is
-what varies, by a few percent of a ratio (more steps even it out). What a count cannot show
+cyclic garbage collector runs as usual, so its work is counted, but the objects the child has
+after its two warm-up runs (the modules', mostly) are frozen first (``gc.freeze``): a full
+collection that falls in one child and not in the other then visits only the runs' objects, and
+cannot swamp the difference (one visit of every module's objects outweighs a short run). The
+share of full collections a run's kept objects cause stays counted: they come as often as those
+objects add up to a quarter of the unfrozen ones, and visit those. Children hash strings with
+one seed (``PYTHONHASHSEED``), so they allocate alike. Where the collections fall still varies a
+ratio by a point or two (more steps even it out). What a count cannot show
 is time lost waiting for memory (a recording keeps the run's objects, so its instructions meet
 more cache misses).
 
@@ -25,7 +31,9 @@ installs it when run as root). Exit status 2 means bad arguments or no valgrind.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -49,6 +57,8 @@ def _child(case_name: str, variant: str, repeats: int) -> None:
     run = variants(graph, make_input, {"recursion_limit": steps + 1})[variant]
     run()
     run()
+    gc.collect()
+    gc.freeze()
     for _ in range(repeats):
         run()
 
@@ -67,7 +77,8 @@ def _instructions(valgrind: str, case_name: str, variant: str, repeats: int) -> 
         variant,
         str(repeats),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)
     found = _REFS.search(done.stderr)
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"{case_name} {variant}: valgrind failed:\n{done.stderr[-2000:]}")
