@@ -67,12 +67,12 @@ class TraceIngest:
         chunk = space.add_chunk(events)
         # A quick run's STEP events, one a step in a row, are held at C speed if they can be.
         begin, end = _steps_block(events)
-        latest_id = self._hold_by_step(space, chunk, events, root, 0, begin)
+        latest_id = self._hold_by_step(space, chunk, events, root, (0, begin), None)
         if begin < end:
             if not space.hold_each(events[begin][1], chunk, begin, end):
-                self._hold_by_step(space, chunk, events, root, begin, end)
+                self._hold_by_step(space, chunk, events, root, (begin, end), None)
             latest_id = events[end - 1][5]
-        latest_id = self._hold_by_step(space, chunk, events, root, end, len(events)) or latest_id
+        latest_id = self._hold_by_step(space, chunk, events, root, (end, len(events)), latest_id)
         if root and latest_id is not None:
             self._last_checkpoint_id = latest_id
         space.applied(chunk)
@@ -83,14 +83,16 @@ class TraceIngest:
         chunk: int,
         events: Sequence[tuple[Any, ...]],
         root: bool,
-        begin: int,
-        end: int,
+        where: tuple[int, int],
+        latest_id: str | None,
     ) -> str | None:
-        """Hold the events ``begin:end`` of chunk number ``chunk`` step by step, applying the
-        few that are applied at once; returns the latest checkpoint id among them."""
+        """Hold the events ``begin:end`` (``where``) of chunk number ``chunk`` step by step,
+        applying the few that are applied at once; returns the chunk's latest checkpoint id as
+        of ``end``, given ``latest_id`` as of ``begin`` (``None`` after an input's: that one is
+        noted as it is applied)."""
         inside = self._inside
+        begin, end = where
         at, start = None, begin  # the step of the run of events from ``start`` on
-        latest_id = None  # the chunk's latest checkpoint id
         for index, event in enumerate(islice(events, begin, end), begin):
             kind, step = event[0], event[1]
             if kind == _STEP:  # most events of a quick run
