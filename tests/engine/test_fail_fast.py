@@ -86,11 +86,15 @@ def cancellable(cancelled: asyncio.Event | threading.Event) -> Any:
     return slow
 
 
-def test_by_default_a_failed_step_waits_for_its_other_tasks_and_keeps_their_writes() -> None:
+def _b_fails(**compile_kwargs: Any) -> tuple[Calls, Any]:
+    """Three tasks side by side, of which ``b_bad`` (the second) fails, and their counts."""
     calls = Calls("b_bad")
-    app = side_by_side(**{n: calls.node(n) for n in ("a_ok", "b_bad", "c_later")}).compile(
-        checkpointer=InMemorySaver()
-    )
+    graph = side_by_side(**{n: calls.node(n) for n in ("a_ok", "b_bad", "c_later")})
+    return calls, graph.compile(**compile_kwargs)
+
+
+def test_by_default_a_failed_step_waits_for_its_other_tasks_and_keeps_their_writes() -> None:
+    calls, app = _b_fails(checkpointer=InMemorySaver())
     with pytest.raises(ValueError, match="b_bad is broken"):
         app.invoke({"log": []}, thread())
     assert calls.counts == {"a_ok": 1, "b_bad": 1, "c_later": 1}
@@ -100,10 +104,7 @@ def test_by_default_a_failed_step_waits_for_its_other_tasks_and_keeps_their_writ
 
 
 def test_fail_fast_starts_no_task_of_the_step_after_the_failure() -> None:
-    calls = Calls("b_bad")
-    app = side_by_side(**{n: calls.node(n) for n in ("a_ok", "b_bad", "c_later")}).compile(
-        checkpointer=InMemorySaver(), fail_fast=True
-    )
+    calls, app = _b_fails(checkpointer=InMemorySaver(), fail_fast=True)
     with pytest.raises(ValueError, match="b_bad is broken") as info:
         app.invoke({"log": []}, thread())  # one task at a time, in task order
     assert calls.counts == {"a_ok": 1, "b_bad": 1}
@@ -115,10 +116,7 @@ def test_fail_fast_starts_no_task_of_the_step_after_the_failure() -> None:
 
 
 def test_fail_fast_starts_nothing_more_without_a_checkpointer_either() -> None:
-    calls = Calls("b_bad")
-    app = side_by_side(**{n: calls.node(n) for n in ("a_ok", "b_bad", "c_later")}).compile(
-        fail_fast=True
-    )
+    calls, app = _b_fails(fail_fast=True)
     with pytest.raises(ValueError, match="b_bad is broken"):
         app.invoke({"log": []}, {"max_concurrency": 1})  # the calling thread runs them
     assert calls.counts == {"a_ok": 1, "b_bad": 1}
