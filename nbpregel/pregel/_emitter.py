@@ -299,9 +299,7 @@ class Emitter:
         events: list[tuple[Any, ...]] = [(_TRACE_TASKS, self.step, tasks, self.step_started)]
         if self._untraced_done:
             events.append((_TRACE_DONE, self.step, tasks[0]))
-        self.batch = None
-        self.buffer.append((self.ns, _TRACE, events))
-        self.loose = True
+        self.put((self.ns, _TRACE, events))  # the box is empty now: no second call from ``put``
 
     def _state_versions(self) -> dict[str, Any]:
         """Every state channel's version, for the run's first traced checkpoint."""
