@@ -131,7 +131,8 @@ class TraceEvent(StrEnum):
       saved_at)``: a step planned and saved within one chunk, as one event: its TASKS event's
       fields, then its CHECKPOINT event's. It has no DONE events: every task of it finished
       (``ok`` or ``cached``). Steps of quick nodes mostly travel so: a consumer reads one event
-      a step.
+      a step. ``tasks`` is a list, or the task itself for a step of one task (one object less
+      for a consumer to keep a step).
     """
 
     TASKS = "tasks"

@@ -147,7 +147,7 @@ class TraceIngest:
         for event in space.take(step):
             kind = event[0]
             if kind == _STEP:
-                self._settle_planned(space, step, event[2], event[3])
+                self._settle_planned(space, step, _tasks_of(event), event[3])
                 self._settle_checkpoint(space, step, event[5:])
             elif kind == _TASKS:
                 self._settle_planned(space, step, event[2], event[3])
@@ -268,10 +268,16 @@ def _planned_after(space: Space, step: int) -> tuple[str, ...]:
     following = step + 1
     for event in space.held_events(following):
         if event[0] == _TASKS or event[0] == _STEP:
-            return tuple([task.name for task in event[2]])
+            return tuple([task.name for task in _tasks_of(event)])
     if following in space.steps:
         return tuple([task.node for task in space.tasks_of(following)])
     return ()
+
+
+def _tasks_of(event: tuple[Any, ...]) -> Sequence[TracedTask]:
+    """The tasks of a TASKS or STEP event (a STEP event of one task carries the task itself)."""
+    tasks = event[2]
+    return tasks if type(tasks) is list else [tasks]
 
 
 def _steps_block(events: Sequence[tuple[Any, ...]]) -> tuple[int, int]:

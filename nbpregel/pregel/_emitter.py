@@ -257,7 +257,8 @@ class Emitter:
 
         When the step's TASKS event is still in the open batch, the step becomes one STEP event
         in its place, and its DONE events are dropped: the checkpoint says every task finished,
-        and a consumer reads (and keeps) one event for the step instead of several.
+        and a consumer reads (and keeps) one event for the step instead of several. A step left
+        untraced (see ``announce_step``) becomes one STEP event carrying its one task.
         """
         self.state_before = values
         version = self.versions.max_version
@@ -271,11 +272,11 @@ class Emitter:
             updated = self._last_updated
         saved = (source, checkpoint_id, values, updated, version, versions, time.time())
         try:
-            tasks = self.untraced.pop()
+            (task,) = self.untraced.pop()
         except IndexError:
             self._trace_saved(saved)
-        else:
-            self._trace((_TRACE_STEP, self.step, tasks, self.step_started, *saved))
+        else:  # the step's one task itself: its list is not kept
+            self._trace((_TRACE_STEP, self.step, task, self.step_started, *saved))
 
     def _trace_saved(self, saved: tuple[Any, ...]) -> None:
         """Trace a checkpoint whose step's TASKS event was made: its fields are ``saved``."""

@@ -91,10 +91,10 @@ def test_a_step_saved_in_the_chunk_that_planned_it_is_one_step_event() -> None:
     assert set(steps) == {0, 1, 2, 3, 4}, [[e[:2] for e in chunk] for chunk in chunks]
     kinds = [event[0] for chunk in chunks for event in chunk if event[1] >= 0]
     assert kinds == [STEP] * 5, "a whole step leaves no TASKS, DONE or CHECKPOINT of its own"
-    assert [task.name for task in steps[0][2]] == ["__start__"]
-    _, _, tasks, at, source, checkpoint_id, values, updated, _, versions, saved_at = steps[3]
-    assert [task.name for task in tasks] == ["n002"] and tasks[0].status == "ok"
-    assert tasks[0].writes[0] == ("n", 3)  # then the route to n003
+    assert steps[0][2].name == "__start__", "a step of one task carries the task itself"
+    _, _, task, at, source, checkpoint_id, values, updated, _, versions, saved_at = steps[3]
+    assert task.name == "n002" and task.status == "ok"
+    assert task.writes[0] == ("n", 3)  # then the route to n003
     assert (source, values, versions) == ("loop", {"n": 3}, None)
     assert sorted(updated) == ["branch:to:n002", "branch:to:n003", "n"]  # consumed, written
     assert checkpoint_id and checkpoint_id != steps[2][5]

@@ -13,7 +13,7 @@ from typing import Any
 
 from nbpregel.constants import TraceEvent
 
-__all__ = ["EVENT_LENGTHS", "Event", "flatten"]
+__all__ = ["EVENT_LENGTHS", "Event", "flatten", "tasks_of"]
 
 TASKS, DONE, CHECKPOINT, PAUSE, STEP = (
     TraceEvent.TASKS,
@@ -43,9 +43,18 @@ def flatten(chunks: Iterable[list[Event]]) -> list[Event]:
             if event[0] != STEP:
                 events.append(event)
                 continue
-            _, step, tasks, started, *saved = event
+            _, step, _, started, *saved = event
+            tasks = tasks_of(event)
             assert all(task.status in ("ok", "cached") for task in tasks), tasks
             events.append((TASKS, step, tasks, started))
             events.extend((DONE, step, task) for task in tasks)
             events.append((CHECKPOINT, step, *saved))
     return events
+
+
+def tasks_of(event: Event) -> list[Any]:
+    """The tasks of a TASKS or STEP event as a list (a STEP event of one task may carry the task
+    itself)."""
+    assert event[0] in (TASKS, STEP), event
+    tasks = event[2]
+    return tasks if isinstance(tasks, list) else [tasks]
