@@ -270,13 +270,27 @@ class Emitter:
                 self._last_changed = frozenset(changed)
                 self._last_updated = tuple(changed)
             updated = self._last_updated
-        saved = (source, checkpoint_id, values, updated, version, versions, time.time())
+        saved_at = time.time()
         try:
             (task,) = self.untraced.pop()
         except IndexError:
-            self._trace_saved(saved)
+            self._trace_saved((source, checkpoint_id, values, updated, version, versions, saved_at))
         else:  # the step's one task itself: its list is not kept
-            self._trace((_TRACE_STEP, self.step, task, self.step_started, *saved))
+            self._trace(
+                (
+                    _TRACE_STEP,
+                    self.step,
+                    task,
+                    self.step_started,
+                    source,
+                    checkpoint_id,
+                    values,
+                    updated,
+                    version,
+                    versions,
+                    saved_at,
+                )
+            )
 
     def _trace_saved(self, saved: tuple[Any, ...]) -> None:
         """Trace a checkpoint whose step's TASKS event was made: its fields are ``saved``."""
