@@ -21,7 +21,10 @@ times, against a plain ``invoke`` of the same graph and input:
 - ``+ tables``: ``recorded``, then every table built once (the deferred work of a recording).
 
 Samples of the variants alternate (``+ tables`` is timed apart: its frames leave much garbage),
-so the ratios compare samples taken in the same stretch. A sample lasts at least 0.2 s and the
+so the ratios compare samples taken in the same stretch. A third estimate, *paired*, is the
+median over many rounds of one run of each variant (in alternating order) of the ratio of a
+round's runs, with its interquartile range: on a shared machine, whose speed drifts from one
+second to the next, it is the steadiest of the three. A sample lasts at least 0.2 s and the
 cyclic garbage collector runs as it would: a recording keeps the run's objects alive, and the
 collector's visits to them are part of what recording costs. Two ratios are reported: of the
 fastest samples (``timeit``'s advice: other processes only add time), and *amortized*, of the
@@ -44,6 +47,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -66,6 +70,8 @@ ENGINE_CASES = ("chain100", "fanout100", "wide_par", "wide_seq", "cycle1000")
 CHAINS = (10, 500)
 TARGET_OVERHEAD = 0.25
 MIN_SAMPLE_S = 0.2
+PAIRED_S = 0.5
+"""Seconds of paired rounds per sample of the other estimates (4.5 s a case by default)."""
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
 VARIANTS = ("invoke", "stream", "recorded", "nb Run", "+ tables")
 
@@ -176,6 +182,31 @@ def interleaved(
     return {name: (best[name], total[name] / (numbers[name] * repeats)) for name in fns}
 
 
+def paired(
+    fns: dict[str, Callable[[], object]], seconds: float, clock: Callable[[], float]
+) -> dict[str, tuple[float, float, float]]:
+    """Each variant's overhead over ``invoke`` as the quartiles ``(low, median, high)`` of the
+    ratios of one run each, paired in rounds, for about ``seconds`` (50 rounds at least)."""
+    start = time.perf_counter()
+    for fn in fns.values():
+        fn()
+    rounds = max(50, int(seconds / max(time.perf_counter() - start, 1e-9)))
+    spent: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for index in range(rounds):
+        for name in names if index % 2 == 0 else reversed(names):
+            begin = clock()
+            fns[name]()
+            spent[name].append(clock() - begin)
+    base = spent["invoke"]
+    quartiles: dict[str, tuple[float, float, float]] = {}
+    for name in names[1:]:
+        ratios = [t / b - 1 for t, b in zip(spent[name], base, strict=True)]
+        low, median, high = statistics.quantiles(ratios)
+        quartiles[name] = (low, median, high)
+    return quartiles
+
+
 def overhead(
     graph: Any,
     make_input: Callable[[], Any],
@@ -190,12 +221,15 @@ def overhead(
     tables = fns.pop("+ tables")
     timings = interleaved(fns, repeats, clock)
     timings.update(interleaved({"+ tables": tables}, repeats, clock))
+    rounds = {name: fns[name] for name in ("invoke", "stream", "recorded")}
+    quartiles = paired(rounds, PAIRED_S * repeats, clock)
     best = {name: t[0] for name, t in timings.items()}
     mean = {name: t[1] for name, t in timings.items()}
     return {
         "us_per_step": {name: s / steps * 1e6 for name, s in best.items()},
         "overhead": {name: s / best["invoke"] - 1 for name, s in best.items() if name != "invoke"},
         "amortized": {name: s / mean["invoke"] - 1 for name, s in mean.items() if name != "invoke"},
+        "paired": quartiles,
     }
 
 
@@ -288,19 +322,21 @@ def report(results: dict[str, dict[str, Any]]) -> str:
     head = " | ".join(f"{name} µs/step" for name in VARIANTS)
     lines = [
         f"| case | {head} | stream | recorded | nb Run | + tables "
-        f"| recorded, amortized | nb Run, amortized | recorded ≤ +25%? |",
-        "|---|" + "---|" * (len(VARIANTS) + 7),
+        f"| recorded, amortized | nb Run, amortized | stream, paired | recorded, paired "
+        f"| recorded ≤ +25%? (best/amortized/paired) |",
+        "|---|" + "---|" * (len(VARIANTS) + 9),
     ]
     for name, r in results.items():
         times = " | ".join(f"{r['us_per_step'][v]:.1f}" for v in VARIANTS)
         over, amortized = r["overhead"], r["amortized"]
         ratios = " | ".join(f"{over[v]:+.0%}" for v in VARIANTS[1:])
         spread = f"{amortized['recorded']:+.0%} | {amortized['nb Run']:+.0%}"
+        pairs = " | ".join(_quartiles(r["paired"][v]) for v in ("stream", "recorded"))
         verdict = "/".join(
             "yes" if x <= TARGET_OVERHEAD else "no"
-            for x in (over["recorded"], amortized["recorded"])
+            for x in (over["recorded"], amortized["recorded"], r["paired"]["recorded"][1])
         )
-        lines.append(f"| {name} | {times} | {ratios} | {spread} | {verdict} |")
+        lines.append(f"| {name} | {times} | {ratios} | {spread} | {pairs} | {verdict} |")
     views = {name: r["view"] for name, r in results.items() if "view" in r}
     if views:
         lines += [
@@ -314,6 +350,11 @@ def report(results: dict[str, dict[str, Any]]) -> str:
                 f"| {v['svg_bytes_once']:.0f} | {v['show_step_us']:.0f} |"
             )
     return "\n".join(lines)
+
+
+def _quartiles(quartiles: tuple[float, float, float]) -> str:
+    low, median, high = quartiles
+    return f"{median:+.0%} ({low:+.0%}..{high:+.0%})"
 
 
 if __name__ == "__main__":

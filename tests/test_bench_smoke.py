@@ -82,20 +82,25 @@ def test_quick_run_reports_every_case_with_every_saver(tmp_path: Path) -> None:
     assert targets == {"in-memory": 5.0, "SQLite": 3.0, "SQLite, both synchronous=NORMAL": None}
 
 
-def test_notebook_cost_reports_best_and_amortized_overheads(tmp_path: Path) -> None:
+def test_notebook_cost_reports_best_amortized_and_paired_overheads(tmp_path: Path) -> None:
     out_json = tmp_path / "cost.json"
     completed = _run(
         "notebook_cost.py", "--quick", "--only", "chain10", "--json", str(out_json), timeout=240
     )
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
-    assert "| recorded, amortized | nb Run, amortized | recorded ≤ +25%? |" in out, out
-    row = re.search(r"^\| chain10 \|(.*)\|\s*(yes|no)/(yes|no) \|$", out, re.MULTILINE)
-    assert row is not None, out
+    head = "| stream, paired | recorded, paired | recorded ≤ +25%? (best/amortized/paired) |"
+    assert head in out, out
+    paired = rf"[+-]{NUMBER}% \([+-]{NUMBER}%\.\.[+-]{NUMBER}%\)"
+    row = rf"^\| chain10 \|.* \| {paired} \| {paired} \| (yes|no)/(yes|no)/(yes|no) \|$"
+    assert re.search(row, out, re.MULTILINE) is not None, out
     report = json.loads(out_json.read_text())["chain10"]
     variants = {"stream", "recorded", "nb Run", "+ tables"}
     assert set(report["overhead"]) == set(report["amortized"]) == variants
     assert all(math.isfinite(value) for value in report["amortized"].values()), report
+    assert set(report["paired"]) == {"stream", "recorded"}
+    for low, median, high in report["paired"].values():
+        assert low <= median <= high and math.isfinite(high), report["paired"]
     assert all(report["us_per_step"][name] > 0 for name in ("invoke", *variants)), report
 
 
