@@ -16,6 +16,7 @@ of one quick task makes no event until it is saved, unless something goes out fi
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -76,8 +77,10 @@ class Emitter:
             first event, or after the current step's start if that is earlier.
         untraced: the tasks of the current step, when its events are not made yet (see
             ``announce_step``): a box of at most one list, emptied by one atomic ``pop``, so
-            that only one thread makes them. They are due as the open batch is, or
-            ``LIVE_AFTER_S`` after the step's start when no batch is open.
+            that only one thread makes them (holding a lock until they are buffered, so that
+            the driver's report of the task, if it came too late for them, follows them).
+            They are due as the open batch is, or ``LIVE_AFTER_S`` after the step's start when
+            no batch is open.
         step_started: the epoch time the current step's tasks were announced.
         step_quick: every task of the current traced step is of a quick node: the step may run
             before its events are handed out, and the calling thread may run its tasks.
@@ -112,8 +115,13 @@ class Emitter:
         self._step_batch: list[tuple[Any, ...]] | None = None
         self._step_at = 0
         self.untraced: list[list[Task]] = []
-        # Whether the task of the ``untraced`` step was reported meanwhile.
+        # Whether the current step was left untraced; whether its task was reported meanwhile;
+        # whether the thread that made its events made the DONE event too. That thread holds
+        # the lock from taking the step out of the box until its chunk is buffered.
+        self._deferred = False
         self._untraced_done = False
+        self._done_made = False
+        self._untraced_lock = threading.Lock()
         self._defers = self.tracing and not self.watched
         self._unreported: tuple[Any, ...] | None = None
         self.state_before: Any = None
@@ -189,7 +197,8 @@ class Emitter:
                     quick = False
                     break
             self.step_quick = quick
-            if quick and self._defers and len(tasks) == 1:
+            self._deferred = deferred = quick and self._defers and len(tasks) == 1
+            if deferred:
                 self._untraced_done = False
                 if self.batch is None:
                     self.batch_due = now + LIVE_AFTER_S
@@ -215,8 +224,10 @@ class Emitter:
             if type(writes) is list:  # kept by the consumer: in a form the collector leaves
                 # alone when the values are plain (a tuple, or one map for many writes)
                 task.writes = tuple(writes) if len(writes) < _MAP_WRITES else _mapped(writes)
-            if self.untraced:  # only the task's own threads put chunks meanwhile: all done
-                self._untraced_done = True  # made with the step's other events
+            if self._deferred:
+                self._untraced_done = True  # made with the step's other events, unless
+                if not self.untraced:  # another thread made them before it could see that
+                    self._trace_done_after(task)
             else:
                 self._trace((_TRACE_DONE, self.step, task))
         if self.announces and not task.node.hidden:
@@ -307,14 +318,23 @@ class Emitter:
     def _trace_untraced(self) -> None:
         """Make the events of the step ``announce_step`` left untraced, as a chunk of their own
         (any thread: the one that empties ``untraced`` makes them)."""
-        try:
-            tasks = self.untraced.pop()
-        except IndexError:
-            return  # another thread made them
-        events: list[tuple[Any, ...]] = [(_TRACE_TASKS, self.step, tasks, self.step_started)]
-        if self._untraced_done:
-            events.append((_TRACE_DONE, self.step, tasks[0]))
-        self.put((self.ns, _TRACE, events))  # the box is empty now: no second call from ``put``
+        with self._untraced_lock:
+            try:
+                tasks = self.untraced.pop()
+            except IndexError:
+                return  # another thread made them
+            events: list[tuple[Any, ...]] = [(_TRACE_TASKS, self.step, tasks, self.step_started)]
+            self._done_made = done = self._untraced_done
+            if done:
+                events.append((_TRACE_DONE, self.step, tasks[0]))
+            self.put((self.ns, _TRACE, events))  # the box is empty: ``put`` does not call back
+
+    def _trace_done_after(self, task: Task) -> None:
+        """Trace the DONE of the untraced step's ``task`` unless the thread that made the
+        step's events made it too (the driver thread, once that thread is through)."""
+        with self._untraced_lock:
+            if not self._done_made:
+                self._trace((_TRACE_DONE, self.step, task))
 
     def _state_versions(self) -> dict[str, Any]:
         """Every state channel's version, for the run's first traced checkpoint."""
