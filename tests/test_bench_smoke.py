@@ -89,16 +89,20 @@ def test_notebook_cost_reports_best_amortized_and_paired_overheads(tmp_path: Pat
     )
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
-    head = "| stream, paired | recorded, paired | recorded ≤ +25%? (best/amortized/paired) |"
+    head = (
+        "| stream, paired | recorded, paired | recorded, kept, paired "
+        "| recorded ≤ +25%? (best/amortized/paired/kept) |"
+    )
     assert head in out, out
     paired = rf"[+-]{NUMBER}% \([+-]{NUMBER}%\.\.[+-]{NUMBER}%\)"
-    row = rf"^\| chain10 \|.* \| {paired} \| {paired} \| (yes|no)/(yes|no)/(yes|no) \|$"
+    verdicts = "/".join(["(yes|no)"] * 4)
+    row = rf"^\| chain10 \|.*(?: \| {paired}){{3}} \| {verdicts} \|$"
     assert re.search(row, out, re.MULTILINE) is not None, out
     report = json.loads(out_json.read_text())["chain10"]
     variants = {"stream", "recorded", "nb Run", "+ tables"}
     assert set(report["overhead"]) == set(report["amortized"]) == variants
     assert all(math.isfinite(value) for value in report["amortized"].values()), report
-    assert set(report["paired"]) == {"stream", "recorded"}
+    assert set(report["paired"]) == {"stream", "recorded", "recorded, kept"}
     for low, median, high in report["paired"].values():
         assert low <= median <= high and math.isfinite(high), report["paired"]
     assert all(report["us_per_step"][name] > 0 for name in ("invoke", *variants)), report
