@@ -1,9 +1,10 @@
 """A step of one quick task is traced once it is saved, unless another thread puts a chunk first.
 
 That thread then makes the step's TASKS event, and its DONE if the driver already reported the
-task. These tests place that thread's turn at the two points of the driver's report where it
-can come, deterministically: the box holding the untraced step lets it in when the driver looks
-at the box. Either way the failed task's DONE is traced exactly once, after its TASKS.
+task. These tests place that thread's turn, deterministically, where it can come: before the
+driver's report of the task, or as the report looks at the box holding the step (the look then
+seeing the step still boxed, or its events made). Each way the failed task's DONE is traced
+exactly once, after its TASKS.
 """
 
 from __future__ import annotations
