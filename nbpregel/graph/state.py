@@ -255,7 +255,10 @@ class StateGraph:
             interrupt_after: pause after these nodes.
             debug: accepted for compatibility; not used.
             name: the graph's name.
-            step_timeout: seconds a superstep may take before it fails with ``TimeoutError``.
+            step_timeout: seconds a superstep may take before it fails with ``TimeoutError``
+                (at the deadline: async nodes still running are cancelled, a sync one finishes
+                unwatched and its writes are dropped). Also settable on the compiled graph,
+                as LangGraph's ``app.step_timeout = 5``; so is ``fail_fast``.
             fail_fast: when a task fails, end its step at once. By default the step's other
                 tasks finish and their writes are saved (resuming skips them). With
                 ``fail_fast`` tasks not started yet never start, running async nodes are
@@ -267,7 +270,8 @@ class StateGraph:
 
         Raises:
             GraphValidationError: naming the culprit: no entry point, an edge to an unknown
-                node, an unreachable node, a cycle with no way out, an unknown breakpoint.
+                node, an unreachable node, a cycle with no way out, an unknown breakpoint,
+                a ``step_timeout`` that is not positive seconds, a ``fail_fast`` not a bool.
         """
         from nbpregel.graph._compiled import CompiledStateGraph
         from nbpregel.graph._validate import validate

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from nbpregel.channels.base import BaseChannel
 from nbpregel.constants import TASKS
-from nbpregel.errors import InvalidUpdateError
+from nbpregel.errors import GraphValidationError, InvalidUpdateError
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.types import Command, Send
 
-__all__ = ["GraphSpec", "map_input"]
+__all__ = ["GraphSpec", "check_run_settings", "map_input"]
 
 Interrupts = frozenset[str] | Literal["*"]
 
@@ -55,6 +56,9 @@ class GraphSpec:
     fail_fast: bool = False
     command_mapper: Callable[[Command[Any]], list[tuple[str, Any]]] | None = None
     state_readers: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        check_run_settings(self.step_timeout, self.fail_fast)
 
     def command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The writes of a ``Command`` given as input (its ``update`` and ``goto``)."""
@@ -100,6 +104,32 @@ class GraphSpec:
                 stream_channels if isinstance(stream_channels, str) else frozenset(stream_channels)
             ),
             **kwargs,
+        )
+
+
+def check_run_settings(step_timeout: Any, fail_fast: Any) -> None:
+    """Refuse a ``step_timeout`` that is not positive seconds (or ``None``), or a ``fail_fast``
+    that is not a bool, naming the value and the fix.
+
+    >>> check_run_settings(0.5, False)
+    >>> try:
+    ...     check_run_settings(0, False)
+    ... except GraphValidationError as error:
+    ...     print(str(error).split(":")[0])
+    step_timeout=0 is not a number of seconds above 0
+    """
+    seconds = isinstance(step_timeout, (int, float)) and not isinstance(step_timeout, bool)
+    if step_timeout is not None and not (
+        seconds and step_timeout > 0 and math.isfinite(step_timeout)
+    ):
+        raise GraphValidationError(
+            f"step_timeout={step_timeout!r} is not a number of seconds above 0: give positive "
+            f"seconds (an int or a float), or None for no limit"
+        )
+    if not isinstance(fail_fast, bool):
+        raise GraphValidationError(
+            f"fail_fast={fail_fast!r} is not a bool: give True (a failed task ends its step at "
+            f"once) or False (the step's other tasks finish)"
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -161,6 +162,29 @@ class Pregel(StateMixin, CacheMixin):
                     f"input/output channel {channel!r} is not declared in channels= "
                     f"(known: {sorted(self.channels)})"
                 )
+
+    # -- run settings (may be set after compile, as LangGraph's ``app.step_timeout = 5``) -----
+
+    @property
+    def step_timeout(self) -> float | None:
+        """Seconds a superstep may take before it fails with ``TimeoutError`` (``None``: no
+        limit). Setting it changes the runs started afterwards."""
+        return self.spec.step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, seconds: float | None) -> None:
+        # A refused value raises in the new spec's check, before the old one is replaced.
+        self.spec = dataclasses.replace(self.spec, step_timeout=seconds)
+
+    @property
+    def fail_fast(self) -> bool:
+        """Whether a failed task ends its step at once (see ``StateGraph.compile``). Setting
+        it changes the runs started afterwards."""
+        return self.spec.fail_fast
+
+    @fail_fast.setter
+    def fail_fast(self, value: bool) -> None:
+        self.spec = dataclasses.replace(self.spec, fail_fast=value)
 
     # -- running ---------------------------------------------------------------------------
 

@@ -148,6 +148,30 @@ def test_fail_fast_does_not_wait_for_a_running_sync_task_and_drops_its_writes() 
     assert finished.is_set()
 
 
+def test_a_timed_out_step_does_not_wait_for_its_sync_task_and_drops_its_writes() -> None:
+    release, finished = threading.Event(), threading.Event()
+    app = side_by_side(slow=held(release, finished, "slow"), fast=lambda s: {"log": ["fast"]})
+    app = app.compile(checkpointer=InMemorySaver(), step_timeout=0.1)
+    config = {"configurable": {"thread_id": "t"}}
+    try:
+        with pytest.raises(TimeoutError, match="'slow'"):
+            app.invoke({"log": []}, config)
+        assert not finished.is_set()  # raised at the deadline, ``slow`` still running
+    finally:
+        release.set()
+    assert finished.wait(WAIT_S)
+    time.sleep(0.05)  # the orphaned task returns: its writes must not be saved
+    # ``fast`` finished within the step and saved its writes; ``slow`` saved none: it is the
+    # step's one task left, and resuming runs it alone.
+    state = app.get_state(config)
+    assert {task.name for task in state.tasks} == {"slow", "fast"}
+    assert state.values["log"] == ["fast"]
+    assert state.next == ("slow",)
+    finished.clear()
+    assert sorted(app.invoke(None, config)["log"]) == ["fast", "slow"]
+    assert finished.is_set()
+
+
 def test_without_fail_fast_the_same_run_waits_for_the_running_task() -> None:
     release, finished = threading.Event(), threading.Event()
     STARTED.clear()
