@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from nbpregel.constants import END, START
@@ -97,22 +96,9 @@ def _check_way_out(graph: StateGraph, nexts: dict[str, set[str]], dynamic: set[s
         )
 
 
-def _check_breakpoints(graph: StateGraph, names: Sequence[str] | str | None, role: str) -> None:
-    if names is None or names == "*":
-        return
-    for name in [names] if isinstance(names, str) else names:
-        if name not in graph.nodes:
-            raise GraphValidationError(
-                f"{role} names unknown node {name!r} (known nodes: {sorted(graph.nodes)})"
-            )
-
-
-def validate(
-    graph: StateGraph,
-    interrupt_before: Sequence[str] | str | None = None,
-    interrupt_after: Sequence[str] | str | None = None,
-) -> None:
-    """Raise ``GraphValidationError`` for the first problem found in ``graph``."""
+def validate(graph: StateGraph) -> None:
+    """Raise ``GraphValidationError`` for the first problem found in ``graph`` (its
+    breakpoints are checked as the compiled graph's spec is made)."""
     for source, target in graph.edges:
         _check_known(graph, source, "edge source")
         _check_known(graph, target, "edge target")
@@ -137,5 +123,3 @@ def validate(
     nexts, dynamic = successors(graph)
     _check_reachable(graph, nexts, dynamic)
     _check_way_out(graph, nexts, dynamic)
-    _check_breakpoints(graph, interrupt_before, "interrupt_before")
-    _check_breakpoints(graph, interrupt_after, "interrupt_after")

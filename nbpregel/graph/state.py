@@ -276,7 +276,7 @@ class StateGraph:
         from nbpregel.graph._compiled import CompiledStateGraph
         from nbpregel.graph._validate import validate
 
-        validate(self, interrupt_before, interrupt_after)
+        validate(self)
         self.compiled = True
         return CompiledStateGraph(
             self,

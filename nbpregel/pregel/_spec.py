@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from nbpregel.channels.base import BaseChannel
@@ -13,7 +13,7 @@ from nbpregel.errors import GraphValidationError, InvalidUpdateError
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.types import Command, Send
 
-__all__ = ["GraphSpec", "check_run_settings", "map_input"]
+__all__ = ["GraphSpec", "breakpoint_names", "check_run_settings", "map_input"]
 
 Interrupts = frozenset[str] | Literal["*"]
 
@@ -59,6 +59,36 @@ class GraphSpec:
 
     def __post_init__(self) -> None:
         check_run_settings(self.step_timeout, self.fail_fast)
+        self._check_breakpoints(self.interrupt_before, "interrupt_before")
+        self._check_breakpoints(self.interrupt_after, "interrupt_after")
+
+    def run_breakpoints(
+        self, before: Sequence[str] | str | None, after: Sequence[str] | str | None
+    ) -> tuple[Interrupts, Interrupts]:
+        """A run's breakpoints: the ones it was given (checked), else the compiled ones."""
+        breakpoints = []
+        for given, compiled, role in (
+            (before, self.interrupt_before, "interrupt_before"),
+            (after, self.interrupt_after, "interrupt_after"),
+        ):
+            if given is None:
+                breakpoints.append(compiled)
+            else:
+                names = breakpoint_names(given)
+                self._check_breakpoints(names, role)
+                breakpoints.append(names)
+        return breakpoints[0], breakpoints[1]
+
+    def _check_breakpoints(self, names: Interrupts, role: str) -> None:
+        nodes = self.index.nodes
+        if names == "*":
+            return
+        for name in sorted(names):
+            if name not in nodes:
+                known = sorted(key for key, node in nodes.items() if not node.hidden)
+                raise GraphValidationError(
+                    f"{role} names unknown node {name!r} (known nodes: {known})"
+                )
 
     def command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The writes of a ``Command`` given as input (its ``update`` and ``goto``)."""
@@ -105,6 +135,17 @@ class GraphSpec:
             ),
             **kwargs,
         )
+
+
+def breakpoint_names(value: Sequence[str] | str | None) -> Interrupts:
+    """Breakpoints as given (a name, names, ``"*"`` or ``None``) as the spec keeps them."""
+    if value is None:
+        return frozenset()
+    if value == "*":
+        return "*"
+    if isinstance(value, str):
+        return frozenset([value])
+    return frozenset(value)
 
 
 def check_run_settings(step_timeout: Any, fail_fast: Any) -> None:

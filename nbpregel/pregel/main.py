@@ -24,21 +24,11 @@ from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.pregel._pool import shared_pool
 from nbpregel.pregel._run import adrive, collect, drive, final_output
-from nbpregel.pregel._spec import GraphSpec
+from nbpregel.pregel._spec import GraphSpec, breakpoint_names
 from nbpregel.pregel._state import StateMixin
 from nbpregel.types import Send
 
 __all__ = ["Pregel"]
-
-
-def _names(value: Sequence[str] | str | None) -> frozenset[str] | str:
-    if value is None:
-        return frozenset()
-    if value == "*":
-        return "*"
-    if isinstance(value, str):
-        return frozenset([value])
-    return frozenset(value)
 
 
 def _modes(stream_mode: Any) -> tuple[list[StreamMode], bool]:
@@ -130,8 +120,8 @@ class Pregel(StateMixin, CacheMixin):
                 if isinstance(stream_channels, str)
                 else tuple(stream_channels)
             ),
-            interrupt_before=_names(interrupt_before),
-            interrupt_after=_names(interrupt_after),
+            interrupt_before=breakpoint_names(interrupt_before),
+            interrupt_after=breakpoint_names(interrupt_after),
             step_timeout=step_timeout,
             fail_fast=fail_fast,
             command_mapper=command_mapper,
@@ -163,7 +153,7 @@ class Pregel(StateMixin, CacheMixin):
                     f"(known: {sorted(self.channels)})"
                 )
 
-    # -- run settings (may be set after compile, as LangGraph's ``app.step_timeout = 5``) -----
+    # -- run settings: set after compile too (LangGraph's ``app.step_timeout = 5``) ----------
 
     @property
     def step_timeout(self) -> float | None:
@@ -175,6 +165,27 @@ class Pregel(StateMixin, CacheMixin):
     def step_timeout(self, seconds: float | None) -> None:
         # A refused value raises in the new spec's check, before the old one is replaced.
         self.spec = dataclasses.replace(self.spec, step_timeout=seconds)
+
+    @property
+    def interrupt_before_nodes(self) -> list[str] | str:
+        """The nodes runs pause before (``"*"``: all), sorted; set it as ``compile``'s
+        ``interrupt_before`` (a name, names, ``"*"`` or ``None``)."""
+        names = self.spec.interrupt_before
+        return names if isinstance(names, str) else sorted(names)
+
+    @interrupt_before_nodes.setter
+    def interrupt_before_nodes(self, names: Sequence[str] | str | None) -> None:
+        self.spec = dataclasses.replace(self.spec, interrupt_before=breakpoint_names(names))
+
+    @property
+    def interrupt_after_nodes(self) -> list[str] | str:
+        """The nodes runs pause after (``"*"``: all), sorted; set as ``interrupt_before_nodes``."""
+        names = self.spec.interrupt_after
+        return names if isinstance(names, str) else sorted(names)
+
+    @interrupt_after_nodes.setter
+    def interrupt_after_nodes(self, names: Sequence[str] | str | None) -> None:
+        self.spec = dataclasses.replace(self.spec, interrupt_after=breakpoint_names(names))
 
     @property
     def fail_fast(self) -> bool:
@@ -200,6 +211,7 @@ class Pregel(StateMixin, CacheMixin):
         checkpointer: Any | None = None,
         subgraphs: bool = False,
     ) -> RunLoop:
+        before, after = self.spec.run_breakpoints(interrupt_before, interrupt_after)
         nest = nesting(self.checkpointer)
         if nest is None:
             config = dict(config or {})
@@ -224,16 +236,8 @@ class Pregel(StateMixin, CacheMixin):
             persistence=persistence,
             modes=frozenset(modes),
             recursion_limit=int(config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)),
-            interrupt_before=(
-                _names(interrupt_before)
-                if interrupt_before is not None
-                else self.spec.interrupt_before
-            ),
-            interrupt_after=(
-                _names(interrupt_after)
-                if interrupt_after is not None
-                else self.spec.interrupt_after
-            ),
+            interrupt_before=before,
+            interrupt_after=after,
             nest=nest,
             subgraphs=subgraphs,
         )

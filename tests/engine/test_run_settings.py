@@ -131,3 +131,75 @@ def test_a_langgraph_notebook_setting_step_timeout_on_the_graph_times_out_alike(
     assert app.step_timeout == 0.05
     with pytest.raises(TimeoutError):
         app.invoke({"log": []})
+
+
+# -- breakpoints: interrupt_before_nodes / interrupt_after_nodes, LangGraph's attribute names --
+
+
+def _a_then_b(lib: Lib = NBPREGEL) -> Any:
+    """``a`` then ``b``, with a checkpointer (breakpoints pause into it)."""
+    from nbpregel.checkpoint.memory import InMemorySaver
+
+    graph = lib.StateGraph(S)
+    graph.add_node("a", lambda s: {"log": ["a"]})
+    graph.add_node("b", lambda s: {"log": ["b"]})
+    graph.add_edge(lib.START, "a")
+    graph.add_edge("a", "b")
+    graph.add_edge("b", lib.END)
+    if lib is NBPREGEL:
+        return graph.compile(checkpointer=InMemorySaver())
+    from langgraph.checkpoint.memory import InMemorySaver as LangGraphSaver
+
+    return graph.compile(checkpointer=LangGraphSaver())
+
+
+def _thread(name: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": name}}
+
+
+def test_breakpoints_set_after_compile_pause_the_next_runs() -> None:
+    app = _a_then_b()
+    assert app.interrupt_before_nodes == [] and app.interrupt_after_nodes == []
+    app.interrupt_before_nodes = ["b"]
+    assert app.interrupt_before_nodes == ["b"]
+    assert app.invoke({"log": []}, _thread("before"))["log"] == ["a"]
+    assert app.get_state(_thread("before")).next == ("b",)
+    app.interrupt_before_nodes = None
+    app.interrupt_after_nodes = "a"
+    assert app.interrupt_after_nodes == ["a"]
+    assert app.invoke({"log": []}, _thread("after"))["log"] == ["a"]
+    assert app.get_state(_thread("after")).next == ("b",)
+    app.interrupt_after_nodes = "*"
+    assert app.interrupt_after_nodes == "*"
+    app.interrupt_after_nodes = []
+    assert app.invoke({"log": []}, _thread("none"))["log"] == ["a", "b"]
+
+
+def test_a_breakpoint_on_an_unknown_node_is_refused_and_changes_nothing() -> None:
+    app = _a_then_b()
+    app.interrupt_before_nodes = ["b"]
+    with pytest.raises(GraphValidationError, match="interrupt_before") as info:
+        app.interrupt_before_nodes = ["b", "ghost"]
+    assert "'ghost'" in str(info.value) and "['a', 'b']" in str(info.value)
+    assert app.interrupt_before_nodes == ["b"]
+
+
+@pytest.mark.parametrize("role", ["interrupt_before", "interrupt_after"])
+def test_a_run_breakpoint_on_an_unknown_node_is_refused_before_anything_is_saved(
+    role: str,
+) -> None:
+    app = _a_then_b()
+    with pytest.raises(GraphValidationError, match=f"{role} names unknown node 'ghost'"):
+        app.invoke({"log": []}, _thread("t"), **{role: ["ghost"]})
+    assert app.get_state(_thread("t")).values == {}  # no checkpoint was written
+    assert list(app.checkpointer.list(_thread("t"))) == []
+
+
+@pytest.mark.langgraph
+@pytest.mark.parametrize("lib", [NBPREGEL, langgraph_lib()], ids=lambda lib: lib.name)
+def test_a_langgraph_notebook_setting_breakpoints_on_the_graph_pauses_alike(lib: Lib) -> None:
+    app = _a_then_b(lib)
+    app.interrupt_before_nodes = ["b"]
+    assert app.invoke({"log": []}, _thread("t"))["log"] == ["a"]
+    assert app.get_state(_thread("t")).next == ("b",)
+    assert app.invoke(None, _thread("t"))["log"] == ["a", "b"]
