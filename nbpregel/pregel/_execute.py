@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
+from nbpregel.pregel import _orphans
 from nbpregel.pregel._context import CURRENT, TaskRuntime
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.types import Command, RetryPolicy
@@ -135,10 +136,15 @@ def _parent_command(loop: RunLoop, task: Task, command: Command[Any]) -> Excepti
 def run_task(loop: RunLoop, task: Task) -> Task:
     """Run a sync node to completion, retries included, on the current thread."""
     fn, value, kwargs = call_args(loop, task)
+    note = loop.spec.ends_early
     while True:
         token = begin_attempt(loop, task)
         try:
-            output, exc = fn(value, **kwargs), None
+            if note or _orphans.RUNNING:
+                output = _orphans.call_alone(task.id, note, fn, value, kwargs)
+            else:
+                output = fn(value, **kwargs)
+            exc = None
         except BaseException as err:
             output, exc = None, err
         delay = finish_attempt(loop, task, token, output, exc)
@@ -157,8 +163,9 @@ async def arun_task(loop: RunLoop, task: Task) -> Task:
                 output, exc = await fn(value, **kwargs), None
             else:
                 ctx = contextvars.copy_context()
+                alone = functools.partial(_orphans.call_alone, task.id, loop.spec.ends_early, fn)
                 output = await asyncio.get_running_loop().run_in_executor(
-                    loop.executor, functools.partial(ctx.run, fn, value, **kwargs)
+                    loop.executor, functools.partial(ctx.run, alone, value, kwargs)
                 )
                 exc = None
         except asyncio.CancelledError:

@@ -40,6 +40,8 @@ class GraphSpec:
         state_readers: the nodes whose input is the state as ``values`` chunks show it (they
             read ``stream_channels``, unmapped): a traced run plans their input as a copy of
             the state traced at the checkpoint before, and a finished task's input is that state.
+        ends_early: a step may end with a sync node's call still running (a ``step_timeout``,
+            or ``fail_fast``): such calls are noted while they run (``pregel/_orphans.py``).
     """
 
     index: GraphIndex
@@ -56,9 +58,12 @@ class GraphSpec:
     fail_fast: bool = False
     command_mapper: Callable[[Command[Any]], list[tuple[str, Any]]] | None = None
     state_readers: frozenset[str] = frozenset()
+    ends_early: bool = dataclasses.field(init=False, default=False)
 
     def __post_init__(self) -> None:
         check_run_settings(self.step_timeout, self.fail_fast)
+        # frozen: the derived field is set the way dataclasses set fields
+        object.__setattr__(self, "ends_early", self.step_timeout is not None or self.fail_fast)
         self._check_breakpoints(self.interrupt_before, "interrupt_before")
         self._check_breakpoints(self.interrupt_after, "interrupt_after")
 
