@@ -263,9 +263,9 @@ class StateGraph:
                 tasks finish and their writes are saved (resuming skips them). With
                 ``fail_fast`` tasks not started yet never start, running async nodes are
                 cancelled, and a sync node already running (a thread cannot be stopped)
-                finishes unwatched: its writes are dropped. Resuming runs every task of the
-                step that saved no writes (waiting for such a call to return before calling
-                its node again).
+                finishes unwatched (no retry): its writes are dropped. Resuming runs every
+                task of the step that saved no writes (waiting for such a call to return
+                before calling its node again).
             executor: runs sync tasks (default: a shared thread pool), e.g. a Dask client's
                 ``get_executor()``.
 

@@ -202,6 +202,7 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
                     yield False  # the step turned slow: the driver hands its events out now
                     continue
                 shared.clear()  # no further task starts; running ones cannot be stopped
+                loop.abandoned = True
                 raise _timeout_error(list(unfinished.values()), timeout or 0.0) from None
             if item is not _WAKE:
                 _finished(loop, item, unfinished, shared)
@@ -247,6 +248,7 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
                     yield False  # the step turned slow: the driver hands its events out now
                     continue
                 unfinished = [t for f, t in futures.items() if not f.done()]
+                loop.abandoned = True
                 for future in futures:
                     future.cancel()
                 raise _timeout_error(unfinished, timeout or 0.0) from None

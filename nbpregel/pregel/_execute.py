@@ -151,6 +151,8 @@ def run_task(loop: RunLoop, task: Task) -> Task:
         if delay is None:
             return task
         time.sleep(delay)
+        if loop.abandoned:
+            return task  # its step ended without it (a timeout, fail_fast): no more attempts
 
 
 async def arun_task(loop: RunLoop, task: Task) -> Task:

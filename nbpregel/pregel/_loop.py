@@ -86,6 +86,8 @@ class RunLoop(Emitter):
         self.interrupts: list[Interrupt] = []
         self.error: BaseException | None = None
         self.failed: Task | None = None  # the task that ended its step early (fail_fast)
+        # The step ended early (fail_fast, a timeout): tasks left running try no more attempts.
+        self.abandoned = False
         self.wake: Callable[[], None] | None = None
         self.executor: Any = None
         self.cache: Any = None  # a BaseCache when the graph caches nodes
@@ -252,6 +254,7 @@ class RunLoop(Emitter):
         waits for none of the step's other tasks, and the run fails with this task's error."""
         if self.fails_step(task):
             self.failed = task
+            self.abandoned = True
             return True
         return False
 

@@ -132,3 +132,61 @@ def test_a_step_that_did_not_end_early_leaves_nothing_to_wait_for() -> None:
     from nbpregel.pregel import _orphans
 
     assert not _orphans.RUNNING
+
+
+def _failing_slowly(calls: list[float], seconds: float) -> Any:
+    """A sync node that takes ``seconds``, then fails (a retryable error), noting each call."""
+
+    def flaky(state: S) -> dict[str, Any]:
+        calls.append(time.monotonic())
+        time.sleep(seconds)
+        raise ValueError("flaky failed")
+
+    return flaky
+
+
+def _retried(calls: list[float], **compile_kwargs: Any) -> Any:
+    from nbpregel import StateGraph
+    from nbpregel.constants import START
+    from nbpregel.types import RetryPolicy
+
+    graph = StateGraph(S)
+    retry = RetryPolicy(max_attempts=4, initial_interval=0.05, jitter=False, retry_on=ValueError)
+    graph.add_node("flaky", _failing_slowly(calls, 0.2), retry_policy=retry)
+
+    def bad(state: S) -> dict[str, Any]:
+        deadline = time.monotonic() + WAIT_S
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.005)  # fail once ``flaky`` runs, so that it is left running
+        raise KeyError("bad")
+
+    graph.add_node("bad", bad)
+    graph.add_edge(START, "flaky")
+    graph.add_edge(START, "bad")
+    return graph.compile(**compile_kwargs)
+
+
+def test_a_sync_node_left_running_by_a_timeout_is_not_retried() -> None:
+    calls: list[float] = []
+    app = _retried(calls, step_timeout=0.1)
+    with pytest.raises(TimeoutError, match="'flaky'"):
+        app.invoke({"log": []})
+    time.sleep(0.2 * 4 + 0.05 * 3)  # all the attempts the policy allows, had it retried
+    assert len(calls) == 1
+
+
+def test_a_sync_node_left_running_by_fail_fast_is_not_retried() -> None:
+    calls: list[float] = []
+    app = _retried(calls, fail_fast=True)
+    with pytest.raises(KeyError, match="bad"):
+        app.invoke({"log": []})
+    time.sleep(0.2 * 4 + 0.05 * 3)
+    assert len(calls) == 1
+
+
+def test_a_sync_node_whose_step_waits_for_it_is_retried() -> None:
+    calls: list[float] = []
+    app = _retried(calls)
+    with pytest.raises((ValueError, KeyError)):
+        app.invoke({"log": []})
+    assert len(calls) == 4
