@@ -71,18 +71,16 @@ class GraphSpec:
         self, before: Sequence[str] | str | None, after: Sequence[str] | str | None
     ) -> tuple[Interrupts, Interrupts]:
         """A run's breakpoints: the ones it was given (checked), else the compiled ones."""
-        breakpoints = []
-        for given, compiled, role in (
-            (before, self.interrupt_before, "interrupt_before"),
-            (after, self.interrupt_after, "interrupt_after"),
-        ):
-            if given is None:
-                breakpoints.append(compiled)
-            else:
-                names = breakpoint_names(given)
-                self._check_breakpoints(names, role)
-                breakpoints.append(names)
-        return breakpoints[0], breakpoints[1]
+        before_names = self._run_breakpoints(before, "interrupt_before")
+        return before_names, self._run_breakpoints(after, "interrupt_after")
+
+    def _run_breakpoints(self, given: Sequence[str] | str | None, role: str) -> Interrupts:
+        if given is None:
+            compiled: Interrupts = getattr(self, role)
+            return compiled
+        names = breakpoint_names(given, role)
+        self._check_breakpoints(names, role)
+        return names
 
     def _check_breakpoints(self, names: Interrupts, role: str) -> None:
         nodes = self.index.nodes
@@ -142,15 +140,22 @@ class GraphSpec:
         )
 
 
-def breakpoint_names(value: Sequence[str] | str | None) -> Interrupts:
-    """Breakpoints as given (a name, names, ``"*"`` or ``None``) as the spec keeps them."""
+def breakpoint_names(value: Sequence[str] | str | None, role: str) -> Interrupts:
+    """Breakpoints as given for ``role`` (a name, names, ``"*"`` or ``None``) as the spec keeps
+    them."""
     if value is None:
         return frozenset()
     if value == "*":
         return "*"
     if isinstance(value, str):
         return frozenset([value])
-    return frozenset(value)
+    try:
+        return frozenset(value)
+    except TypeError:
+        raise GraphValidationError(
+            f'{role}={value!r} is not node names: give a node\'s name, a list of names, "*" '
+            f"for every node, or None"
+        ) from None
 
 
 def check_run_settings(step_timeout: Any, fail_fast: Any) -> None:

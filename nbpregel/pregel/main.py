@@ -120,8 +120,8 @@ class Pregel(StateMixin, CacheMixin):
                 if isinstance(stream_channels, str)
                 else tuple(stream_channels)
             ),
-            interrupt_before=breakpoint_names(interrupt_before),
-            interrupt_after=breakpoint_names(interrupt_after),
+            interrupt_before=breakpoint_names(interrupt_before, "interrupt_before"),
+            interrupt_after=breakpoint_names(interrupt_after, "interrupt_after"),
             step_timeout=step_timeout,
             fail_fast=fail_fast,
             command_mapper=command_mapper,
@@ -175,7 +175,8 @@ class Pregel(StateMixin, CacheMixin):
 
     @interrupt_before_nodes.setter
     def interrupt_before_nodes(self, names: Sequence[str] | str | None) -> None:
-        self.spec = dataclasses.replace(self.spec, interrupt_before=breakpoint_names(names))
+        before = breakpoint_names(names, "interrupt_before")
+        self.spec = dataclasses.replace(self.spec, interrupt_before=before)
 
     @property
     def interrupt_after_nodes(self) -> list[str] | str:
@@ -185,7 +186,8 @@ class Pregel(StateMixin, CacheMixin):
 
     @interrupt_after_nodes.setter
     def interrupt_after_nodes(self, names: Sequence[str] | str | None) -> None:
-        self.spec = dataclasses.replace(self.spec, interrupt_after=breakpoint_names(names))
+        after = breakpoint_names(names, "interrupt_after")
+        self.spec = dataclasses.replace(self.spec, interrupt_after=after)
 
     @property
     def fail_fast(self) -> bool:

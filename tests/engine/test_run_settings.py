@@ -185,6 +185,18 @@ def test_a_breakpoint_on_an_unknown_node_is_refused_and_changes_nothing() -> Non
 
 
 @pytest.mark.parametrize("role", ["interrupt_before", "interrupt_after"])
+def test_breakpoints_that_are_not_names_are_refused_naming_them(role: str) -> None:
+    app = _a_then_b()
+    with pytest.raises(GraphValidationError, match=f"{role}=5 is not node names"):
+        setattr(app, f"{role}_nodes", 5)
+    assert getattr(app, f"{role}_nodes") == []
+    with pytest.raises(GraphValidationError, match=f"{role}=5 is not node names"):
+        app.invoke({"log": []}, _thread("t"), **{role: 5})
+    with pytest.raises(GraphValidationError, match=f"{role}=5 is not node names"):
+        side_by_side(a=lambda s: {"log": ["a"]}).compile(**{role: 5})
+
+
+@pytest.mark.parametrize("role", ["interrupt_before", "interrupt_after"])
 def test_a_run_breakpoint_on_an_unknown_node_is_refused_before_anything_is_saved(
     role: str,
 ) -> None:
