@@ -114,7 +114,8 @@ def status_line(run: Run, steps: Sequence[int], current: Sequence[TaskRecord]) -
             + ", ".join(recorder.paused_before)
         )
     elif status is RunStatus.ERROR:
-        text = f"failed at step {last}: {run.error!r}"
+        where = "before its first step" if last is None else f"at step {last}"
+        text = f"failed {where}: {run.error!r}"
     else:
         total = sum(recorder.step(step).duration_ms or 0.0 for step in steps)
         text = f"done: {len(steps)} steps, {total:.1f} ms"

@@ -180,6 +180,13 @@ def test_a_node_error_is_shown_escaped() -> None:
     assert "not saved" in view.state_html.value
 
 
+def test_a_run_refused_before_its_first_step_says_so() -> None:
+    view = run(error_graph(), {"count": 0}, interrupt_before=["ghost"])
+    assert view.wait(TIMEOUT) is RunStatus.ERROR
+    assert "failed before its first step: GraphValidationError(" in view.status.value
+    assert "unknown node &#x27;ghost&#x27;" in view.status.value
+
+
 def test_resume_refuses_what_does_not_fit() -> None:
     view = run(two_questions_graph("a?", "b?"), {})
     assert view.wait(TIMEOUT) is RunStatus.INTERRUPTED
