@@ -180,6 +180,14 @@ def test_a_node_error_is_shown_escaped() -> None:
     assert "not saved" in view.state_html.value
 
 
+def test_a_run_with_no_step_yet_is_starting() -> None:
+    from nbpregel.notebook._step_html import status_line
+
+    assert status_line(Run(error_graph()), [], []) == (
+        '<span class="nbp-status-new">starting</span>'
+    )
+
+
 def test_a_run_refused_before_its_first_step_says_so() -> None:
     view = run(error_graph(), {"count": 0}, interrupt_before=["ghost"])
     assert view.wait(TIMEOUT) is RunStatus.ERROR
