@@ -134,8 +134,9 @@ class EntrypointGraph(Pregel):
         )
         self.func = func
 
-    def get_graph(self) -> DrawableGraph:
-        """The graph's shape, for drawing: ``__start__`` -> the function -> ``__end__``."""
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
+        """The graph's shape, for drawing: ``__start__`` -> the function -> ``__end__``
+        (``config`` and ``xray`` are LangGraph's and change nothing)."""
         (name,) = self.nodes
         return DrawableGraph(
             nodes=(

@@ -195,8 +195,12 @@ class CompiledStateGraph(Pregel):
 
     # -- drawing ---------------------------------------------------------------------------
 
-    def get_graph(self) -> DrawableGraph:
-        """The graph's nodes and edges as plain data (conditional edges marked), for drawing."""
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
+        """The graph's nodes and edges as plain data (conditional edges marked), for drawing.
+
+        ``config`` and ``xray`` are LangGraph's and change nothing: a subgraph node always
+        carries its own graph, drawn nested.
+        """
         from nbpregel.graph._draw import describe
 
         return describe(self.builder, self.name)

@@ -1,16 +1,34 @@
 """A graph's shape as plain data, for drawing: nodes, edges, conditional edges, joins.
 
-Pure data, no drawing library: the notebook layer turns it into DOT and SVG.
+Pure data, no drawing library: the notebook layer turns it into DOT and SVG. LangGraph's drawing
+calls work on it offline: ``draw_mermaid`` writes Mermaid text, and ``draw_png`` and
+``draw_mermaid_png`` draw with the local Graphviz ``dot`` (the notebook extra), since Mermaid
+itself needs a browser or a web service.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any, Final, Literal
 
 __all__ = ["DrawableEdge", "DrawableGraph", "DrawableNode", "NodeKind"]
 
 NodeKind = Literal["start", "end", "node", "subgraph"]
+
+_MERMAID_OPTIONS: Final = frozenset(
+    {"with_styles", "curve_style", "node_colors", "wrap_label_n_words", "frontmatter_config"}
+)
+"""LangGraph's options of ``draw_mermaid``: accepted, and without effect here."""
+_MERMAID_PNG_OPTIONS: Final = _MERMAID_OPTIONS - {"with_styles"} | {
+    "draw_method",
+    "background_color",
+    "padding",
+    "max_retries",
+    "retry_delay",
+}
+_PNG_OPTIONS: Final = frozenset({"fontname", "labels"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -77,3 +95,53 @@ class DrawableGraph:
     def to_dict(self) -> dict[str, Any]:
         """The graph as JSON-ready data."""
         return dataclasses.asdict(self)
+
+    def draw_mermaid(self, **options: Any) -> str:
+        """The graph as Mermaid flowchart text. LangGraph's styling options are accepted and
+        have no effect.
+
+        Raises:
+            TypeError: an option LangGraph does not have either.
+        """
+        from nbpregel.graph._mermaid import mermaid_text
+
+        _check_options("draw_mermaid", options, _MERMAID_OPTIONS)
+        return mermaid_text(self)
+
+    def draw_png(self, output_file_path: str | Path | None = None, **options: Any) -> bytes:
+        """A PNG picture of the graph, drawn by Graphviz ``dot`` (as ``nb.show`` draws it), also
+        written to ``output_file_path`` if given. ``fontname`` and ``labels`` are accepted and
+        have no effect.
+
+        Raises:
+            ImportError: the notebook extra is not installed.
+            GraphvizNotFoundError: the ``dot`` program is not installed (says how to).
+        """
+        _check_options("draw_png", options, _PNG_OPTIONS)
+        try:
+            from nbpregel.notebook.svg import render_png
+        except ImportError as exc:
+            raise ImportError(
+                f"drawing a picture needs nbpregel's notebook extra: pip install "
+                f"'nbpregel[notebook]' ({exc})"
+            ) from exc
+        data = render_png(self)
+        if output_file_path is not None:
+            Path(output_file_path).write_bytes(data)
+        return data
+
+    def draw_mermaid_png(self, output_file_path: str | Path | None = None, **options: Any) -> bytes:
+        """LangGraph's ``draw_mermaid_png``, offline: the same PNG as :meth:`draw_png` (Graphviz,
+        not Mermaid, which would need a browser or a web service). LangGraph's Mermaid options
+        are accepted and have no effect."""
+        _check_options("draw_mermaid_png", options, _MERMAID_PNG_OPTIONS)
+        return self.draw_png(output_file_path)
+
+
+def _check_options(method: str, options: dict[str, Any], known: Collection[str]) -> None:
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(
+            f"{method}() got unexpected keyword argument(s) {unknown}; it takes "
+            f"{sorted(known)}, which have no effect here"
+        )

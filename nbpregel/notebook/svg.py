@@ -44,6 +44,7 @@ __all__ = [
     "cache_info",
     "clear_cache",
     "dot_to_svg",
+    "render_png",
     "render_svg",
 ]
 
@@ -112,6 +113,18 @@ def render_svg(graph: object) -> str:
     return _annotate(dot_to_svg(document.source), document.elements)
 
 
+def render_png(graph: object) -> bytes:
+    """A PNG picture of a graph (as :func:`render_svg` lays it out), drawn each time: no
+    cache, since only a notebook's explicit ``draw_png`` asks for one.
+
+    Raises:
+        GraphvizNotFoundError: the ``dot`` program is not installed.
+        GraphvizRenderError: ``dot`` failed.
+    """
+    document = graph if isinstance(graph, DotDocument) else to_dot(as_drawable(graph))
+    return _run_dot(document.source, "png")
+
+
 def dot_to_svg(source: str) -> str:
     """The SVG ``dot`` makes of ``source``, from the cache when the same source was laid out.
 
@@ -126,7 +139,7 @@ def dot_to_svg(source: str) -> str:
             _hits += 1
             _cache.move_to_end(key)
             return _cache[key]
-    svg = _run_dot(source)
+    svg = _run_dot(source, "svg").decode("utf-8")
     with _lock:
         _misses += 1
         _cache[key] = svg
@@ -149,10 +162,10 @@ def clear_cache() -> None:
         _hits = _misses = 0
 
 
-def _run_dot(source: str) -> str:
-    """Run ``dot -Tsvg`` on ``source``: the one place where the program is called."""
+def _run_dot(source: str, output_format: str) -> bytes:
+    """Run ``dot -T<output_format>`` on ``source``: the one place where the program is called."""
     try:
-        return graphviz.pipe_string("dot", "svg", source, encoding="utf-8", quiet=True)
+        return graphviz.pipe("dot", output_format, source.encode("utf-8"), quiet=True)
     except graphviz.ExecutableNotFound as exc:
         raise GraphvizNotFoundError(
             f"cannot draw the graph: the Graphviz `dot` program was not found on PATH; "

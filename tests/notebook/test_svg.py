@@ -45,9 +45,9 @@ def counting_dot(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     runs: list[str] = []
     real = svg._run_dot
 
-    def run(source: str) -> str:
+    def run(source: str, output_format: str) -> bytes:
         runs.append(source)
-        return real(source)
+        return real(source, output_format)
 
     monkeypatch.setattr(svg, "_run_dot", run)
     return runs
