@@ -102,11 +102,12 @@ def status_line(run: Run, steps: Sequence[int], current: Sequence[TaskRecord]) -
 
     status, recorder = run.status, run.recorder
     last = steps[-1] if steps else None
-    if (status is RunStatus.RUNNING or status is RunStatus.NEW) and last is None:
-        text = "starting"
-    elif status is RunStatus.RUNNING or status is RunStatus.NEW:
-        finished = sum(task.status is not TaskStatus.RUNNING for task in current)
-        text = f"running: step {last}, {finished}/{len(current)} tasks finished"
+    if status is RunStatus.RUNNING or status is RunStatus.NEW:
+        if last is None:
+            text = "starting"
+        else:
+            finished = sum(task.status is not TaskStatus.RUNNING for task in current)
+            text = f"running: step {last}, {finished}/{len(current)} tasks finished"
     elif status is RunStatus.INTERRUPTED:
         pending = recorder.pending_interrupts()
         text = (

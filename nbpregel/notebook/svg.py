@@ -109,7 +109,7 @@ def render_svg(graph: object) -> str:
         >>> 'data-node="a"' in svg
         True
     """
-    document = graph if isinstance(graph, DotDocument) else to_dot(as_drawable(graph))
+    document = _document(graph)
     return _annotate(dot_to_svg(document.source), document.elements)
 
 
@@ -121,8 +121,12 @@ def render_png(graph: object) -> bytes:
         GraphvizNotFoundError: the ``dot`` program is not installed.
         GraphvizRenderError: ``dot`` failed.
     """
-    document = graph if isinstance(graph, DotDocument) else to_dot(as_drawable(graph))
-    return _run_dot(document.source, "png")
+    return _run_dot(_document(graph).source, "png")
+
+
+def _document(graph: object) -> DotDocument:
+    """``graph`` as DOT: a drawable graph, an object with ``get_graph()``, or DOT already."""
+    return graph if isinstance(graph, DotDocument) else to_dot(as_drawable(graph))
 
 
 def dot_to_svg(source: str) -> str:

@@ -13,7 +13,7 @@ from nbpregel.errors import GraphValidationError, InvalidUpdateError
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.types import Command, Send
 
-__all__ = ["GraphSpec", "breakpoint_names", "check_run_settings", "map_input"]
+__all__ = ["GraphSpec", "breakpoint_names", "map_input"]
 
 Interrupts = frozenset[str] | Literal["*"]
 

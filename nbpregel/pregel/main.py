@@ -44,6 +44,25 @@ def _modes(stream_mode: Any) -> tuple[list[StreamMode], bool]:
     return modes, single
 
 
+class _Breakpoints:
+    """A compiled graph's breakpoints under LangGraph's attribute name (``interrupt_before_nodes``
+    for ``role="interrupt_before"``): read as sorted names or ``"*"``, set as ``compile`` takes
+    them (a name, names, ``"*"`` or ``None``); the runs started afterwards use them."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+    def __get__(self, graph: Pregel | None, owner: type | None = None) -> Any:
+        if graph is None:
+            return self
+        names = getattr(graph.spec, self.role)
+        return names if isinstance(names, str) else sorted(names)
+
+    def __set__(self, graph: Pregel, names: Sequence[str] | str | None) -> None:
+        change: dict[str, Any] = {self.role: breakpoint_names(names, self.role)}
+        graph.spec = dataclasses.replace(graph.spec, **change)
+
+
 class Pregel(StateMixin, CacheMixin):
     """A graph of nodes and channels, run in supersteps (plan, execute, update).
 
@@ -167,29 +186,6 @@ class Pregel(StateMixin, CacheMixin):
         self.spec = dataclasses.replace(self.spec, step_timeout=seconds)
 
     @property
-    def interrupt_before_nodes(self) -> list[str] | str:
-        """The nodes runs pause before (``"*"``: all), sorted; set it as ``compile``'s
-        ``interrupt_before`` (a name, names, ``"*"`` or ``None``)."""
-        names = self.spec.interrupt_before
-        return names if isinstance(names, str) else sorted(names)
-
-    @interrupt_before_nodes.setter
-    def interrupt_before_nodes(self, names: Sequence[str] | str | None) -> None:
-        before = breakpoint_names(names, "interrupt_before")
-        self.spec = dataclasses.replace(self.spec, interrupt_before=before)
-
-    @property
-    def interrupt_after_nodes(self) -> list[str] | str:
-        """The nodes runs pause after (``"*"``: all), sorted; set as ``interrupt_before_nodes``."""
-        names = self.spec.interrupt_after
-        return names if isinstance(names, str) else sorted(names)
-
-    @interrupt_after_nodes.setter
-    def interrupt_after_nodes(self, names: Sequence[str] | str | None) -> None:
-        after = breakpoint_names(names, "interrupt_after")
-        self.spec = dataclasses.replace(self.spec, interrupt_after=after)
-
-    @property
     def fail_fast(self) -> bool:
         """Whether a failed task ends its step at once (see ``StateGraph.compile``). Setting
         it changes the runs started afterwards."""
@@ -198,6 +194,11 @@ class Pregel(StateMixin, CacheMixin):
     @fail_fast.setter
     def fail_fast(self, value: bool) -> None:
         self.spec = dataclasses.replace(self.spec, fail_fast=value)
+
+    interrupt_before_nodes = _Breakpoints("interrupt_before")
+    """The nodes runs pause before (``"*"``: all)."""
+    interrupt_after_nodes = _Breakpoints("interrupt_after")
+    """The nodes runs pause after (``"*"``: all)."""
 
     # -- running ---------------------------------------------------------------------------
 
