@@ -40,6 +40,9 @@ class GraphSpec:
         state_readers: the nodes whose input is the state as ``values`` chunks show it (they
             read ``stream_channels``, unmapped): a traced run plans their input as a copy of
             the state traced at the checkpoint before, and a finished task's input is that state.
+        input_mapper: turns a run's input into writes, for a graph whose input is not simply
+            its input channels' values (a vertex program's initial values); it raises
+            ``InvalidUpdateError`` for input it refuses.
         ends_early: a step may end with a sync node's call still running (a ``step_timeout``,
             or ``fail_fast``): such calls are noted while they run (``pregel/_orphans.py``).
     """
@@ -57,6 +60,7 @@ class GraphSpec:
     step_timeout: float | None = None
     fail_fast: bool = False
     command_mapper: Callable[[Command[Any]], list[tuple[str, Any]]] | None = None
+    input_mapper: Callable[[Any], list[tuple[str, Any]]] | None = None
     state_readers: frozenset[str] = frozenset()
     ends_early: bool = dataclasses.field(init=False, default=False)
 
@@ -186,6 +190,8 @@ def check_run_settings(step_timeout: Any, fail_fast: Any) -> None:
 
 def map_input(spec: GraphSpec, value: Any) -> list[tuple[str, Any]]:
     """The writes that feed ``value`` into the graph's input channels."""
+    if spec.input_mapper is not None:
+        return spec.input_mapper(value)
     inputs = spec.input_channels
     if isinstance(inputs, str):
         return [(inputs, value)]

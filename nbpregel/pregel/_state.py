@@ -22,6 +22,7 @@ from nbpregel.constants import (
 )
 from nbpregel.errors import CheckpointError, InvalidUpdateError
 from nbpregel.pregel._chunks import output_of_writes
+from nbpregel.pregel._config import ConfigMixin
 from nbpregel.pregel._persist import Saved, finished_writes, writes_by_task
 from nbpregel.pregel._plan import plan_tasks, read_input
 from nbpregel.pregel._snapshot import CheckpointBuilder
@@ -60,7 +61,7 @@ class _Restored:
         )
 
 
-class StateMixin:
+class StateMixin(ConfigMixin):
     """The state API of a compiled graph; needs a checkpointer."""
 
     if TYPE_CHECKING:
@@ -175,6 +176,7 @@ class StateMixin:
             ``StateSnapshot(values, next, config, metadata, created_at, parent_config, tasks,
             interrupts)``; ``next`` names the nodes that would run on ``invoke(None, config)``.
         """
+        config = self._run_config(config) or {}
         graph, saver = self._target(config)
         latest = not config.get("configurable", {}).get(CONFIG_KEY_CHECKPOINT_ID)
         saved = saver.get_tuple(_with_ns(config))
@@ -189,6 +191,7 @@ class StateMixin:
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
         """The thread's snapshots, newest first (``filter`` matches metadata keys)."""
+        config = self._run_config(config) or {}
         graph, saver = self._target(config)
         for saved in saver.list(_with_ns(config), filter=filter, before=before, limit=limit):
             yield graph._snapshot(saver, saved, config, apply_pending=False)
@@ -235,6 +238,7 @@ class StateMixin:
             InvalidUpdateError: an unknown or ambiguous ``as_node``, or values the node could
                 not have written; nothing is saved then.
         """
+        config = self._run_config(config) or {}
         graph, saver = self._target(config)
         if graph is not self:
             return graph._update(saver, config, values, as_node)

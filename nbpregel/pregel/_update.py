@@ -120,8 +120,11 @@ def _gather(tasks: Sequence[Task]) -> Gathered:
             repeated.extend(own.keys() & merged.keys())
             merged.update(own)
             by_task.append(own)
-        for name in dict.fromkeys(repeated):
-            multi[name] = [own[name] for own in by_task if name in own]
+        if repeated:  # one pass over the tasks, however many channels they share
+            multi = {name: [] for name in repeated}
+            for own in by_task:
+                for name in own.keys() & multi.keys():
+                    multi[name].append(own[name])
     if not merged.keys().isdisjoint(BOOKKEEPING_CHANNELS):
         for name in merged.keys() & BOOKKEEPING_CHANNELS:
             del merged[name]  # interrupts, errors and resume values are bookkeeping, not state

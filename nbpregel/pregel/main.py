@@ -103,6 +103,7 @@ class Pregel(StateMixin, CacheMixin):
         executor: concurrent.futures.Executor | None = None,
         stream_channels: str | Sequence[str] | None = None,
         command_mapper: Any | None = None,
+        input_mapper: Any | None = None,
         cache: Any | None = None,
     ) -> None:
         built = {
@@ -144,6 +145,7 @@ class Pregel(StateMixin, CacheMixin):
             step_timeout=step_timeout,
             fail_fast=fail_fast,
             command_mapper=command_mapper,
+            input_mapper=input_mapper,
         )
 
     def _validate(self) -> None:
@@ -215,6 +217,7 @@ class Pregel(StateMixin, CacheMixin):
         subgraphs: bool = False,
     ) -> RunLoop:
         before, after = self.spec.run_breakpoints(interrupt_before, interrupt_after)
+        config = self._run_config(config)
         nest = nesting(self.checkpointer)
         if nest is None:
             config = dict(config or {})

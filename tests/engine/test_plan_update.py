@@ -202,6 +202,23 @@ def test_writes_reach_a_reducer_in_task_path_order_whatever_the_finish_order() -
         assert live["log"].get() == ["w0", "w1", "alpha", "beta", "w"]
 
 
+def test_channels_shared_by_some_tasks_get_each_writers_value_in_task_order() -> None:
+    # Many tasks writing many shared channels (messages into vertex inboxes): every channel
+    # gets exactly the values of the tasks that wrote it, in task path order.
+    names = [f"n{i:02d}" for i in range(12)]
+    channels = {"a": filled(LastValue(int), 1)}
+    channels |= {f"log{j}": BinaryOperatorAggregate(list, operator.add) for j in range(5)}
+    versions = versions_of(channels, a=1)
+    tasks = plan([node(name, "a") for name in names], channels, versions.channel_versions)
+    for i, task in enumerate(tasks):
+        task.writes = [(f"log{j}", [task.name]) for j in range(5) if (i + j) % 3]
+    random.Random(0).shuffle(tasks)
+    apply_writes(channels, tasks, versions)
+    for j in range(5):
+        expected = [name for i, name in enumerate(names) if (i + j) % 3]
+        assert channels[f"log{j}"].get() == expected
+
+
 def test_every_changed_channel_gets_the_same_new_version() -> None:
     channels = {
         "a": filled(LastValue(int), 1),
