@@ -13,6 +13,7 @@ __all__ = [
     "CONFIG_KEY_CHECKPOINT_NS",
     "CONFIG_KEY_THREAD_ID",
     "END",
+    "INBOX_PREFIX",
     "INTERRUPT",
     "JOIN_PREFIX",
     "NS_END",
@@ -57,6 +58,8 @@ RESERVED_CHANNELS: Final = frozenset({START, END, TASKS, RETURN, PREVIOUS, *BOOK
 
 BRANCH_PREFIX: Final = "branch:to:"
 """A state graph's trigger channel of node X is ``branch:to:X``; its value is the writing node."""
+INBOX_PREFIX: Final = "inbox:"
+"""A vertex program's vertex X gets its messages in channel ``inbox:X``."""
 JOIN_PREFIX: Final = "join:"
 """A join's barrier channel is ``join:<a>+<b>:<target>``."""
 PUSH_TRIGGER: Final = "__pregel_push"

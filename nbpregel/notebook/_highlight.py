@@ -6,7 +6,8 @@ wrote, in that step, to what starts ``X``:
 
 - ``branch:to:X`` (a plain or conditional edge, or ``Command(goto=X)``);
 - a join's channel ``join:<sources>:X``;
-- a ``Send("X", ...)`` (the ``__pregel_tasks`` channel).
+- a ``Send("X", ...)`` (the ``__pregel_tasks`` channel);
+- a vertex program's message to vertex ``X`` (its ``inbox:X``).
 
 Nothing is written to reach ``END``; on the step that ended the run, the edges from the nodes
 that ran to ``__end__`` are lit and ``__end__`` is shown done.
@@ -22,7 +23,15 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import BRANCH_PREFIX, END, JOIN_PREFIX, NS_END, NS_SEP, TASKS
+from nbpregel.constants import (
+    BRANCH_PREFIX,
+    END,
+    INBOX_PREFIX,
+    JOIN_PREFIX,
+    NS_END,
+    NS_SEP,
+    TASKS,
+)
 from nbpregel.graph.description import DrawableGraph
 from nbpregel.notebook._ids import qualify
 from nbpregel.notebook._records import TaskRecord
@@ -119,9 +128,13 @@ def write_target(channel: str, value: Any) -> str | None:
         ('tools', 'c')
         >>> write_target("__pregel_tasks", Send("worker", 1)), write_target("messages", [])
         ('worker', None)
+        >>> write_target("inbox:b", 0.25)
+        'b'
     """
     if channel.startswith(BRANCH_PREFIX):
         return channel[len(BRANCH_PREFIX) :]
+    if channel.startswith(INBOX_PREFIX):
+        return channel[len(INBOX_PREFIX) :]
     if channel.startswith(JOIN_PREFIX):
         return channel.rpartition(":")[2]
     if channel == TASKS and isinstance(value, Send):
