@@ -111,6 +111,13 @@ def _inline_alone(loop: RunLoop, node: Any) -> bool:
     return not loop.watched
 
 
+def _inline_step(loop: RunLoop, todo: list[Task]) -> bool:
+    """Whether the step's tasks all run on the calling thread, one after another: every node
+    is ``inline`` (short CPU work) and the graph uses the shared pool, not an executor of its
+    own (which gets every task, as it may be a cluster)."""
+    return isinstance(loop.executor, TaskPool) and all(task.node.inline for task in todo)
+
+
 def _unobserved(loop: RunLoop) -> bool:
     """Whether nothing outside the run sees a task finish before the step ends.
 
@@ -177,6 +184,13 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
         run_task(loop, task)  # the runtime context var is set and reset by the attempt itself
         loop.task_done(task)
         yield True
+        return
+    if timeout is None and _inline_step(loop, todo):
+        shared = deque(todo)
+        unfinished = {task.id: task for task in todo}
+        for task in _run_inline(loop, shared):
+            _finished(loop, task, unfinished, shared)
+            yield not unfinished
         return
     done: queue.SimpleQueue[Any] = queue.SimpleQueue()
     loop.wake = lambda: done.put(_WAKE)

@@ -52,6 +52,9 @@ class PregelNode:
         streams_while_running: the node starts work of its own that streams chunks while it
             runs (a subgraph's steps, an entrypoint's task calls): the sync driver then runs it
             on a worker thread even alone in its step, so those chunks reach the caller live.
+        inline: the node's calls are short CPU work (a vertex's compute): a step made only of
+            such nodes runs on the calling thread, one task after another, as threads would
+            only add hand-offs (unless the graph has its own executor or a step timeout).
         quick: the node's latest traced task finished within ``QUICK_S`` (``False`` until a
             ``trace`` stream saw one finish): a step of quick tasks may have its ``trace``
             events held back a little, to travel with the next steps' events.
@@ -63,6 +66,7 @@ class PregelNode:
         "cache_policy",
         "defer",
         "hidden",
+        "inline",
         "is_async",
         "mapper",
         "metadata",
@@ -92,6 +96,7 @@ class PregelNode:
         metadata: dict[str, Any] | None = None,
         subgraph: Any | None = None,
         streams_while_running: bool | None = None,
+        inline: bool = False,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -111,6 +116,7 @@ class PregelNode:
             subgraph is not None if streams_while_running is None else streams_while_running
         )
         self.is_async = _is_async_callable(bound)
+        self.inline = inline and not self.is_async
         self.accepts = _accepted_kwargs(bound)
         self.quick = False
 

@@ -128,6 +128,7 @@ def _nodes(data: ProgramData) -> dict[str, PregelNode]:
             reads=(name, inbox, SUPERSTEP, *(channel for _, channel in aggregators)),
             bound=_Compute(data, name, routes, aggregators),
             writer=_writes,
+            inline=True,
         )
     return nodes
 

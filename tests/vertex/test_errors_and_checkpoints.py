@@ -186,3 +186,19 @@ def test_an_interrupt_in_compute_pauses_and_the_answer_resumes(tmp_path: Path) -
     assert paused["__interrupt__"][0].value == {"question": "accept ['x', 'y']?"}
     assert app.get_state(config).next == ("judge",)
     assert app.invoke(Command(resume="yes"), config) == {"judge": "yes"}
+
+
+@pytest.mark.parametrize("fail_fast", [True, False])
+def test_fail_fast_ends_the_superstep_at_the_failing_vertex(fail_fast: bool) -> None:
+    ran: list[str] = []
+
+    def compute(vertex: Vertex, messages: tuple[Any, ...]) -> None:
+        ran.append(vertex.id)
+        if vertex.id == "b":
+            raise ValueError("b is broken")
+        vote_to_halt()
+
+    app = VertexProgram(compute, vertices=list("abcde")).compile(fail_fast=fail_fast)
+    with pytest.raises(ValueError, match="b is broken"):
+        app.invoke({})
+    assert sorted(ran) == (["a", "b"] if fail_fast else list("abcde"))

@@ -3,6 +3,7 @@ arrive, halting and waking, combiners, aggregators and the superstep counter."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import operator
 import threading
 from collections import defaultdict
@@ -192,3 +193,24 @@ def test_get_graph_draws_vertices_and_labelled_edges() -> None:
         ("a", "b", "4"),
         ("b", "a", None),
     ]
+
+
+def test_computes_run_on_the_calling_thread_unless_the_program_has_an_executor() -> None:
+    threads: set[int] = set()
+
+    def compute(vertex: Vertex, messages: tuple[Any, ...]) -> None:
+        threads.add(threading.get_ident())
+        if vertex.superstep < 2:
+            vertex.send_to_neighbors(1)
+        else:
+            vote_to_halt()
+
+    edges = [(i, (i + 1) % 20) for i in range(20)]
+    VertexProgram(compute, edges).compile(checkpointer=InMemorySaver()).invoke(
+        {}, {"configurable": {"thread_id": "t"}}
+    )
+    assert threads == {threading.get_ident()}  # short CPU work: threads would only add hand-offs
+    threads.clear()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        VertexProgram(compute, edges).compile(executor=pool).invoke({})
+    assert threading.get_ident() not in threads and threads
