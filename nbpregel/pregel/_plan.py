@@ -130,7 +130,10 @@ def _read_shared(
     # Keyed by identity: hashing a tuple of hundreds of keys costs more than reading them.
     cached = read_cache.get(id(reads))
     if cached is None:
+        # The first reader takes the dict itself: no task runs before planning ends, so it
+        # is still as read when a sibling copies it.
         cached = read_cache[id(reads)] = read_input(channels, reads, values)
+        return cached
     return cached.copy()  # every task gets its own dict (copy() clones a dict in C)
 
 

@@ -81,10 +81,8 @@ class CheckpointBuilder:
                     values[name] = value
             return values
         values = dict(self._values)
-        saved = self._versions
-        for name, version in channel_versions.items():
-            if saved.get(name) == version:
-                continue
+        # The channels whose version moved since the last save (a set difference, in C).
+        for name, _ in channel_versions.items() - self._versions.items():
             live = channels.get(name)
             if live is None:
                 continue
