@@ -2,7 +2,7 @@
 #
 #   make test    venv + test extra + apt programs, then format check, lint, mypy, pytest
 #   make lab     venv + lab extra + graphviz, then JupyterLab on the tour notebook
-#   make bench   venv + bench extra + graphviz, then bench/run.py and bench/savers.py
+#   make bench   venv + bench extra + graphviz, then bench/run.py, bench/savers.py, bench/vertex.py
 #   make bench-instructions   venv + bench extra + valgrind, then bench/instructions.py
 #
 # Only a Python >= 3.11 `python3` is assumed. Each set-up step is skipped when already done, so a
@@ -57,6 +57,7 @@ lab: apt-graphviz $(VENV)/.installed-lab
 bench: apt-graphviz $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/savers.py
+	$(BIN)/python bench/vertex.py
 
 # What recording adds to a run, counted in instructions (steady on a shared machine).
 bench-instructions: $(VENV)/.installed-bench
