@@ -41,6 +41,7 @@ def test_notebooks_exist() -> None:
         "02_bsp_explained.ipynb",
         "03_human_in_the_loop.ipynb",
         "04_map_reduce_and_subgraphs.ipynb",
+        "05_vertex_programs.ipynb",
     }
     assert expected <= names, f"missing from {NOTEBOOKS_DIR}: {sorted(expected - names)}"
 
