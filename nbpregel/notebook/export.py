@@ -40,7 +40,7 @@ from nbpregel.notebook._step_html import (
 )
 from nbpregel.notebook.dot import as_drawable
 from nbpregel.notebook.recorder import ROOT, Recorder
-from nbpregel.notebook.svg import render_svg
+from nbpregel.notebook.svg import drawing
 
 __all__ = ["export_html", "replay_data"]
 
@@ -75,7 +75,7 @@ def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> 
         title=html.escape(f"nbpregel run of {drawable.name}"),
         css=_css(),
         legend=_legend(),
-        svg=render_svg(drawable),
+        svg=drawing(drawable)[0],
         last=max(len(data["runs"][0]["steps"]) - 1, 0),
         data=json.dumps(data, ensure_ascii=False, default=repr).translate(_JSON_ESCAPES),
         script=front_end_script("replay.js"),

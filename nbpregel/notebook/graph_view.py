@@ -28,7 +28,7 @@ from nbpregel.notebook._highlight import Highlighter, NodeState, StepHighlight
 from nbpregel.notebook._ids import xml_text
 from nbpregel.notebook._static import STATIC_DIR, front_end_script
 from nbpregel.notebook.dot import as_drawable, to_dot
-from nbpregel.notebook.svg import render_svg
+from nbpregel.notebook.svg import drawing
 
 if TYPE_CHECKING:
     from nbpregel.notebook.recorder import Recorder
@@ -51,6 +51,8 @@ class GraphView(anywidget.AnyWidget):
 
     Attributes:
         recorder: the recording :meth:`highlight` reads (may be set later).
+        drawn: whether the graph was drawn; a graph too large to lay out (see
+            ``svg.MAX_DRAWN_ELEMENTS``) shows a note saying so instead, with no node to light.
 
     Raises:
         GraphvizNotFoundError: the ``dot`` program is not installed.
@@ -92,14 +94,16 @@ class GraphView(anywidget.AnyWidget):
     ) -> None:
         drawable = as_drawable(graph)
         document = to_dot(drawable)
+        svg, self.drawn = drawing(document)
         self.recorder = recorder
         self._highlighter = Highlighter(drawable)
         self._graph_name = drawable.name
-        self._node_ids = document.node_ids
-        self._edge_ids = document.edge_ids
+        # A graph too large to draw shows a note: none of its nodes or edges can be lit.
+        self._node_ids = document.node_ids if self.drawn else frozenset()
+        self._edge_ids = document.edge_ids if self.drawn else frozenset()
         self._node_keys = frozenset(map(xml_text, self._node_ids))
         self._edge_keys = frozenset(map(xml_text, self._edge_ids))
-        super().__init__(svg=render_svg(document), legend=legend, **kwargs)
+        super().__init__(svg=svg, legend=legend and self.drawn, **kwargs)
 
     @property
     def node_ids(self) -> frozenset[str]:

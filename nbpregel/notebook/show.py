@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from nbpregel.notebook.dot import as_drawable
-from nbpregel.notebook.svg import render_svg
+from nbpregel.notebook.svg import drawing
 
 if TYPE_CHECKING:
     from nbpregel.notebook.graph_view import GraphView
@@ -63,4 +63,4 @@ def graph_mimebundle(graph: object) -> dict[str, str]:
         f"<graph {drawable.name!r}: {n_nodes} node{'s' * (n_nodes != 1)}, "
         f"{n_edges} edge{'s' * (n_edges != 1)}>"
     )
-    return {SVG_MIME: render_svg(drawable), TEXT_MIME: summary}
+    return {SVG_MIME: drawing(drawable)[0], TEXT_MIME: summary}

@@ -18,7 +18,13 @@ Errors::
     NbPregelError
     └── GraphvizError              drawing failed
         ├── GraphvizNotFoundError  the ``dot`` program is not installed (also a RuntimeError)
-        └── GraphvizRenderError    ``dot`` failed on the source, or its SVG lacks an element
+        ├── GraphvizRenderError    ``dot`` failed on the source, or its SVG lacks an element
+        └── GraphTooLargeError     more than ``MAX_DRAWN_ELEMENTS`` nodes and edges, or ``dot``
+                                   still laying it out after ``DOT_TIMEOUT_S`` seconds
+
+A graph too large to draw (a vertex program on thousands of vertices: ``dot`` may take hours
+on a random graph of a few hundred) is shown by :func:`drawing` as a short note instead, so a
+view of its run still opens at once, with its tables.
 """
 
 from __future__ import annotations
@@ -26,10 +32,10 @@ from __future__ import annotations
 import collections
 import html
 import re
+import subprocess
 import threading
 from typing import Final, NamedTuple
 
-import graphviz
 import xxhash
 
 from nbpregel.errors import NbPregelError
@@ -37,6 +43,9 @@ from nbpregel.notebook._ids import xml_text
 from nbpregel.notebook.dot import DotDocument, DrawnElement, ElementKind, as_drawable, to_dot
 
 __all__ = [
+    "DOT_TIMEOUT_S",
+    "MAX_DRAWN_ELEMENTS",
+    "GraphTooLargeError",
     "GraphvizError",
     "GraphvizNotFoundError",
     "GraphvizRenderError",
@@ -44,12 +53,19 @@ __all__ = [
     "cache_info",
     "clear_cache",
     "dot_to_svg",
+    "drawing",
     "render_png",
     "render_svg",
 ]
 
 CACHE_SIZE: Final = 128
 """How many laid-out graphs are kept in memory."""
+
+MAX_DRAWN_ELEMENTS = 2000
+"""The most nodes and edges drawn together; a bigger graph is not given to ``dot`` (set this
+module attribute higher to draw bigger graphs anyway)."""
+DOT_TIMEOUT_S = 20.0
+"""How long ``dot`` may lay a graph out before the drawing is given up."""
 
 _INSTALL_HINT: Final = (
     "install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), "
@@ -75,6 +91,10 @@ class GraphvizRenderError(GraphvizError):
     """``dot`` rejected the DOT source, or produced an SVG without an expected element."""
 
 
+class GraphTooLargeError(GraphvizError):
+    """The graph has too many elements to lay out, or ``dot`` took too long on it."""
+
+
 class SvgCacheInfo(NamedTuple):
     """Counters of the layout cache: ``misses`` is how many times ``dot`` ran."""
 
@@ -84,6 +104,7 @@ class SvgCacheInfo(NamedTuple):
 
 
 _cache: collections.OrderedDict[str, str] = collections.OrderedDict()
+_too_slow: dict[str, float] = {}  # sources dot ran out of time on -> the time it was given
 _lock = threading.Lock()
 _hits = 0
 _misses = 0
@@ -110,7 +131,55 @@ def render_svg(graph: object) -> str:
         True
     """
     document = _document(graph)
+    size = len(document.node_ids) + len(document.edge_ids)
+    if size > MAX_DRAWN_ELEMENTS:
+        raise GraphTooLargeError(
+            f"the graph has {len(document.node_ids):,} nodes and {len(document.edge_ids):,} "
+            f"edges, more than nbpregel.notebook.svg.MAX_DRAWN_ELEMENTS = "
+            f"{MAX_DRAWN_ELEMENTS:,} together: raise that setting to draw it anyway (laying "
+            f"it out may take a long time)"
+        )
     return _annotate(dot_to_svg(document.source), document.elements)
+
+
+def drawing(graph: object) -> tuple[str, bool]:
+    """The SVG of ``graph`` and ``True``, or, if it is too large to draw, a small SVG note
+    saying so and ``False`` (nothing in it can be lit).
+
+    Raises:
+        GraphvizNotFoundError: the ``dot`` program is not installed.
+        GraphvizRenderError: ``dot`` failed.
+
+    Example:
+        >>> from nbpregel.graph.description import DrawableGraph, DrawableNode
+        >>> nodes = tuple(DrawableNode(str(i), str(i)) for i in range(MAX_DRAWN_ELEMENTS + 1))
+        >>> svg, drawn = drawing(DrawableGraph(nodes=nodes, edges=()))
+        >>> drawn, "not drawn" in svg
+        (False, True)
+    """
+    try:
+        return render_svg(graph), True
+    except GraphTooLargeError as exc:
+        return _note_svg(f"Graph not drawn: {exc}."), False
+
+
+def _note_svg(text: str, width: int = 96) -> str:
+    """A small SVG holding ``text`` (escaped), wrapped at ``width`` characters."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + len(word) < width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    spans = "".join(
+        f'<tspan x="8" dy="{1.3 if i else 1.1}em">{html.escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    height = int(len(lines) * 21 + 12)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="nbp-not-drawn" width="{width * 7 + 16}" '
+        f'height="{height}"><text font-family="sans-serif" font-size="13">{spans}</text></svg>'
+    )
 
 
 def render_png(graph: object) -> bytes:
@@ -135,6 +204,8 @@ def dot_to_svg(source: str) -> str:
     Raises:
         GraphvizNotFoundError: the ``dot`` program is not installed.
         GraphvizRenderError: ``dot`` failed.
+        GraphTooLargeError: ``dot`` ran out of time, on this source or earlier on the same
+            one (it is not tried again, unless ``DOT_TIMEOUT_S`` was raised since).
     """
     global _hits, _misses
     key = xxhash.xxh3_128_hexdigest(source.encode("utf-8", "surrogatepass"))
@@ -143,7 +214,18 @@ def dot_to_svg(source: str) -> str:
             _hits += 1
             _cache.move_to_end(key)
             return _cache[key]
-    svg = _run_dot(source, "svg").decode("utf-8")
+        gave_up = _too_slow.get(key)
+    if gave_up is not None and gave_up >= DOT_TIMEOUT_S:
+        raise GraphTooLargeError(
+            f"`dot` already ran out of time ({gave_up:g} s) on this graph: raise "
+            f"nbpregel.notebook.svg.DOT_TIMEOUT_S to try again with more time"
+        )
+    try:
+        svg = _run_dot(source, "svg").decode("utf-8")
+    except GraphTooLargeError:
+        with _lock:
+            _too_slow[key] = DOT_TIMEOUT_S
+        raise
     with _lock:
         _misses += 1
         _cache[key] = svg
@@ -163,26 +245,37 @@ def clear_cache() -> None:
     global _hits, _misses
     with _lock:
         _cache.clear()
+        _too_slow.clear()
         _hits = _misses = 0
 
 
 def _run_dot(source: str, output_format: str) -> bytes:
     """Run ``dot -T<output_format>`` on ``source``: the one place where the program is called."""
     try:
-        return graphviz.pipe("dot", output_format, source.encode("utf-8"), quiet=True)
-    except graphviz.ExecutableNotFound as exc:
+        done = subprocess.run(
+            ["dot", f"-T{output_format}"],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=DOT_TIMEOUT_S,
+            check=False,
+        )
+    except FileNotFoundError as exc:
         raise GraphvizNotFoundError(
             f"cannot draw the graph: the Graphviz `dot` program was not found on PATH; "
             f"{_INSTALL_HINT}"
         ) from exc
-    except graphviz.CalledProcessError as exc:
-        stderr = exc.stderr or ""
-        if isinstance(stderr, bytes):
-            stderr = stderr.decode("utf-8", "replace")
-        raise GraphvizRenderError(
-            f"`dot` failed (exit status {exc.returncode}) on the graph's DOT source: "
-            f"{stderr.strip() or 'no message'}"
+    except subprocess.TimeoutExpired as exc:  # the child is killed before this is raised
+        raise GraphTooLargeError(
+            f"`dot` was still laying the graph out after {DOT_TIMEOUT_S:g} s: raise "
+            f"nbpregel.notebook.svg.DOT_TIMEOUT_S to wait longer"
         ) from exc
+    if done.returncode != 0:
+        stderr = done.stderr.decode("utf-8", "replace").strip()
+        raise GraphvizRenderError(
+            f"`dot` failed (exit status {done.returncode}) on the graph's DOT source: "
+            f"{stderr or 'no message'}"
+        )
+    return done.stdout
 
 
 def _annotate(svg: str, elements: tuple[DrawnElement, ...]) -> str:
