@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Self
+from typing import Any, ClassVar, Self
 
 from typing_extensions import TypeVar
 
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels._held import HeldValue
+from nbpregel.channels.base import MISSING
 
 __all__ = ["AnyValue"]
 
 V = TypeVar("V", default=Any)  # unannotated channels are typed Any, not an error
 
 
-class AnyValue(Generic[V], BaseChannel[V, V]):
+class AnyValue(HeldValue[V, V]):
     """Keeps the last of the values written in a step; a step without writes clears it.
 
     Use it where several tasks write the same value (the writes are assumed equal, so keeping
@@ -31,7 +32,7 @@ class AnyValue(Generic[V], BaseChannel[V, V]):
     (True, False)
     """
 
-    __slots__ = ("value",)
+    __slots__ = ()
 
     shares_value: ClassVar[bool] = True
     holds_last_write: ClassVar[bool] = True
@@ -50,20 +51,6 @@ class AnyValue(Generic[V], BaseChannel[V, V]):
             return False
         self.value = MISSING
         return True
-
-    def get(self) -> V:
-        """The value. Raises ``EmptyChannelError`` when there is none."""
-        if self.value is MISSING:
-            raise self._empty()
-        return self.value
-
-    def is_available(self) -> bool:
-        """Whether a value is held."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Any:
-        """The value, or ``MISSING``."""
-        return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new ``AnyValue`` with the same type and key, holding ``checkpoint``."""

@@ -10,7 +10,6 @@ from typing import (
     Any,
     ClassVar,
     Final,
-    Generic,
     NotRequired,
     Required,
     Self,
@@ -21,7 +20,8 @@ from typing import (
 from typing_extensions import ReadOnly, TypeVar
 
 from nbpregel.channels._common import copy_container
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels._held import HeldValue
+from nbpregel.channels.base import MISSING
 from nbpregel.errors import InvalidUpdateError
 from nbpregel.types import Overwrite
 
@@ -64,7 +64,7 @@ def initial_value(typ: Any) -> Any:
         return MISSING
 
 
-class BinaryOperatorAggregate(Generic[V], BaseChannel[V, V]):
+class BinaryOperatorAggregate(HeldValue[V, V]):
     """Folds every value written into the current one with ``operator(current, written)``.
 
     The channel starts from ``typ()`` when that works (see ``initial_value``), else empty (the
@@ -86,7 +86,7 @@ class BinaryOperatorAggregate(Generic[V], BaseChannel[V, V]):
     (True, [9])
     """
 
-    __slots__ = ("operator", "value")
+    __slots__ = ("operator",)
 
     shares_value: ClassVar[bool] = True
     plain_value: ClassVar[bool] = True
@@ -134,16 +134,6 @@ class BinaryOperatorAggregate(Generic[V], BaseChannel[V, V]):
             f"channel {self.key!r}: reducer {name} raised {type(exc).__name__}: {exc}; make "
             "the reducer accept (current value, written value) of the types written to this key"
         )
-
-    def get(self) -> V:
-        """The value. Raises ``EmptyChannelError`` when there is none."""
-        if self.value is MISSING:
-            raise self._empty()
-        return self.value
-
-    def is_available(self) -> bool:
-        """Whether a value is held."""
-        return self.value is not MISSING
 
     def checkpoint(self) -> Any:
         """The value (lists, dicts and sets copied), or ``MISSING``."""

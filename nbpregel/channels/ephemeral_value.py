@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Self
+from typing import Any, ClassVar, Self
 
 from typing_extensions import TypeVar
 
 from nbpregel.channels._common import too_many_values
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels._held import HeldValue
+from nbpregel.channels.base import MISSING
 
 __all__ = ["EphemeralValue"]
 
 V = TypeVar("V", default=Any)  # unannotated channels are typed Any, not an error
 
 
-class EphemeralValue(Generic[V], BaseChannel[V, V]):
+class EphemeralValue(HeldValue[V, V]):
     """Holds the value written in the previous step only; a step without writes clears it.
 
     The graph's input and the edges that trigger nodes use it: a trigger fires once, then goes.
@@ -34,7 +35,7 @@ class EphemeralValue(Generic[V], BaseChannel[V, V]):
     True
     """
 
-    __slots__ = ("guard", "value")
+    __slots__ = ("guard",)
 
     shares_value: ClassVar[bool] = True
     holds_last_write: ClassVar[bool] = True
@@ -61,20 +62,6 @@ class EphemeralValue(Generic[V], BaseChannel[V, V]):
             return False
         self.value = MISSING
         return True
-
-    def get(self) -> V:
-        """The value. Raises ``EmptyChannelError`` when there is none."""
-        if self.value is MISSING:
-            raise self._empty()
-        return self.value
-
-    def is_available(self) -> bool:
-        """Whether a value is held."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Any:
-        """The value, or ``MISSING``."""
-        return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new channel configured like this one, holding ``checkpoint``."""

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Generic, Self
 from typing_extensions import TypeVar
 
 from nbpregel.channels._common import too_many_values
+from nbpregel.channels._held import HeldValue
 from nbpregel.channels.base import MISSING, BaseChannel
 
 __all__ = ["LastValue", "LastValueAfterFinish"]
@@ -20,7 +21,7 @@ _REDUCER_HINT = (
 )
 
 
-class LastValue(Generic[V], BaseChannel[V, V]):
+class LastValue(HeldValue[V, V]):
     """Holds the value written in the last step that wrote it; at most one write per step.
 
     Args:
@@ -36,7 +37,7 @@ class LastValue(Generic[V], BaseChannel[V, V]):
     nbpregel.errors.InvalidUpdateError: channel 'count': received 2 values in one superstep; ...
     """
 
-    __slots__ = ("value",)
+    __slots__ = ()
 
     shares_value: ClassVar[bool] = True
     holds_last_write: ClassVar[bool] = True
@@ -63,20 +64,6 @@ class LastValue(Generic[V], BaseChannel[V, V]):
         """Keep ``value`` (one write: always accepted)."""
         self.value = value
         return True
-
-    def get(self) -> V:
-        """The value. Raises ``EmptyChannelError`` before the first write."""
-        if self.value is MISSING:
-            raise self._empty()
-        return self.value
-
-    def is_available(self) -> bool:
-        """Whether a value has been written."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Any:
-        """The value, or ``MISSING``."""
-        return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new ``LastValue`` with the same type and key, holding ``checkpoint``."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Self
+from typing import Any, ClassVar, Self
 
 from typing_extensions import TypeVar
 
 from nbpregel.channels._common import too_many_values
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels._held import HeldValue
+from nbpregel.channels.base import MISSING
 
 __all__ = ["UntrackedValue"]
 
 V = TypeVar("V", default=Any)  # unannotated channels are typed Any, not an error
 
 
-class UntrackedValue(Generic[V], BaseChannel[V, V]):
+class UntrackedValue(HeldValue[V, V]):
     """Holds the last value written, but ``checkpoint()`` is always ``MISSING``.
 
     For values that cannot or should not be saved (clients, open files, caches): a run restored
@@ -33,7 +34,7 @@ class UntrackedValue(Generic[V], BaseChannel[V, V]):
     False
     """
 
-    __slots__ = ("guard", "value")
+    __slots__ = ("guard",)
 
     shares_value: ClassVar[bool] = True
     holds_last_write: ClassVar[bool] = True
@@ -56,16 +57,6 @@ class UntrackedValue(Generic[V], BaseChannel[V, V]):
             return False
         fix = "UntrackedValue(guard=True) accepts one; pass guard=False to keep the last"
         raise too_many_values(self.key, len(values), fix)
-
-    def get(self) -> V:
-        """The value. Raises ``EmptyChannelError`` when there is none."""
-        if self.value is MISSING:
-            raise self._empty()
-        return self.value
-
-    def is_available(self) -> bool:
-        """Whether a value is held."""
-        return self.value is not MISSING
 
     def checkpoint(self) -> Any:
         """Always ``MISSING``: this channel is never saved."""

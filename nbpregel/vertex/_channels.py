@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
-from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.channels._held import HeldValue
+from nbpregel.channels.base import MISSING
 
 __all__ = ["StepCounter", "StepFold"]
 
 
-class StepFold(BaseChannel[Any, Any]):
+class StepFold(HeldValue[Any, Any]):
     """Holds ``fold(values)`` of the values written in the previous superstep; a superstep
     without writes empties it. A vertex's inbox and an aggregator are such channels.
 
@@ -25,7 +26,7 @@ class StepFold(BaseChannel[Any, Any]):
     (True, False)
     """
 
-    __slots__ = ("fold", "value")
+    __slots__ = ("fold",)
 
     clears_when_idle: ClassVar[bool] = True
     shares_value: ClassVar[bool] = True
@@ -34,7 +35,6 @@ class StepFold(BaseChannel[Any, Any]):
     def __init__(self, fold: Callable[[Sequence[Any]], Any], *, key: str = "") -> None:
         super().__init__(Any, key)
         self.fold = fold
-        self.value: Any = MISSING
 
     def update(self, values: Sequence[Any]) -> bool:
         """Hold the fold of this superstep's values, or empty the channel when there are none."""
@@ -46,20 +46,6 @@ class StepFold(BaseChannel[Any, Any]):
         self.value = MISSING
         return True
 
-    def get(self) -> Any:
-        """The folded values. Raises ``EmptyChannelError`` when none were written."""
-        if self.value is MISSING:
-            raise self._empty()
-        return self.value
-
-    def is_available(self) -> bool:
-        """Whether values were written in the previous superstep."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Any:
-        """The folded values, or ``MISSING``."""
-        return self.value
-
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new channel with the same fold, holding ``checkpoint``."""
         channel = type(self)(self.fold, key=self.key)
@@ -67,7 +53,7 @@ class StepFold(BaseChannel[Any, Any]):
         return channel
 
 
-class StepCounter(BaseChannel[int, int]):
+class StepCounter(HeldValue[int, int]):
     """Counts supersteps: a write sets the count, and each superstep that does not write it
     adds one. A vertex program's input writes 0, so its vertices read their superstep here.
 
@@ -76,7 +62,7 @@ class StepCounter(BaseChannel[int, int]):
     (True, True, True, 2)
     """
 
-    __slots__ = ("value",)
+    __slots__ = ()
 
     clears_when_idle: ClassVar[bool] = True  # the loop calls update([]) at each step's end
     shares_value: ClassVar[bool] = True
@@ -84,7 +70,6 @@ class StepCounter(BaseChannel[int, int]):
 
     def __init__(self, *, key: str = "") -> None:
         super().__init__(int, key)
-        self.value: Any = MISSING
 
     def update(self, values: Sequence[int]) -> bool:
         """Take the last value written, or count one more superstep."""
@@ -95,21 +80,6 @@ class StepCounter(BaseChannel[int, int]):
             return False
         self.value += 1
         return True
-
-    def get(self) -> int:
-        """The count. Raises ``EmptyChannelError`` before the first write."""
-        if self.value is MISSING:
-            raise self._empty()
-        count: int = self.value
-        return count
-
-    def is_available(self) -> bool:
-        """Whether the count was set."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Any:
-        """The count, or ``MISSING``."""
-        return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new counter holding ``checkpoint``."""

@@ -1,8 +1,12 @@
-"""Hand-made drawable graphs for the drawing tests (the engine's ``get_graph`` is not needed)."""
+"""Hand-made drawable graphs for the drawing tests (the engine's ``get_graph`` is not needed),
+and a way to count the runs of ``dot``."""
 
 from __future__ import annotations
 
+import pytest
+
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
+from nbpregel.notebook import svg
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_NAMES = [
@@ -80,3 +84,16 @@ def hostile_graph() -> DrawableGraph:
     edges += [DrawableEdge(name, "__end__", conditional=True, label=name) for name in HOSTILE_NAMES]
     edges += [DrawableEdge(name, HOSTILE, join=f"join {HOSTILE}") for name in HOSTILE_NAMES[1:3]]
     return DrawableGraph(nodes=tuple(nodes), edges=tuple(edges), name=HOSTILE)
+
+
+def counting_dot(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Wrap the one call site of the ``dot`` program so that every run is recorded."""
+    runs: list[str] = []
+    real = svg._run_dot
+
+    def run(source: str, output_format: str) -> bytes:
+        runs.append(source)
+        return real(source, output_format)
+
+    monkeypatch.setattr(svg, "_run_dot", run)
+    return runs

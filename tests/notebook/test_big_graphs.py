@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from drawing_samples import counting_dot
 
 import nbpregel as nb
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
@@ -80,19 +81,6 @@ def test_the_element_limit_can_be_raised_to_draw_anyway(monkeypatch: pytest.Monk
     assert view.drawn and view.legend and len(view.node_ids) == 6
     view.set_step_states({"n0": "done"}, ["n0->n1"])
     assert view.node_states == {"n0": "done"}
-
-
-def counting_dot(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record every run of the ``dot`` program (its one call site)."""
-    runs: list[str] = []
-    real = svg._run_dot
-
-    def run(source: str, output_format: str) -> bytes:
-        runs.append(source)
-        return real(source, output_format)
-
-    monkeypatch.setattr(svg, "_run_dot", run)
-    return runs
 
 
 def test_dot_is_given_up_after_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from drawing_samples import HOSTILE, HOSTILE_NAMES, hostile_graph, nested_graph, small_graph
+from drawing_samples import (
+    HOSTILE,
+    HOSTILE_NAMES,
+    counting_dot,
+    hostile_graph,
+    nested_graph,
+    small_graph,
+)
 
 from nbpregel.errors import NbPregelError
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
@@ -38,19 +45,6 @@ def groups(svg_text: str) -> dict[str, ET.Element]:
 
 def title(group: ET.Element) -> str | None:
     return group.find(f"{SVG_NS}title").text  # type: ignore[union-attr]
-
-
-def counting_dot(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Wrap the one call site of the ``dot`` program so that every run is recorded."""
-    runs: list[str] = []
-    real = svg._run_dot
-
-    def run(source: str, output_format: str) -> bytes:
-        runs.append(source)
-        return real(source, output_format)
-
-    monkeypatch.setattr(svg, "_run_dot", run)
-    return runs
 
 
 @pytest.mark.exe
