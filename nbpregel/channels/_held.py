@@ -35,6 +35,14 @@ class HeldValue(Generic[V, U], BaseChannel[V, U]):
         """Whether a value is held."""
         return self.value is not MISSING
 
+    def clear(self) -> bool:
+        """Empty the channel (``update([])`` of the kinds that clear when idle); returns whether
+        it held a value."""
+        if self.value is MISSING:
+            return False
+        self.value = MISSING
+        return True
+
     def checkpoint(self) -> Any:
         """The value, or ``MISSING``."""
         return self.value

@@ -47,10 +47,7 @@ class AnyValue(HeldValue[V, V]):
         if values:
             self.value = values[-1]
             return True
-        if self.value is MISSING:
-            return False
-        self.value = MISSING
-        return True
+        return self.clear()
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new ``AnyValue`` with the same type and key, holding ``checkpoint``."""

@@ -58,10 +58,7 @@ class EphemeralValue(HeldValue[V, V]):
         if values:
             fix = "EphemeralValue(guard=True) accepts one; pass guard=False to keep the last"
             raise too_many_values(self.key, len(values), fix)
-        if self.value is MISSING:
-            return False
-        self.value = MISSING
-        return True
+        return self.clear()
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new channel configured like this one, holding ``checkpoint``."""

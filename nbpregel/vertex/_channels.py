@@ -41,10 +41,7 @@ class StepFold(HeldValue[Any, Any]):
         if values:
             self.value = self.fold(values)
             return True
-        if self.value is MISSING:
-            return False
-        self.value = MISSING
-        return True
+        return self.clear()
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
         """A new channel with the same fold, holding ``checkpoint``."""
