@@ -67,13 +67,19 @@ def _report_done(done: queue.SimpleQueue[Any], task: Task, future: Any) -> None:
 
 
 def _start(
-    loop: RunLoop, todo: list[Task], done: queue.SimpleQueue[Any], *, caller_helps: bool
+    loop: RunLoop,
+    todo: list[Task],
+    done: queue.SimpleQueue[Any],
+    *,
+    caller_helps: bool,
+    helpers: bool = True,
 ) -> tuple[Crew | None, list[concurrent.futures.Future[Any]]]:
     """Start every task of the step; returns the crew draining the sync tasks (with the pool),
     and the futures of the others (async nodes, or a user's executor): those a step that ends
     early cancels.
 
-    With ``caller_helps`` the calling thread drains the queue too, so one fewer helper is hired.
+    With ``caller_helps`` the calling thread drains the queue too, so one fewer helper is hired;
+    without ``helpers`` it drains it alone.
     """
     shared: deque[Task] = deque()
     crew = None
@@ -89,7 +95,7 @@ def _start(
     executor = loop.executor
     if isinstance(executor, TaskPool):
         shared.extend(sync_tasks)
-        limit = min(len(sync_tasks), executor.max_workers) - caller_helps
+        limit = min(len(sync_tasks), executor.max_workers) - caller_helps if helpers else 0
         crew = Crew(loop, executor, shared, done, limit)
         crew.hire()
     else:
@@ -185,19 +191,14 @@ def run_step(loop: RunLoop) -> Iterator[bool]:
         loop.task_done(task)
         yield True
         return
-    if timeout is None and _inline_step(loop, todo):
-        shared = deque(todo)
-        unfinished = {task.id: task for task in todo}
-        for task in _run_inline(loop, shared):
-            _finished(loop, task, unfinished, shared)
-            yield not unfinished
-        return
     done: queue.SimpleQueue[Any] = queue.SimpleQueue()
     loop.wake = lambda: done.put(_WAKE)
     # A subgraph's steps run on a thread that a pool worker lends: that thread must work on
     # the step too, or subgraphs filling every worker would wait forever for a free one.
-    caller_helps = timeout is None and (_unobserved(loop) or loop.nest is not None)
-    crew, futures = _start(loop, todo, done, caller_helps=caller_helps)
+    # A step of inline nodes is the calling thread's alone: helpers would only add hand-offs.
+    alone = timeout is None and _inline_step(loop, todo)
+    caller_helps = alone or (timeout is None and (_unobserved(loop) or loop.nest is not None))
+    crew, futures = _start(loop, todo, done, caller_helps=caller_helps, helpers=not alone)
     shared = crew.shared if crew is not None else deque()
     deadline = None if timeout is None else time.monotonic() + timeout
     unfinished = {task.id: task for task in todo}
