@@ -14,8 +14,7 @@ the input; ``aggregate:name`` holds an aggregator's fold over the previous super
 
 from __future__ import annotations
 
-import concurrent.futures
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -141,18 +140,8 @@ class VertexGraph(Pregel):
     Use ``VertexProgram.compile`` to make one.
     """
 
-    def __init__(
-        self,
-        data: ProgramData,
-        *,
-        checkpointer: Any | None,
-        max_supersteps: int,
-        interrupt_before: Sequence[str] | str | None,
-        interrupt_after: Sequence[str] | str | None,
-        step_timeout: float | None,
-        fail_fast: bool,
-        executor: concurrent.futures.Executor | None,
-    ) -> None:
+    def __init__(self, data: ProgramData, *, max_supersteps: int, **settings: Any) -> None:
+        """``settings`` are ``Pregel``'s run settings, as ``VertexProgram.compile`` got them."""
         self.program = data
         vertices = tuple(data.out)
         super().__init__(
@@ -160,14 +149,9 @@ class VertexGraph(Pregel):
             channels=_channels(data),
             input_channels=(ACTIVATE, SUPERSTEP, *vertices),
             output_channels=vertices,
-            checkpointer=checkpointer,
-            interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after,
-            step_timeout=step_timeout,
-            fail_fast=fail_fast,
-            executor=executor,
             name=data.name,
             input_mapper=self._input_writes,
+            **settings,
         )
         self.config = {"recursion_limit": max_supersteps}
 
