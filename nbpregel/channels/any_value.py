@@ -8,7 +8,6 @@ from typing import Any, ClassVar, Self
 from typing_extensions import TypeVar
 
 from nbpregel.channels._held import HeldValue
-from nbpregel.channels.base import MISSING
 
 __all__ = ["AnyValue"]
 
@@ -37,10 +36,6 @@ class AnyValue(HeldValue[V, V]):
     shares_value: ClassVar[bool] = True
     holds_last_write: ClassVar[bool] = True
     clears_when_idle: ClassVar[bool] = True
-
-    def __init__(self, typ: Any = Any, key: str = "") -> None:
-        super().__init__(typ, key)
-        self.value: V | Any = MISSING
 
     def update(self, values: Sequence[V]) -> bool:
         """Keep the last value written, or clear the value when nothing was written."""

@@ -9,7 +9,6 @@ from typing_extensions import TypeVar
 
 from nbpregel.channels._common import too_many_values
 from nbpregel.channels._held import HeldValue
-from nbpregel.channels.base import MISSING
 
 __all__ = ["EphemeralValue"]
 
@@ -44,7 +43,6 @@ class EphemeralValue(HeldValue[V, V]):
     def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
         super().__init__(typ, key)
         self.guard = guard
-        self.value: V | Any = MISSING
 
     def update(self, values: Sequence[V]) -> bool:
         """Keep the value written this step, or clear the value when nothing was written.

@@ -43,10 +43,6 @@ class LastValue(HeldValue[V, V]):
     holds_last_write: ClassVar[bool] = True
     plain_value: ClassVar[bool] = True
 
-    def __init__(self, typ: Any = Any, key: str = "") -> None:
-        super().__init__(typ, key)
-        self.value: V | Any = MISSING
-
     def update(self, values: Sequence[V]) -> bool:
         """Keep the single value written; an empty step leaves the value alone.
 

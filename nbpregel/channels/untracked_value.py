@@ -42,7 +42,6 @@ class UntrackedValue(HeldValue[V, V]):
     def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
         super().__init__(typ, key)
         self.guard = guard
-        self.value: V | Any = MISSING
 
     def update(self, values: Sequence[V]) -> bool:
         """Keep the value written; an empty step leaves the value alone.
