@@ -33,6 +33,7 @@ import collections
 import html
 import re
 import subprocess
+import textwrap
 import threading
 from typing import Final, NamedTuple
 
@@ -123,6 +124,8 @@ def render_svg(graph: object) -> str:
     Raises:
         GraphvizNotFoundError: the ``dot`` program is not installed.
         GraphvizRenderError: ``dot`` failed.
+        GraphTooLargeError: more than ``MAX_DRAWN_ELEMENTS`` nodes and edges, or ``dot``
+            still at work after ``DOT_TIMEOUT_S`` (:func:`drawing` shows a note instead).
 
     Example:
         >>> from nbpregel.graph.description import DrawableGraph, DrawableNode
@@ -165,12 +168,7 @@ def drawing(graph: object) -> tuple[str, bool]:
 
 def _note_svg(text: str, width: int = 96) -> str:
     """A small SVG holding ``text`` (escaped), wrapped at ``width`` characters."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + len(word) < width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
+    lines = textwrap.wrap(text, width)
     spans = "".join(
         f'<tspan x="8" dy="{1.3 if i else 1.1}em">{html.escape(line)}</tspan>'
         for i, line in enumerate(lines)

@@ -23,15 +23,15 @@ DEFAULT_MAX_SUPERSTEPS: Final = 1000
 """A compiled program's recursion limit unless the run's config gives one."""
 
 
-def vertex_name(vertex: Any, role: str = "vertex id") -> str:
+def vertex_name(vertex: Any) -> str:
     """The name of vertex id ``vertex`` (a non-empty str, or an int)."""
     if isinstance(vertex, bool) or not isinstance(vertex, str | int):
         raise GraphValidationError(
-            f"{role} {vertex!r} is a {type(vertex).__name__}: vertex ids are str or int"
+            f"vertex id {vertex!r} is a {type(vertex).__name__}: vertex ids are str or int"
         )
     name = str(vertex)
     if not name:
-        raise GraphValidationError(f"{role} is the empty string: give each vertex a name")
+        raise GraphValidationError("vertex id is the empty string: give each vertex a name")
     return name
 
 
