@@ -85,6 +85,7 @@ RUN_VIEW_CSS: Final = """
 .nbp-table tr.nbp-removed td { background: #ffe3e3; text-decoration: line-through; }
 .nbp-table tr.nbp-error td { color: #c92a2a; }
 .nbp-empty { color: #868e96; margin: 2px 0 6px; }
+.nbp-more { color: #868e96; margin: -4px 0 6px; }
 .nbp-status-error { color: #c92a2a; }
 .nbp-status-interrupted { color: #7048e8; }
 .nbp-field-error { color: #c92a2a; }

@@ -286,11 +286,17 @@ def diff_states(before: StepRecord | None, after: StepRecord) -> StateDiff:
     old: Mapping[str, Any] = before.values if before is not None else {}
     old_versions = (before.versions if before is not None else None) or {}
     new = after.values
-    changed = {
-        key: (old[key], value)
-        for key, value in new.items()
-        if key in old and _updated(key, old[key], value, old_versions, after)
-    }
+    if after.versions is None:  # traced: the channels the step updated are the ones it changed
+        updated = frozenset(as_tuple(after.updated_channels))
+        changed = {
+            key: (old[key], value) for key, value in new.items() if key in old and key in updated
+        }
+    else:
+        changed = {
+            key: (old[key], value)
+            for key, value in new.items()
+            if key in old and _updated(key, old[key], value, old_versions, after.versions)
+        }
     return StateDiff(
         added={key: value for key, value in new.items() if key not in old},
         removed={key: value for key, value in old.items() if key not in new},
@@ -325,11 +331,8 @@ def step_status(step: StepRecord, tasks: Sequence[TaskRecord]) -> StepStatus:
 
 
 def _updated(
-    key: str, old: Any, new: Any, old_versions: Mapping[str, Any], after: StepRecord
+    key: str, old: Any, new: Any, old_versions: Mapping[str, Any], new_versions: Mapping[str, Any]
 ) -> bool:
-    new_versions = after.versions
-    if new_versions is None:  # traced: the channels the step updated are the ones it changed
-        return key in after.updated_channels
     if key in old_versions and key in new_versions:
         return old_versions[key] != new_versions[key]
     if old is new:

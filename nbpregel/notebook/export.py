@@ -34,6 +34,7 @@ from nbpregel.notebook._step_html import (
     STATE_HEADERS,
     TASK_HEADERS,
     WRITE_HEADERS,
+    more_note,
     state_rows,
     task_rows,
     write_rows,
@@ -141,19 +142,22 @@ def _run_data(recorder: Recorder, highlighter: Highlighter, ns: str) -> dict[str
 def _step_data(recorder: Recorder, highlighter: Highlighter, step: int, ns: str) -> dict[str, Any]:
     record, tasks = recorder.step(step, ns), recorder.tasks_of(step, ns)
     lit = highlighter.step(recorder, step, ns)
-    task_cells, task_classes = task_rows(tasks)
+    task_table, write_table = task_rows(tasks), write_rows(tasks)
     diff = recorder.diff(step, ns) if record.checkpointed else None
-    state_cells, state_classes = state_rows(record, diff)
+    state_table = state_rows(record, diff)
     return {
         "step": step,
         "status": str(recorder.status_of(step, ns)),
         "nodes": {xml_text(node): str(state) for node, state in lit.nodes.items()},
         "edges": [xml_text(edge) for edge in lit.edges],
-        "tasks": task_cells,
-        "taskClasses": task_classes,
-        "writes": write_rows(tasks),
-        "state": state_cells if diff is not None else None,
-        "stateClasses": state_classes,
+        "tasks": task_table.cells,
+        "taskClasses": task_table.classes,
+        "tasksMore": more_note(task_table.more, "tasks"),
+        "writes": write_table.cells,
+        "writesMore": more_note(write_table.more, "writes"),
+        "state": state_table.cells if diff is not None else None,
+        "stateClasses": state_table.classes,
+        "stateMore": more_note(state_table.more, "keys"),
     }
 
 

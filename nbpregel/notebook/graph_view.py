@@ -186,6 +186,9 @@ class GraphView(anywidget.AnyWidget):
                 f"GraphView of {self._graph_name!r} has no recording to highlight: create it "
                 f"with GraphView(graph, recorder=run.recorder), or set view.recorder"
             )
+        if not self._node_ids:  # not drawn: nothing to light, nor to work out
+            self.clear_states()
+            return StepHighlight(nodes={}, edges=())
         lit = self._highlighter.step(self.recorder, step, ns)
         edges = [edge for edge in lit.edges if edge in self._edge_ids]
         nodes = {node: state for node, state in lit.nodes.items() if node in self._node_ids}

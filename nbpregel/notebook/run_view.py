@@ -29,7 +29,13 @@ import ipywidgets as widgets
 from nbpregel.notebook._format import RUN_VIEW_CSS
 from nbpregel.notebook._highlight import ROOT_LABEL, namespace_label
 from nbpregel.notebook._ingest import ROOT
-from nbpregel.notebook._step_html import state_table, status_line, tasks_table, writes_table
+from nbpregel.notebook._step_html import (
+    TABLE_ROWS,
+    state_table,
+    status_line,
+    tasks_table,
+    writes_table,
+)
 from nbpregel.notebook._tables import TaskStatus
 from nbpregel.notebook.graph_view import GraphView
 from nbpregel.notebook.prompt import InterruptPrompt
@@ -64,7 +70,11 @@ class RunView(widgets.VBox):
         progress: finished / planned tasks of the running step (hidden when idle).
         prompts: one :class:`InterruptPrompt` per pending interrupt, or a *continue* button.
         tasks_html, writes_html, state_html: the shown step's tables.
+        max_rows: the most rows each of those tables shows (the rest are counted under it;
+            failed tasks and changed keys come first). The DataFrames have every row.
     """
+
+    max_rows: int = TABLE_ROWS
 
     def __init__(self, run: Run, *, refresh_interval: float = 0.05, **kwargs: Any) -> None:
         self.run = run
@@ -187,10 +197,11 @@ class RunView(widgets.VBox):
                 self.tasks_html.value = self.writes_html.value = self.state_html.value = ""
                 return
             self.graph_view.highlight(step, ns=ns)
-            self.tasks_html.value = tasks_table(tasks)
-            self.writes_html.value = writes_table(tasks)
+            limit = self.max_rows
+            self.tasks_html.value = tasks_table(tasks, limit)
+            self.writes_html.value = writes_table(tasks, limit)
             diff = recorder.diff(step, ns) if record.checkpointed else None
-            self.state_html.value = state_table(record, diff)
+            self.state_html.value = state_table(record, diff, limit)
 
     def _show_namespaces(self) -> None:
         """Offer every recorded run (root and subgraphs) in the dropdown, once there are two."""

@@ -19,7 +19,7 @@
   const lights = svgLights(indexSvg(page));
   let run = data.runs[0];
 
-  function table(element, headers, rows, classes, empty) {
+  function table(element, headers, rows, classes, empty, more) {
     if (rows === null || rows.length === 0) {
       const note = document.createElement("div");
       note.className = "nbp-empty";
@@ -41,6 +41,13 @@
       for (const value of row) line.insertCell().textContent = value;
     });
     element.replaceChildren(result);
+    if (more) {
+      // the rows the export left out (a step of thousands of tasks), counted
+      const note = document.createElement("div");
+      note.className = "nbp-more";
+      note.textContent = more;
+      element.append(note);
+    }
   }
 
   function show(index) {
@@ -56,9 +63,10 @@
     lights.showStates(step.nodes);
     lights.showEdges(step.edges);
     label.textContent = `step ${step.step} (${step.status})`;
-    table(find("tasks"), data.headers.tasks, step.tasks, step.taskClasses, "no task");
-    table(find("writes"), data.headers.writes, step.writes, null, "no write");
-    table(find("state"), data.headers.state, step.state, step.stateClasses, "empty state");
+    const { headers } = data;
+    table(find("tasks"), headers.tasks, step.tasks, step.taskClasses, "no task", step.tasksMore);
+    table(find("writes"), headers.writes, step.writes, null, "no write", step.writesMore);
+    table(find("state"), headers.state, step.state, step.stateClasses, "empty state", step.stateMore);
   }
 
   const last = () => run.steps.length - 1;
