@@ -18,6 +18,7 @@ its nodes colored by their tasks' status, and the edges its writes took.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,8 +28,8 @@ import traitlets
 from nbpregel.notebook._highlight import Highlighter, NodeState, StepHighlight
 from nbpregel.notebook._ids import xml_text
 from nbpregel.notebook._static import STATIC_DIR, front_end_script
-from nbpregel.notebook.dot import as_drawable, to_dot
-from nbpregel.notebook.svg import drawing
+from nbpregel.notebook.dot import DotDocument, as_drawable, to_dot
+from nbpregel.notebook.svg import GraphvizError, cached_drawing, drawing, note_svg, require_dot
 
 if TYPE_CHECKING:
     from nbpregel.notebook.recorder import Recorder
@@ -37,6 +38,8 @@ __all__ = ["GraphView", "NodeState", "StepHighlight"]
 
 _SVG_MIME: Final = "image/svg+xml"
 _STATE_NAMES: Final = tuple(state.value for state in NodeState)
+LAYING_OUT: Final = "Laying the graph out with `dot`\u2026"
+"""The note shown while the graph is drawn in the background."""
 
 
 class GraphView(anywidget.AnyWidget):
@@ -48,11 +51,17 @@ class GraphView(anywidget.AnyWidget):
         legend: show the legend of state colors under the graph.
         recorder: the recording of a run of ``graph`` (``run.recorder``, or a
             :class:`~nbpregel.notebook.recorder.Recorder` fed by hand), for :meth:`highlight`.
+        background: if the graph's layout is not cached, return at once and lay it out on a
+            thread (``dot`` may take seconds on a big graph), showing a note until the SVG is
+            sent; :meth:`wait_layout` waits for it. States set meanwhile light it on arrival.
 
     Attributes:
         recorder: the recording :meth:`highlight` reads (may be set later).
         drawn: whether the graph was drawn; a graph too large to lay out (see
             ``svg.MAX_DRAWN_ELEMENTS``) shows a note saying so instead, with no node to light.
+            ``False`` while it is laid out in the background (see :attr:`laying_out`).
+        drawing_error: why ``dot`` failed on the graph, when it failed in the background
+            (without ``background`` the error is raised).
 
     Raises:
         GraphvizNotFoundError: the ``dot`` program is not installed.
@@ -90,20 +99,48 @@ class GraphView(anywidget.AnyWidget):
         *,
         legend: bool = True,
         recorder: Recorder | None = None,
+        background: bool = False,
         **kwargs: Any,
     ) -> None:
         drawable = as_drawable(graph)
         document = to_dot(drawable)
-        svg, self.drawn = drawing(document)
         self.recorder = recorder
+        self.drawing_error: GraphvizError | None = None
         self._highlighter = Highlighter(drawable)
         self._graph_name = drawable.name
-        # A graph too large to draw shows a note: none of its nodes or edges can be lit.
-        self._node_ids = document.node_ids if self.drawn else frozenset()
-        self._edge_ids = document.edge_ids if self.drawn else frozenset()
-        self._node_keys = frozenset(map(xml_text, self._node_ids))
-        self._edge_keys = frozenset(map(xml_text, self._edge_ids))
+        self._legend = legend
+        self._lock = threading.RLock()
+        self._laid_out = threading.Event()
+        done = cached_drawing(document)
+        if done is None and not background:
+            done = drawing(document)
+        if done is None:
+            require_dot()  # a missing program is said at once, not in the drawing thread
+        svg, self.drawn = done or (note_svg(LAYING_OUT, "nbp-laying-out"), False)
+        # A graph too large to draw shows a note: none of its nodes or edges can be lit. While
+        # it is laid out, its nodes can be lit already: the browser lights them on arrival.
+        self._set_ids(document if self.drawn or done is None else None)
         super().__init__(svg=svg, legend=legend and self.drawn, **kwargs)
+        if done is not None:
+            self._laid_out.set()
+            return
+        thread = threading.Thread(
+            target=self._lay_out, args=(document,), name="nbpregel-dot", daemon=True
+        )
+        thread.start()
+
+    @property
+    def laying_out(self) -> bool:
+        """Whether ``dot`` is still laying the graph out (``GraphView(..., background=True)``)."""
+        return not self._laid_out.is_set()
+
+    def wait_layout(self, timeout: float | None = None) -> bool:
+        """Block until the graph is laid out (or found too large); ``False`` on timeout.
+
+        ``drawn`` then says whether it was drawn, and ``drawing_error`` why not if ``dot``
+        failed.
+        """
+        return self._laid_out.wait(timeout)
 
     @property
     def node_ids(self) -> frozenset[str]:
@@ -133,8 +170,8 @@ class GraphView(anywidget.AnyWidget):
             ValueError: an unknown state, node id or edge id (the message lists the known
                 ones); nothing is changed then.
         """
-        states, edges = self._checked_states(node_states), self._checked_edges(active_edges)
-        with self.hold_sync():
+        with self._lock, self.hold_sync():
+            states, edges = self._checked_states(node_states), self._checked_edges(active_edges)
             self.node_states = states
             self.active_edges = edges
 
@@ -186,14 +223,44 @@ class GraphView(anywidget.AnyWidget):
                 f"GraphView of {self._graph_name!r} has no recording to highlight: create it "
                 f"with GraphView(graph, recorder=run.recorder), or set view.recorder"
             )
-        if not self._node_ids:  # not drawn: nothing to light, nor to work out
-            self.clear_states()
-            return StepHighlight(nodes={}, edges=())
-        lit = self._highlighter.step(self.recorder, step, ns)
-        edges = [edge for edge in lit.edges if edge in self._edge_ids]
-        nodes = {node: state for node, state in lit.nodes.items() if node in self._node_ids}
-        self.set_step_states(nodes, edges)
-        return StepHighlight(nodes=nodes, edges=tuple(edges))
+        with self._lock:
+            if not self._node_ids:  # not drawn: nothing to light, nor to work out
+                self.clear_states()
+                return StepHighlight(nodes={}, edges=())
+            lit = self._highlighter.step(self.recorder, step, ns)
+            edges = [edge for edge in lit.edges if edge in self._edge_ids]
+            nodes = {node: state for node, state in lit.nodes.items() if node in self._node_ids}
+            self.set_step_states(nodes, edges)
+            return StepHighlight(nodes=nodes, edges=tuple(edges))
+
+    def _set_ids(self, document: DotDocument | None) -> None:
+        """The nodes and edges that can be lit: ``document``'s, or none."""
+        self._node_ids = document.node_ids if document is not None else frozenset()
+        self._edge_ids = document.edge_ids if document is not None else frozenset()
+        self._node_keys = frozenset(map(xml_text, self._node_ids))
+        self._edge_keys = frozenset(map(xml_text, self._edge_ids))
+
+    def _lay_out(self, document: DotDocument) -> None:
+        """Draw in the background, then send the SVG; the states already set light it."""
+        try:
+            svg, drawn = self._drawing_or_error(document)
+            with self._lock, self.hold_sync():
+                if not drawn:
+                    self._set_ids(None)
+                    self.node_states, self.active_edges = {}, []
+                self.drawn = drawn
+                self.svg = svg
+                self.legend = self._legend and drawn
+        finally:
+            self._laid_out.set()
+
+    def _drawing_or_error(self, document: DotDocument) -> tuple[str, bool]:
+        """:func:`drawing`, or a note saying why ``dot`` failed (kept in ``drawing_error``)."""
+        try:
+            return drawing(document)
+        except GraphvizError as exc:  # dot failed on it (or was removed meanwhile)
+            self.drawing_error = exc
+            return note_svg(f"Graph not drawn: {exc}"), False
 
     def _checked_states(self, node_states: Mapping[str, NodeState | str]) -> dict[str, str]:
         """The non-idle entries, ids in the form the SVG's ``data-node`` holds them."""

@@ -79,7 +79,7 @@ class RunView(widgets.VBox):
     def __init__(self, run: Run, *, refresh_interval: float = 0.05, **kwargs: Any) -> None:
         self.run = run
         self.refresh_interval = refresh_interval
-        self.graph_view = GraphView(run.graph, recorder=run.recorder)
+        self.graph_view = GraphView(run.graph, recorder=run.recorder, background=True)
         self.namespace = widgets.Dropdown(
             options=[(ROOT_LABEL, ROOT)], value=ROOT, description="graph"
         )

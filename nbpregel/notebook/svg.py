@@ -32,6 +32,7 @@ from __future__ import annotations
 import collections
 import html
 import re
+import shutil
 import subprocess
 import textwrap
 import threading
@@ -52,11 +53,14 @@ __all__ = [
     "GraphvizRenderError",
     "SvgCacheInfo",
     "cache_info",
+    "cached_drawing",
     "clear_cache",
     "dot_to_svg",
     "drawing",
+    "note_svg",
     "render_png",
     "render_svg",
+    "require_dot",
 ]
 
 CACHE_SIZE: Final = 128
@@ -71,6 +75,9 @@ DOT_TIMEOUT_S = 20.0
 _INSTALL_HINT: Final = (
     "install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), "
     "`conda install python-graphviz` (conda), or `brew install graphviz` (macOS)"
+)
+_NOT_FOUND: Final = (
+    f"cannot draw the graph: the Graphviz `dot` program was not found on PATH; {_INSTALL_HINT}"
 )
 _GROUP: Final = re.compile(
     r'<g id="(?P<id>[^"]*)" class="(?P<cls>node|edge|cluster)">\s*<title>[^<]*</title>'
@@ -106,6 +113,7 @@ class SvgCacheInfo(NamedTuple):
 
 _cache: collections.OrderedDict[str, str] = collections.OrderedDict()
 _too_slow: dict[str, float] = {}  # sources dot ran out of time on -> the time it was given
+_running: dict[str, threading.Event] = {}  # sources being laid out -> set when dot is done
 _lock = threading.Lock()
 _hits = 0
 _misses = 0
@@ -133,6 +141,12 @@ def render_svg(graph: object) -> str:
         >>> 'data-node="a"' in svg
         True
     """
+    document = _drawable_document(graph)
+    return _annotate(dot_to_svg(document.source), document.elements)
+
+
+def _drawable_document(graph: object) -> DotDocument:
+    """``graph`` as DOT, if it is small enough to be given to ``dot``."""
     document = _document(graph)
     size = len(document.node_ids) + len(document.edge_ids)
     if size > MAX_DRAWN_ELEMENTS:
@@ -142,7 +156,7 @@ def render_svg(graph: object) -> str:
             f"{MAX_DRAWN_ELEMENTS:,} together: raise that setting to draw it anyway (laying "
             f"it out may take a long time)"
         )
-    return _annotate(dot_to_svg(document.source), document.elements)
+    return document
 
 
 def drawing(graph: object) -> tuple[str, bool]:
@@ -163,11 +177,37 @@ def drawing(graph: object) -> tuple[str, bool]:
     try:
         return render_svg(graph), True
     except GraphTooLargeError as exc:
-        return _note_svg(f"Graph not drawn: {exc}."), False
+        return _not_drawn(exc), False
 
 
-def _note_svg(text: str, width: int = 96) -> str:
-    """A small SVG holding ``text`` (escaped), wrapped at ``width`` characters."""
+def cached_drawing(graph: object) -> tuple[str, bool] | None:
+    """:func:`drawing` at once, without running ``dot``: ``None`` when the graph would have
+    to be laid out first (``GraphView`` then draws it in the background).
+
+    Example:
+        >>> from nbpregel.graph.description import DrawableGraph, DrawableNode
+        >>> graph = DrawableGraph(nodes=(DrawableNode("cached?", "cached?"),), edges=())
+        >>> cached_drawing(graph) is None
+        True
+        >>> _ = render_svg(graph)
+        >>> cached_drawing(graph)[1]
+        True
+    """
+    try:
+        document = _drawable_document(graph)
+        raw = _cached(_key(document.source))
+    except GraphTooLargeError as exc:
+        return _not_drawn(exc), False
+    return None if raw is None else (_annotate(raw, document.elements), True)
+
+
+def _not_drawn(reason: GraphTooLargeError) -> str:
+    return note_svg(f"Graph not drawn: {reason}.")
+
+
+def note_svg(text: str, css_class: str = "nbp-not-drawn", width: int = 96) -> str:
+    """A small SVG holding ``text`` (escaped), wrapped at ``width`` characters, shown where a
+    graph's drawing would be."""
     lines = textwrap.wrap(text, width)
     spans = "".join(
         f'<tspan x="8" dy="{1.3 if i else 1.1}em">{html.escape(line)}</tspan>'
@@ -175,9 +215,20 @@ def _note_svg(text: str, width: int = 96) -> str:
     )
     height = int(len(lines) * 21 + 12)
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="nbp-not-drawn" width="{width * 7 + 16}" '
-        f'height="{height}"><text font-family="sans-serif" font-size="13">{spans}</text></svg>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{html.escape(css_class)}" '
+        f'width="{width * 7 + 16}" height="{height}">'
+        f'<text font-family="sans-serif" font-size="13">{spans}</text></svg>'
     )
+
+
+def require_dot() -> None:
+    """Check that the ``dot`` program is installed, before drawing in the background.
+
+    Raises:
+        GraphvizNotFoundError: it is not on ``PATH``.
+    """
+    if shutil.which("dot") is None:
+        raise GraphvizNotFoundError(_NOT_FOUND)
 
 
 def render_png(graph: object) -> bytes:
@@ -199,14 +250,57 @@ def _document(graph: object) -> DotDocument:
 def dot_to_svg(source: str) -> str:
     """The SVG ``dot`` makes of ``source``, from the cache when the same source was laid out.
 
+    When another thread is laying the same source out, this waits for its result rather than
+    running ``dot`` a second time.
+
     Raises:
         GraphvizNotFoundError: the ``dot`` program is not installed.
         GraphvizRenderError: ``dot`` failed.
         GraphTooLargeError: ``dot`` ran out of time, on this source or earlier on the same
             one (it is not tried again, unless ``DOT_TIMEOUT_S`` was raised since).
     """
-    global _hits, _misses
-    key = xxhash.xxh3_128_hexdigest(source.encode("utf-8", "surrogatepass"))
+    global _misses
+    key = _key(source)
+    while True:
+        cached = _cached(key)
+        if cached is not None:
+            return cached
+        with _lock:
+            other = _running.get(key)
+            if other is None:
+                _running[key] = done = threading.Event()
+                break
+        other.wait()  # then read its result (or its failure) from the caches above
+    try:
+        svg = _run_dot(source, "svg").decode("utf-8")
+    except GraphTooLargeError:
+        with _lock:
+            _too_slow[key] = DOT_TIMEOUT_S
+        raise
+    else:
+        with _lock:
+            _misses += 1
+            _cache[key] = svg
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+        return svg
+    finally:
+        with _lock:
+            del _running[key]
+        done.set()
+
+
+def _key(source: str) -> str:
+    return xxhash.xxh3_128_hexdigest(source.encode("utf-8", "surrogatepass"))
+
+
+def _cached(key: str) -> str | None:
+    """The cached layout of the source hashed to ``key``; ``None`` if ``dot`` has to run.
+
+    Raises:
+        GraphTooLargeError: ``dot`` ran out of time on it, with no less time than it has now.
+    """
+    global _hits
     with _lock:
         if key in _cache:
             _hits += 1
@@ -218,18 +312,7 @@ def dot_to_svg(source: str) -> str:
             f"`dot` already ran out of time ({gave_up:g} s) on this graph: raise "
             f"nbpregel.notebook.svg.DOT_TIMEOUT_S to try again with more time"
         )
-    try:
-        svg = _run_dot(source, "svg").decode("utf-8")
-    except GraphTooLargeError:
-        with _lock:
-            _too_slow[key] = DOT_TIMEOUT_S
-        raise
-    with _lock:
-        _misses += 1
-        _cache[key] = svg
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return svg
+    return None
 
 
 def cache_info() -> SvgCacheInfo:
@@ -258,10 +341,7 @@ def _run_dot(source: str, output_format: str) -> bytes:
             check=False,
         )
     except FileNotFoundError as exc:
-        raise GraphvizNotFoundError(
-            f"cannot draw the graph: the Graphviz `dot` program was not found on PATH; "
-            f"{_INSTALL_HINT}"
-        ) from exc
+        raise GraphvizNotFoundError(_NOT_FOUND) from exc
     except subprocess.TimeoutExpired as exc:  # the child is killed before this is raised
         raise GraphTooLargeError(
             f"`dot` was still laying the graph out after {DOT_TIMEOUT_S:g} s: raise "

@@ -207,3 +207,37 @@ def test_tour_renders_in_voila(
         browser_page, f"{RUN_VIEW} .nbp-graph-view", {"calculate": "done", "search": "done"}
     )
     assert not events.page_errors
+
+
+def test_a_graph_laid_out_late_arrives_lit_as_the_run(
+    page: Page, voila_notebook: MakeNotebook, tmp_path: pathlib.Path
+) -> None:
+    """``nb.run`` lays the graph out in the background: the view opens with a note, the run's
+    steps are lit meanwhile, and the SVG, when it comes, shows them at once."""
+    browser_page, events = page
+    real_dot, flag = shutil.which("dot"), tmp_path / "go"
+    assert real_dot is not None
+    wrapper = tmp_path / "dot"  # the real dot, once the test says go
+    wrapper.write_text(
+        f"#!/bin/sh\nwhile [ ! -e '{flag}' ]; do sleep 0.05; done\nexec '{real_dot}' \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+    slow_path = (
+        "import os\nimport nbpregel.notebook.svg\n"
+        f"os.environ['PATH'] = {str(tmp_path)!r} + os.pathsep + os.environ['PATH']\n"
+        "nbpregel.notebook.svg.DOT_TIMEOUT_S = 300"
+    )
+    url = voila_notebook("late_layout", [slow_path, REVIEW_GRAPH, run_cell({"topic": "bsp"})])
+    _open(browser_page, url, f"{RUN_VIEW} .nbp-prompt button")  # the run paused, not drawn
+    note = browser_page.eval_on_selector(
+        f"{RUN_VIEW} .nbp-graph-view svg.nbp-laying-out", "svg => svg.textContent"
+    )
+    assert "Laying the graph out" in note
+    assert browser_page.is_hidden(f"{RUN_VIEW} .nbp-legend")
+    flag.touch()
+    browser_page.wait_for_selector(
+        f"{RUN_VIEW} .nbp-graph-view svg g[data-node]", timeout=UPDATE_TIMEOUT_MS
+    )
+    _wait_for_lit(browser_page, f"{RUN_VIEW} .nbp-graph-view", REVIEW_STEPS[4])
+    assert browser_page.is_visible(f"{RUN_VIEW} .nbp-legend")
+    assert not events.page_errors

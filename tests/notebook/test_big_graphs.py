@@ -43,7 +43,7 @@ def test_a_run_of_a_700_vertex_program_opens_with_a_note_and_full_tables() -> No
     app = VertexProgram(flood, edges).compile()
     view = nb.run(app, {})
     assert view.wait(100) == "done"
-    assert view.graph_view.drawn is False
+    assert view.graph_view.drawn is False and not view.graph_view.laying_out  # decided at once
     assert "Graph not drawn: the graph has 700 nodes and 2,100 edges" in view.graph_view.svg
     assert "MAX_DRAWN_ELEMENTS" in view.graph_view.svg
     assert view.graph_view.legend is False
@@ -104,6 +104,6 @@ def test_dot_is_given_up_after_the_time_limit(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_note_is_escaped_text() -> None:
-    note = svg._note_svg("a <script>alert(1)</script> & more " * 5)
+    note = svg.note_svg("a <script>alert(1)</script> & more " * 5)
     assert "<script>" not in note and "&lt;script&gt;" in note
     assert re.fullmatch(r"<svg [^>]*><text [^>]*>(<tspan [^>]*>[^<]*</tspan>)+</text></svg>", note)

@@ -229,6 +229,7 @@ def test_int_vertex_ids_are_drawn_and_lit_by_name() -> None:
 
     view = run(VertexProgram(hop, [(1, 2), (2, 3)], values=0).compile(), {})
     assert view.wait(TIMEOUT) is RunStatus.DONE
+    assert view.graph_view.wait_layout(TIMEOUT)  # nb.run lays the graph out in the background
     nodes, edges = svg_elements(view.graph_view.svg)
     assert set(nodes) == {"1", "2", "3"} and set(edges) == {"1->2", "2->3"}
     view.show_step(0)
