@@ -24,6 +24,7 @@ from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.pregel._pool import shared_pool
 from nbpregel.pregel._run import adrive, collect, drive, final_output
+from nbpregel.pregel._runnable import RunnableMixin
 from nbpregel.pregel._spec import GraphSpec, breakpoint_names
 from nbpregel.pregel._state import StateMixin
 from nbpregel.types import Send
@@ -63,7 +64,7 @@ class _Breakpoints:
         graph.spec = dataclasses.replace(graph.spec, **change)
 
 
-class Pregel(StateMixin, CacheMixin):
+class Pregel(StateMixin, CacheMixin, RunnableMixin):
     """A graph of nodes and channels, run in supersteps (plan, execute, update).
 
     Args:
