@@ -6,6 +6,9 @@ between), and once more when the run goes idle. Showing a step sends the graph o
 of the nodes and edges it lights (see :class:`~nbpregel.notebook.graph_view.GraphView`), and the
 HTML of that step's tables.
 
+The graph is laid out in the background when its layout is not cached (see ``GraphView``'s
+``background``), so the view opens at once even when ``dot`` takes seconds.
+
 While the slider is on the newest step, the view follows the run; moving it back pins the
 step shown, moving it to the end follows again.
 
@@ -71,7 +74,8 @@ class RunView(widgets.VBox):
         prompts: one :class:`InterruptPrompt` per pending interrupt, or a *continue* button.
         tasks_html, writes_html, state_html: the shown step's tables.
         max_rows: the most rows each of those tables shows (the rest are counted under it;
-            failed tasks and changed keys come first). The DataFrames have every row.
+            failed tasks and changed keys come first), from the next step shown on. The
+            DataFrames have every row.
     """
 
     max_rows: int = TABLE_ROWS
