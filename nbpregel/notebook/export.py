@@ -26,7 +26,7 @@ import pathlib
 from typing import Any, Final
 
 from nbpregel.notebook._format import RUN_VIEW_CSS
-from nbpregel.notebook._highlight import Highlighter, NodeState, namespace_label
+from nbpregel.notebook._highlight import Highlighter, NodeState, StepHighlight, namespace_label
 from nbpregel.notebook._ids import xml_text
 from nbpregel.notebook._static import front_end_script, static_text
 from nbpregel.notebook._step_html import (
@@ -71,12 +71,13 @@ def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> 
         GraphvizNotFoundError: the ``dot`` program is not installed.
     """
     drawable = as_drawable(graph)
-    data = replay_data(recorder, drawable)
+    svg, drawn = drawing(drawable)
+    data = replay_data(recorder, drawable, lit=drawn)
     page = _PAGE.format(
         title=html.escape(f"nbpregel run of {drawable.name}"),
         css=_css(),
         legend=_legend(),
-        svg=drawing(drawable)[0],
+        svg=svg,
         last=max(len(data["runs"][0]["steps"]) - 1, 0),
         data=json.dumps(data, ensure_ascii=False, default=repr).translate(_JSON_ESCAPES),
         script=front_end_script("replay.js"),
@@ -86,14 +87,15 @@ def export_html(recorder: Recorder, graph: object, path: str | pathlib.Path) -> 
     return target
 
 
-def replay_data(recorder: Recorder, graph: object) -> dict[str, Any]:
+def replay_data(recorder: Recorder, graph: object, *, lit: bool = True) -> dict[str, Any]:
     """The JSON-ready content of the page: per recorded run, per step, what to light and show.
 
     ``runs`` lists the root graph's run first, then each subgraph run in the order
     ``recorder.namespaces()`` gives: its namespace (``ns``), its ``label`` (as the ``RunView``
     dropdown names it) and its ``steps``. A step holds its lit nodes (``{node id: state}``) and
     active edges, with the ids the SVG's ``data-node`` / ``data-edge`` hold (qualified, inside
-    a subgraph's cluster), and its tables' rows.
+    a subgraph's cluster), and its tables' rows. With ``lit=False`` (a graph too large to
+    draw, so with nothing to light) every step's nodes and edges are left empty.
 
     Example:
         >>> from typing import TypedDict
@@ -115,7 +117,7 @@ def replay_data(recorder: Recorder, graph: object) -> dict[str, Any]:
         >>> [step["step"] for step in sub["steps"]], sub["steps"][1]["nodes"]
         ([0, 1], {'sub': 'done', 'sub|inc': 'done', 'sub|__end__': 'done'})
     """
-    highlighter = Highlighter(as_drawable(graph))
+    highlighter = Highlighter(as_drawable(graph)) if lit else None
     return {
         "interval": _INTERVAL_MS,
         "notSaved": NOT_SAVED,
@@ -129,7 +131,7 @@ def _namespaces(recorder: Recorder) -> list[str]:
     return [ROOT, *(ns for ns in recorder.namespaces() if ns != ROOT)]
 
 
-def _run_data(recorder: Recorder, highlighter: Highlighter, ns: str) -> dict[str, Any]:
+def _run_data(recorder: Recorder, highlighter: Highlighter | None, ns: str) -> dict[str, Any]:
     return {
         "ns": ns,
         "label": namespace_label(recorder, ns),
@@ -139,9 +141,11 @@ def _run_data(recorder: Recorder, highlighter: Highlighter, ns: str) -> dict[str
     }
 
 
-def _step_data(recorder: Recorder, highlighter: Highlighter, step: int, ns: str) -> dict[str, Any]:
+def _step_data(
+    recorder: Recorder, highlighter: Highlighter | None, step: int, ns: str
+) -> dict[str, Any]:
     record, tasks = recorder.step(step, ns), recorder.tasks_of(step, ns)
-    lit = highlighter.step(recorder, step, ns)
+    lit = highlighter.step(recorder, step, ns) if highlighter is not None else _NOTHING_LIT
     task_table, write_table = task_rows(tasks), write_rows(tasks)
     diff = recorder.diff(step, ns) if record.checkpointed else None
     state_table = state_rows(record, diff)
@@ -173,6 +177,8 @@ def _legend() -> str:
     )
     return "".join(items)
 
+
+_NOTHING_LIT: Final = StepHighlight(nodes={}, edges=())
 
 _PAGE: Final = """<!DOCTYPE html>
 <html lang="en">

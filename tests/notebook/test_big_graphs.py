@@ -4,6 +4,7 @@ Real ``dot`` throughout: without the guard these tests would wait for hours of l
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
@@ -59,6 +60,11 @@ def test_export_and_mimebundle_of_a_big_graph_carry_the_note(tmp_path: Path) -> 
     assert view.wait(100) == "done"
     page = view.export_html(tmp_path / "run.html").read_text(encoding="utf-8")
     assert "Graph not drawn" in page and 'class="nbp-not-drawn"' in page
+    # nothing drawn, nothing to light: the steps carry no node or edge states
+    data = json.loads(re.search(r'id="nbp-data">(.*?)</script>', page, re.DOTALL)[1])
+    steps = data["runs"][0]["steps"]
+    assert len(steps) > 2 and all(s["nodes"] == {} and s["edges"] == [] for s in steps)
+    assert steps[1]["tasks"]  # the tables are there
     bundle = graph_mimebundle(app)
     assert bundle["text/plain"] == "<graph 'vertex program': 1000 nodes, 2000 edges>"
     assert "Graph not drawn" in bundle["image/svg+xml"]
