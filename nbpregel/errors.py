@@ -6,6 +6,8 @@ The hierarchy::
     NbPregelError
     ├── EmptyChannelError          a channel was read before anything was written to it
     ├── InvalidUpdateError         a write the channel or the state schema cannot accept
+    │   └── InvalidMessageError    a message ``add_messages`` cannot use (also a ValueError)
+    ├── InvalidContextError        a run's ``context=`` that does not fit its schema (a TypeError)
     ├── GraphValidationError       a graph that cannot be compiled (also a ValueError)
     ├── GraphRecursionError        the run used up its superstep budget (also a RecursionError)
     ├── CheckpointError            a saver or a checkpoint cannot be used
@@ -34,6 +36,8 @@ __all__ = [
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
+    "InvalidContextError",
+    "InvalidMessageError",
     "InvalidResumeError",
     "InvalidUpdateError",
     "NbPregelError",
@@ -52,6 +56,14 @@ class EmptyChannelError(NbPregelError):
 
 class InvalidUpdateError(NbPregelError):
     """A write that cannot be applied: unknown channel, conflicting writes, bad node output."""
+
+
+class InvalidMessageError(InvalidUpdateError, ValueError):
+    """A message ``add_messages`` cannot use: unconvertible, id-less, or an unknown removal."""
+
+
+class InvalidContextError(NbPregelError, TypeError):
+    """A run's ``context=`` does not fit the graph's ``context_schema``."""
 
 
 class GraphValidationError(NbPregelError, ValueError):

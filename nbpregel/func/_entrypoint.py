@@ -16,11 +16,12 @@ from typing import Any, Generic, TypeVar
 
 from nbpregel.channels import EphemeralValue, LastValue
 from nbpregel.constants import END, PREVIOUS, START
-from nbpregel.errors import GraphValidationError, NbPregelError
+from nbpregel.errors import GraphValidationError
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
 from nbpregel.pregel._context import CURRENT
 from nbpregel.pregel._futures import ajoin_calls, join_calls
 from nbpregel.pregel._node import PregelNode
+from nbpregel.pregel._runtime import saved_previous
 from nbpregel.pregel.main import Pregel
 from nbpregel.types import CachePolicy, RetryPolicy
 
@@ -54,8 +55,7 @@ def _takes_previous(func: Callable[..., Any]) -> bool:
 def _previous() -> Any:
     """The value the thread saved last time (``None`` on a thread's first run)."""
     runtime = CURRENT.get()
-    channel = runtime.loop.channels[PREVIOUS] if runtime is not None else None
-    return channel.get() if channel is not None and channel.is_available() else None
+    return saved_previous(runtime.loop) if runtime is not None else None
 
 
 def _body(func: Callable[..., Any], *, is_async: bool, previous: bool) -> Callable[..., Any]:
@@ -105,7 +105,9 @@ class EntrypointGraph(Pregel):
         func: Callable[..., Any],
         *,
         checkpointer: Any | None = None,
+        store: Any | None = None,
         cache: Any | None = None,
+        context_schema: type[Any] | None = None,
         cache_policy: CachePolicy | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     ) -> None:
@@ -121,7 +123,7 @@ class EntrypointGraph(Pregel):
             cache_policy=cache_policy,
             streams_while_running=True,
         )
-        node.accepts = probe.accepts - {"previous"}  # what the engine injects: config, writer
+        node.accepts = probe.accepts  # what the engine injects: config, writer, runtime, store
         super().__init__(
             nodes={node.name: node},
             channels={START: EphemeralValue(Any), END: LastValue(Any), PREVIOUS: LastValue(Any)},
@@ -130,6 +132,8 @@ class EntrypointGraph(Pregel):
             stream_channels=END,
             checkpointer=checkpointer,
             cache=cache,
+            store=store,
+            context_schema=context_schema,
             stream_mode="updates",
         )
         self.func = func
@@ -158,16 +162,19 @@ class entrypoint:  # lower case, as LangGraph spells it
     """Turn a function into a graph (a :class:`~nbpregel.pregel.Pregel`) that can call tasks.
 
     The function takes the run's input as its one positional parameter, and may take keyword
-    parameters ``previous`` (what the thread's last run saved; ``None`` at first), ``config``
-    and ``writer`` (as graph nodes do). It runs as the graph's only node, sync or async; the
-    ``@task`` functions it calls run as checkpointed tasks of the same superstep. Its return
-    value is the run's output and is saved for the next run, unless it returns
-    ``entrypoint.final(value=..., save=...)`` to return one value and save another.
+    parameters ``previous`` (what the thread's last run saved; ``None`` at first), ``config``,
+    ``writer``, ``runtime`` and ``store`` (as graph nodes do). It runs as the graph's only
+    node, sync or async; the ``@task`` functions it calls run as checkpointed tasks of the same
+    superstep. Its return value is the run's output and is saved for the next run, unless it
+    returns ``entrypoint.final(value=..., save=...)`` to return one value and save another.
 
     Args:
         checkpointer: a saver, to keep ``previous``, pause at ``interrupt()`` and resume.
-        store: not supported (nbpregel has no long-term store); leave it ``None``.
+        store: what the function and its tasks reach as ``runtime.store`` or through a
+            ``store`` parameter.
         cache: where tasks with a ``cache_policy`` (and the entrypoint) keep their results.
+        context_schema: the class of ``runtime.context`` (a dict passed as ``context=`` is
+            made into it when it is a dataclass or pydantic model).
         cache_policy: cache the whole entrypoint's result by its input.
         retry_policy: retry the entrypoint function when it fails.
 
@@ -198,15 +205,13 @@ class entrypoint:  # lower case, as LangGraph spells it
         checkpointer: Any | None = None,
         store: Any | None = None,
         cache: Any | None = None,
+        context_schema: type[Any] | None = None,
         cache_policy: CachePolicy | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     ) -> None:
-        if store is not None:
-            raise NbPregelError(
-                "entrypoint(store=...) is not supported: nbpregel has no long-term store; keep "
-                "data across runs with the checkpointer (previous / entrypoint.final)"
-            )
         self.checkpointer = checkpointer
+        self.store = store
+        self.context_schema = context_schema
         self.cache = cache
         self.cache_policy = cache_policy
         self.retry_policy = retry_policy
@@ -216,7 +221,9 @@ class entrypoint:  # lower case, as LangGraph spells it
         return EntrypointGraph(
             func,
             checkpointer=self.checkpointer,
+            store=self.store,
             cache=self.cache,
+            context_schema=self.context_schema,
             cache_policy=self.cache_policy,
             retry_policy=self.retry_policy,
         )

@@ -44,6 +44,7 @@ class CompiledStateGraph(Pregel):
         *,
         checkpointer: Any | None,
         cache: Any | None,
+        store: Any | None = None,
         interrupt_before: Sequence[str] | str | None,
         interrupt_after: Sequence[str] | str | None,
         name: str,
@@ -99,6 +100,8 @@ class CompiledStateGraph(Pregel):
             name=name,
             command_mapper=self._command_writes,
             cache=cache,
+            store=store,
+            context_schema=builder.context_schema,
         )
 
     # -- nodes -----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from nbpregel.constants import END, NS_END, NS_SEP, START
 from nbpregel.errors import GraphValidationError
 from nbpregel.graph._branch import Branch, literal_targets
 from nbpregel.graph._schema import channels_for, is_schema
+from nbpregel.pregel._node import INJECTED
+from nbpregel.pregel.main import Pregel
 from nbpregel.types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:
@@ -47,6 +49,23 @@ def _first_param_schema(action: Any) -> Any:
     return hint if is_schema(hint) else None
 
 
+def _check_parameters(name: str, action: Any) -> None:
+    """Refuse a node function the engine could never call: one whose parameters past the state
+    include a required one that is not filled by name (``config``, ``runtime``, ...)."""
+    try:
+        params = list(inspect.signature(action).parameters.values())
+    except (TypeError, ValueError):
+        return  # a builtin or C callable: nothing to check
+    fillable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    for param in params[1:]:
+        if param.kind in fillable and param.default is param.empty and param.name not in INJECTED:
+            raise GraphValidationError(
+                f"node {name!r}: its function's parameter {param.name!r} has no default, and "
+                f"the engine fills only the state (first) and, by name, {list(INJECTED)}: "
+                f"rename it (e.g. to 'runtime' for the Runtime) or give it a default"
+            )
+
+
 def _command_destinations(action: Any) -> dict[str, str] | None:
     try:
         hint = typing.get_type_hints(action).get("return")
@@ -62,7 +81,8 @@ class StateGraph:
     Args:
         state_schema: a TypedDict, dataclass or pydantic model; ``Annotated[T, reducer]`` keys
             merge concurrent writes with the reducer, others accept one write per step.
-        context_schema: accepted for compatibility; not used.
+        context_schema: the class of the runs' ``runtime.context`` (a dataclass or pydantic
+            model: a dict passed as ``invoke(..., context=...)`` is made into one).
         input_schema: the keys the graph accepts as input (default: the state schema).
         output_schema: the keys the graph returns (default: the state schema).
 
@@ -85,6 +105,7 @@ class StateGraph:
         output_schema: Any | None = None,
     ) -> None:
         self.state_schema = state_schema
+        self.context_schema = context_schema
         self.input_schema = input_schema or state_schema
         self.output_schema = output_schema or state_schema
         self.channels = channels_for(state_schema)
@@ -133,6 +154,8 @@ class StateGraph:
         if action is None:
             raise GraphValidationError(f"node {node!r} has no function: add_node({node!r}, fn)")
         self._check_name(node)
+        if not isinstance(action, Pregel):
+            _check_parameters(node, action)
         for schema in (input_schema or _first_param_schema(action),):
             if schema is not None:
                 for key, channel in channels_for(schema).items():
@@ -250,7 +273,8 @@ class StateGraph:
                 (``False``).
             cache: where nodes with a ``cache_policy`` keep their writes: an
                 ``InMemoryCache`` or a ``SqliteCache`` from ``nbpregel.cache``.
-            store: accepted for compatibility; not used.
+            store: what nodes reach as ``runtime.store`` or through a ``store`` parameter,
+                such as ``nbpregel.store.memory.InMemoryStore()``.
             interrupt_before: pause before these nodes (``"*"``: all).
             interrupt_after: pause after these nodes.
             debug: accepted for compatibility; not used.
@@ -283,6 +307,7 @@ class StateGraph:
             self,
             checkpointer=checkpointer,
             cache=cache,
+            store=store,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             name=name or "LangGraph",

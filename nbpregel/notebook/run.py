@@ -71,7 +71,7 @@ class Run:
             interrupted run can be resumed (the graph needs a checkpointer for that).
         driver: ``auto``, ``thread`` or ``async`` (see the module doc).
         **stream_kwargs: passed to ``stream`` / ``astream`` on every stretch of the run
-            (``interrupt_before``, ``durability``, ...).
+            (``context``, ``interrupt_before``, ``durability``, ...).
 
     Raises:
         TypeError: ``stream_mode`` or ``subgraphs`` was given (the run records the ``debug``
@@ -298,7 +298,8 @@ def run(
         input: the graph's input.
         config: the run's config (a ``thread_id`` is added if missing).
         driver: ``auto``, ``thread`` or ``async`` (see :class:`Driver`).
-        **stream_kwargs: passed to ``stream`` (``interrupt_before``, ``durability``, ...).
+        **stream_kwargs: passed to ``stream`` (``context``, ``interrupt_before``, ``durability``,
+            ...).
 
     Returns:
         A :class:`~nbpregel.notebook.run_view.RunView`, at once: the run goes on behind it.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
 from nbpregel.pregel import _orphans
 from nbpregel.pregel._context import CURRENT, TaskRuntime
+from nbpregel.pregel._runtime import task_runtime
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.types import Command, RetryPolicy
 
@@ -28,7 +29,8 @@ __all__ = ["arun_task", "begin_attempt", "call_args", "finish_attempt", "run_tas
 
 
 def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[str, Any]]:
-    """The function to call for ``task``, its input and its keyword arguments."""
+    """The function to call for ``task``, its input and its keyword arguments (call it once
+    the attempt has begun: a ``runtime`` argument tells the attempt's number)."""
     node = task.node
     value = task.input
     kwargs: dict[str, Any] = {}
@@ -37,6 +39,10 @@ def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[
             kwargs["config"] = loop.run_config
         if "writer" in node.accepts:
             kwargs["writer"] = loop.custom
+        if "runtime" in node.accepts:
+            kwargs["runtime"] = task_runtime(loop, task)
+        if "store" in node.accepts:
+            kwargs["store"] = loop.store
     return task.call or node.bound, value, kwargs
 
 
@@ -135,10 +141,10 @@ def _parent_command(loop: RunLoop, task: Task, command: Command[Any]) -> Excepti
 
 def run_task(loop: RunLoop, task: Task) -> Task:
     """Run a sync node to completion, retries included, on the current thread."""
-    fn, value, kwargs = call_args(loop, task)
     note = loop.spec.ends_early
     while True:
         token = begin_attempt(loop, task)
+        fn, value, kwargs = call_args(loop, task)
         try:
             if note or _orphans.RUNNING:
                 output = _orphans.call_alone(task.id, note, fn, value, kwargs)
@@ -157,9 +163,9 @@ def run_task(loop: RunLoop, task: Task) -> Task:
 
 async def arun_task(loop: RunLoop, task: Task) -> Task:
     """Run a node (async, or sync in a worker thread) to completion, retries included."""
-    fn, value, kwargs = call_args(loop, task)
     while True:
         token = begin_attempt(loop, task)
+        fn, value, kwargs = call_args(loop, task)
         try:
             if task.node.is_async:
                 output, exc = await fn(value, **kwargs), None

@@ -91,6 +91,8 @@ class RunLoop(Emitter):
         self.wake: Callable[[], None] | None = None
         self.executor: Any = None
         self.cache: Any = None  # a BaseCache when the graph caches nodes
+        self.context: Any = None  # what nodes see as ``runtime.context``
+        self.store: Any = None  # what nodes see as ``runtime.store``
         self.calls: Any = None  # this step's @task calls (nbpregel.pregel._call.RunCalls)
         self.run_config: dict[str, Any] = {}
         self.channels: dict[str, BaseChannel[Any, Any]] = {}

@@ -8,7 +8,10 @@ from typing import Any
 
 from nbpregel.types import CachePolicy, RetryPolicy
 
-__all__ = ["NodeBuilder", "PregelNode", "Writer"]
+__all__ = ["INJECTED", "NodeBuilder", "PregelNode", "Writer"]
+
+INJECTED = ("config", "writer", "runtime", "store")
+"""The parameters the engine fills, by name, when a node function declares them."""
 
 Writer = Callable[[Any, Any, Any], list[tuple[str, Any]]]
 """Turns a node's return value into ``(channel, value)`` writes.
@@ -26,12 +29,12 @@ def _is_async_callable(fn: Callable[..., Any]) -> bool:
 
 
 def _accepted_kwargs(fn: Callable[..., Any]) -> frozenset[str]:
-    """The optional keyword arguments the engine may pass a node function (``config``, ...)."""
+    """The keyword arguments the engine may pass a node function (``config``, ...)."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return frozenset()
-    return frozenset(name for name in ("config", "writer") if name in params)
+    return frozenset(name for name in INJECTED if name in params)
 
 
 class PregelNode:

@@ -9,22 +9,14 @@ from typing import Any
 
 from nbpregel.channels.base import BaseChannel
 from nbpregel.channels.topic import Topic
-from nbpregel.constants import (
-    DEFAULT_RECURSION_LIMIT,
-    TASKS,
-    Durability,
-    StreamMode,
-)
+from nbpregel.constants import TASKS, StreamMode
 from nbpregel.errors import GraphValidationError
 from nbpregel.pregel._cache import CacheMixin
-from nbpregel.pregel._loop import RunLoop
-from nbpregel.pregel._nested import nesting
 from nbpregel.pregel._node import NodeBuilder, PregelNode
-from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import GraphIndex
-from nbpregel.pregel._pool import shared_pool
 from nbpregel.pregel._run import adrive, collect, drive, final_output
 from nbpregel.pregel._runnable import RunnableMixin
+from nbpregel.pregel._setup import new_loop
 from nbpregel.pregel._spec import GraphSpec, breakpoint_names
 from nbpregel.pregel._state import StateMixin
 from nbpregel.types import Send
@@ -85,6 +77,10 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         name: the graph's name (for drawing and namespaces).
         cache: where nodes with a ``cache_policy`` keep their writes (``InMemoryCache``,
             ``SqliteCache``); a subgraph without one uses its parent's.
+        store: what nodes reach as ``runtime.store`` or through a ``store`` parameter (an
+            ``nbpregel.store`` store); a subgraph uses its parent's when the parent has one.
+        context_schema: the class of ``runtime.context`` (a dataclass or pydantic model: a
+            dict passed as ``context=`` is made into one).
     """
 
     def __init__(
@@ -106,6 +102,8 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         command_mapper: Any | None = None,
         input_mapper: Any | None = None,
         cache: Any | None = None,
+        store: Any | None = None,
+        context_schema: type[Any] | None = None,
     ) -> None:
         built = {
             key: node.build(key) if isinstance(node, NodeBuilder) else node
@@ -128,6 +126,8 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         self.name = name
         self.executor = executor
         self.cache = cache
+        self.store = store
+        self.context_schema = context_schema
         self._validate()
         self.spec = GraphSpec.build(
             GraphIndex.build(built),
@@ -205,57 +205,6 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
 
     # -- running ---------------------------------------------------------------------------
 
-    def _loop(
-        self,
-        input: Any,
-        config: Mapping[str, Any] | None,
-        modes: Sequence[StreamMode],
-        *,
-        interrupt_before: Sequence[str] | str | None,
-        interrupt_after: Sequence[str] | str | None,
-        durability: str | None,
-        checkpointer: Any | None = None,
-        subgraphs: bool = False,
-    ) -> RunLoop:
-        before, after = self.spec.run_breakpoints(interrupt_before, interrupt_after)
-        config = self._run_config(config)
-        nest = nesting(self.checkpointer)
-        if nest is None:
-            config = dict(config or {})
-            saver = checkpointer if checkpointer is not None else self.checkpointer
-            if saver is False:
-                saver = None
-            persistence = Persistence(
-                saver, config, durability=Durability(durability or Durability.SYNC)
-            )
-        else:
-            config = nest.child_config(config)
-            persistence = Persistence(
-                checkpointer if checkpointer is not None else nest.saver,
-                config,
-                durability=nest.parent.persistence.durability,
-                ns=nest.ns_str,
-            )
-            persistence.parents = nest.parents
-        loop = RunLoop(
-            self.spec,
-            input,
-            persistence=persistence,
-            modes=frozenset(modes),
-            recursion_limit=int(config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)),
-            interrupt_before=before,
-            interrupt_after=after,
-            nest=nest,
-            subgraphs=subgraphs,
-        )
-        loop.run_config = {**config, "configurable": persistence.config["configurable"]}
-        loop.cache = self.cache if self.cache is not None or nest is None else nest.parent.cache
-        if nest is not None:
-            loop.executor = self.executor or nest.parent.executor
-        else:
-            loop.executor = self.executor or shared_pool(config.get("max_concurrency"))
-        return loop
-
     def stream(
         self,
         input: Any,
@@ -267,6 +216,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         durability: str | None = None,
         subgraphs: bool = False,
         checkpointer: Any | None = None,
+        context: Any = None,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks as work happens.
 
@@ -279,12 +229,17 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             interrupt_after: pause after these nodes.
             durability: ``sync``, ``async`` or ``exit``.
             subgraphs: also yield subgraph chunks, prefixed with their namespace.
+            checkpointer: a saver for this run instead of the compiled one.
+            context: what nodes see as ``runtime.context`` (a dict becomes the
+                ``context_schema`` dataclass or pydantic model); a subgraph shares its
+                parent's unless given its own.
 
         Yields:
             Chunks shaped as the stream modes say.
         """
         modes, single = _modes(stream_mode or self.stream_mode)
-        loop = self._loop(
+        loop = new_loop(
+            self,
             input,
             config,
             modes,
@@ -293,6 +248,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             durability=durability,
             checkpointer=checkpointer,
             subgraphs=subgraphs,
+            context=context,
         )
         yield from drive(loop, single=single, subgraphs=subgraphs)
 
@@ -307,10 +263,12 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         durability: str | None = None,
         subgraphs: bool = False,
         checkpointer: Any | None = None,
+        context: Any = None,
     ) -> AsyncIterator[Any]:
         """The async twin of ``stream``: same arguments, same chunks."""
         modes, single = _modes(stream_mode or self.stream_mode)
-        loop = self._loop(
+        loop = new_loop(
+            self,
             input,
             config,
             modes,
@@ -319,6 +277,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             durability=durability,
             checkpointer=checkpointer,
             subgraphs=subgraphs,
+            context=context,
         )
         async for chunk in adrive(loop, single=single, subgraphs=subgraphs):
             yield chunk
@@ -334,7 +293,8 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         """Run the graph to the end (or to a pause) and return its output.
 
         With ``stream_mode="values"`` (the default) the output is the final state; a paused run
-        adds the pending interrupts under ``"__interrupt__"``.
+        adds the pending interrupts under ``"__interrupt__"``. ``kwargs`` are ``stream``'s
+        (``context``, ``durability``, ``interrupt_before``, ...).
         """
         if stream_mode != "values":
             return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
@@ -342,15 +302,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             return collect(self.stream(input, config, stream_mode=["values", "updates"], **kwargs))
         # The output channels keep their values, so the final read equals the last ``values``
         # chunk: run without building a chunk per step.
-        loop = self._loop(
-            input,
-            config,
-            (),
-            interrupt_before=kwargs.get("interrupt_before"),
-            interrupt_after=kwargs.get("interrupt_after"),
-            durability=kwargs.get("durability"),
-            checkpointer=kwargs.get("checkpointer"),
-        )
+        loop = new_loop(self, input, config, (), **kwargs)
         for _ in drive(loop, single=True, subgraphs=False):
             pass
         return final_output(loop)

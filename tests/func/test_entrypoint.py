@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nbpregel import END, START, GraphValidationError, NbPregelError, Pregel, RetryPolicy
+from nbpregel import END, START, GraphValidationError, Pregel, RetryPolicy
 from nbpregel import get_config as nb_get_config
 from nbpregel import interrupt as nb_interrupt
 from nbpregel.checkpoint import InMemorySaver
@@ -63,11 +63,6 @@ def _keyword_only(*, previous: Any = None) -> None:
 def test_a_function_without_a_positional_input_is_refused(func: Any) -> None:
     with pytest.raises(GraphValidationError, match=f"{func.__name__!r} takes no positional"):
         entrypoint()(func)
-
-
-def test_a_store_is_refused_with_the_alternative() -> None:
-    with pytest.raises(NbPregelError, match="no long-term store"):
-        entrypoint(store=object())
 
 
 def test_previous_is_the_last_saved_value_of_the_same_thread() -> None:

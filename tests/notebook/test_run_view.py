@@ -342,3 +342,27 @@ def test_a_run_forked_from_an_old_checkpoint_resumes_where_it_paused() -> None:
     assert fork.wait(TIMEOUT) is RunStatus.DONE, fork.run.error
     assert (fork.state()["topic"], fork.state()["answer"]) == ("y", "no")
     assert (first.state()["topic"], first.state()["answer"]) == ("x", "yes")
+
+
+def test_the_runs_context_reaches_its_nodes_again_after_a_prompt_resumes_it() -> None:
+    from run_graphs import AskState
+
+    from nbpregel.checkpoint import InMemorySaver
+    from nbpregel.runtime import Runtime
+
+    def ask(state: AskState, runtime: Runtime[dict[str, str]]) -> dict[str, Any]:
+        user = runtime.context["user"]
+        answer = nbpregel.interrupt({"options": ["yes", "no"], "for": user})
+        return {"first": f"{answer} from {user}"}
+
+    builder = nbpregel.StateGraph(AskState)
+    builder.add_node("ask", ask)
+    builder.add_edge(nbpregel.START, "ask")
+    view = run(builder.compile(checkpointer=InMemorySaver()), {}, context={"user": "ada"})
+    assert view.wait(TIMEOUT) is RunStatus.INTERRUPTED
+    (prompt,) = view.prompts.children
+    assert prompt.value["for"] == "ada"
+    (yes,) = [button for button in prompt.buttons if button.description == "yes"]
+    yes.click()  # resumes the run: its context must reach the node again
+    assert view.wait(TIMEOUT) is RunStatus.DONE, view.run.error
+    assert view.state()["first"] == "yes from ada"

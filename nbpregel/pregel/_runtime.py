@@ -1,0 +1,183 @@
+"""What a node receives as ``runtime``: the run's context, the store, its writer, where it runs.
+
+A graph compiled with ``store=`` and run with ``invoke(..., context=...)`` hands both to every
+node that declares a ``runtime`` parameter (or calls :func:`get_runtime`); a node with a
+``store`` parameter gets the store alone. A subgraph, or a graph invoked inside a node, shares
+its parent's context unless given its own, and its parent's store when the parent has one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from nbpregel.constants import CONFIG_KEY_THREAD_ID, PREVIOUS
+from nbpregel.errors import InvalidContextError, NbPregelError
+from nbpregel.pregel._context import CURRENT
+from nbpregel.types import StreamWriter
+
+if TYPE_CHECKING:
+    from nbpregel.pregel._loop import RunLoop
+    from nbpregel.pregel._task import Task
+
+__all__ = [
+    "ExecutionInfo",
+    "Runtime",
+    "coerce_context",
+    "get_runtime",
+    "saved_previous",
+    "task_runtime",
+]
+
+ContextT = TypeVar("ContextT")
+
+
+def _no_op(*_args: Any) -> None:
+    return None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExecutionInfo:
+    """Where and how often a task runs.
+
+    Attributes:
+        checkpoint_id: the checkpoint the task's step started from.
+        checkpoint_ns: the task's namespace (``node:task_id``, nested for subgraphs).
+        task_id: the task's id (stable across a resume of the same step).
+        thread_id: the run's ``thread_id``, or ``None``.
+        run_id: the config's ``run_id``, or ``None``.
+        node_attempt: 1 for the first call of the node, 2 for its first retry, ...
+        node_first_attempt_time: when the first attempt started (seconds since the epoch).
+    """
+
+    checkpoint_id: str | None
+    checkpoint_ns: str
+    task_id: str
+    thread_id: str | None
+    run_id: str | None
+    node_attempt: int
+    node_first_attempt_time: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Runtime(Generic[ContextT]):
+    """What a running node can reach besides its state.
+
+    Declare a ``runtime`` parameter (``def node(state, runtime: Runtime[Ctx])``) to receive it,
+    or call :func:`get_runtime` from inside the node.
+
+    Attributes:
+        context: the run's ``context=`` (a dict becomes the graph's ``context_schema``
+            dataclass or pydantic model); ``None`` when the run was given none.
+        store: the store the graph was compiled with (``compile(store=...)``), or ``None``.
+        stream_writer: emits its argument as a ``custom`` stream chunk.
+        heartbeat: nodes may call it during long work (it does nothing in nbpregel).
+        previous: an entrypoint's value saved by the thread's last run (``None`` elsewhere).
+        execution_info: the running task's ids and attempt number.
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> from typing import TypedDict
+        >>> from nbpregel import START, StateGraph
+        >>> @dataclass
+        ... class Ctx:
+        ...     user: str
+        >>> class State(TypedDict):
+        ...     greeting: str
+        >>> def greet(state: State, runtime: Runtime[Ctx]) -> State:
+        ...     return {"greeting": f"hello {runtime.context.user}"}
+        >>> builder = StateGraph(State, context_schema=Ctx)
+        >>> _ = builder.add_node("greet", greet).add_edge(START, "greet")
+        >>> builder.compile().invoke({"greeting": ""}, context={"user": "ada"})
+        {'greeting': 'hello ada'}
+    """
+
+    context: ContextT = None  # type: ignore[assignment]
+    store: Any | None = None
+    stream_writer: StreamWriter = _no_op
+    heartbeat: Callable[[], None] = _no_op
+    previous: Any = None
+    execution_info: ExecutionInfo | None = None
+
+    def override(self, **changes: Any) -> Runtime[ContextT]:
+        """A copy with some fields replaced (``runtime.override(context=other)``)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _schema_kind(schema: Any) -> str | None:
+    if isinstance(schema, type) and dataclasses.is_dataclass(schema):
+        return "dataclass"
+    if isinstance(schema, type) and hasattr(schema, "model_validate"):
+        return "pydantic model"
+    return None
+
+
+def coerce_context(schema: Any, context: Any, graph: str) -> Any:
+    """The context a run's nodes see: a dict made into ``schema`` when it is a dataclass or a
+    pydantic model, ``None`` for no context (or an empty dict, when ``schema`` is neither),
+    anything else as given.
+
+    Raises:
+        InvalidContextError: the dict does not fit ``schema`` (an unknown or missing field, a
+            value pydantic refuses), naming the schema's fields.
+    """
+    if context is None or not isinstance(context, Mapping):
+        return context
+    kind = _schema_kind(schema)
+    if kind is None:
+        return context or None
+    try:
+        return schema.model_validate(context) if kind != "dataclass" else schema(**context)
+    except (TypeError, ValueError) as exc:
+        fields = (
+            [f.name for f in dataclasses.fields(schema)]
+            if kind == "dataclass"
+            else list(schema.model_fields)
+        )
+        raise InvalidContextError(
+            f"context={dict(context)!r} does not fit the context_schema {schema.__name__} of "
+            f"graph {graph!r} (a {kind} with fields {fields}): {exc}; pass those fields, or a "
+            f"{schema.__name__} instance"
+        ) from exc
+
+
+def saved_previous(loop: RunLoop) -> Any:
+    """What an entrypoint saved on the thread's last run (``None``: nothing, or no entrypoint)."""
+    channel = loop.channels.get(PREVIOUS)
+    return channel.get() if channel is not None and channel.is_available() else None
+
+
+def task_runtime(loop: RunLoop, task: Task) -> Runtime[Any]:
+    """The ``Runtime`` of ``task``, run by ``loop``, as of its current attempt."""
+    config = loop.run_config
+    return Runtime(
+        context=loop.context,
+        store=loop.store,
+        stream_writer=loop.custom,
+        previous=saved_previous(loop),
+        execution_info=ExecutionInfo(
+            checkpoint_id=loop.persistence.checkpoint_id or None,
+            checkpoint_ns=task.ns,
+            task_id=task.id,
+            thread_id=config.get("configurable", {}).get(CONFIG_KEY_THREAD_ID),
+            run_id=config.get("run_id"),
+            node_attempt=task.attempts,
+            node_first_attempt_time=task.started_at,
+        ),
+    )
+
+
+def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[ContextT]:
+    """The running node's ``Runtime`` (``context_schema`` only types the result).
+
+    Raises:
+        NbPregelError: called outside a running node.
+    """
+    current = CURRENT.get()
+    if current is None:
+        raise NbPregelError(
+            "get_runtime() was called outside a running node: call it from inside a node "
+            "function while the graph runs"
+        )
+    return task_runtime(current.loop, current.task)

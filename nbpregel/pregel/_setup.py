@@ -1,0 +1,91 @@
+"""Setting a run up: its config, checkpoints, breakpoints, executor, context and store.
+
+``Pregel.stream`` and its twins describe what the caller asked for; :func:`new_loop` turns that
+into a ``RunLoop`` ready to be driven. A run started inside a running task (a subgraph, or a
+graph invoked by a node) nests under that task's run: it inherits the context it was not given,
+and the parent's store when the parent has one (LangGraph's rule, even over its own; LangGraph
+also drops a nested graph's own store under a parent without one, where nbpregel keeps it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nbpregel.constants import DEFAULT_RECURSION_LIMIT, Durability, StreamMode
+from nbpregel.pregel._loop import RunLoop
+from nbpregel.pregel._nested import nesting
+from nbpregel.pregel._persist import Persistence
+from nbpregel.pregel._pool import shared_pool
+from nbpregel.pregel._runtime import coerce_context
+
+if TYPE_CHECKING:
+    from nbpregel.pregel.main import Pregel
+
+__all__ = ["new_loop"]
+
+
+def new_loop(
+    graph: Pregel,
+    input: Any,
+    config: Mapping[str, Any] | None,
+    modes: Sequence[StreamMode],
+    *,
+    interrupt_before: Sequence[str] | str | None = None,
+    interrupt_after: Sequence[str] | str | None = None,
+    durability: str | None = None,
+    checkpointer: Any | None = None,
+    subgraphs: bool = False,
+    context: Any = None,
+) -> RunLoop:
+    """A loop that runs ``graph`` on ``input`` as the caller asked (``stream``'s arguments).
+
+    Raises:
+        InvalidContextError: ``context`` does not fit the graph's ``context_schema``.
+    """
+    before, after = graph.spec.run_breakpoints(interrupt_before, interrupt_after)
+    config = graph._run_config(config)
+    nest = nesting(graph.checkpointer)
+    if nest is None:
+        config = dict(config or {})
+        saver = checkpointer if checkpointer is not None else graph.checkpointer
+        persistence = Persistence(
+            None if saver is False else saver,
+            config,
+            durability=Durability(durability or Durability.SYNC),
+        )
+    else:
+        config = nest.child_config(config)
+        persistence = Persistence(
+            checkpointer if checkpointer is not None else nest.saver,
+            config,
+            durability=nest.parent.persistence.durability,
+            ns=nest.ns_str,
+        )
+        persistence.parents = nest.parents
+    loop = RunLoop(
+        graph.spec,
+        input,
+        persistence=persistence,
+        modes=frozenset(modes),
+        recursion_limit=int(config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)),
+        interrupt_before=before,
+        interrupt_after=after,
+        nest=nest,
+        subgraphs=subgraphs,
+    )
+    loop.run_config = {**config, "configurable": persistence.config["configurable"]}
+    loop.context = coerce_context(graph.context_schema, context, graph.name)
+    loop.store = graph.store
+    if nest is None:
+        loop.cache = graph.cache
+        loop.executor = graph.executor or shared_pool(config.get("max_concurrency"))
+    else:
+        parent = nest.parent
+        loop.cache = graph.cache if graph.cache is not None else parent.cache
+        loop.executor = graph.executor or parent.executor
+        if loop.context is None:
+            loop.context = parent.context
+        if parent.store is not None:
+            loop.store = parent.store  # as LangGraph: the parent's store, even over its own
+    return loop
