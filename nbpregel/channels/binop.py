@@ -130,9 +130,14 @@ class BinaryOperatorAggregate(HeldValue[V, V]):
 
     def _reducer_error(self, exc: Exception) -> InvalidUpdateError:
         name = getattr(self.operator, "__qualname__", repr(self.operator))
+        hint = (
+            "; make the reducer accept (current value, written value) of the types written to "
+            "this key"
+            if isinstance(exc, TypeError)
+            else ""
+        )
         return InvalidUpdateError(
-            f"channel {self.key!r}: reducer {name} raised {type(exc).__name__}: {exc}; make "
-            "the reducer accept (current value, written value) of the types written to this key"
+            f"channel {self.key!r}: reducer {name} raised {type(exc).__name__}: {exc}{hint}"
         )
 
     def checkpoint(self) -> Any:

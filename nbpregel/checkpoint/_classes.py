@@ -2,12 +2,15 @@
 
 Private: :mod:`nbpregel.checkpoint.serde` is the public entry point. A class named in a
 checkpoint is looked up in the registry, or in the dicts of a module that is already imported;
-nothing is imported and no attribute hook or descriptor runs while looking.
+no attribute hook or descriptor runs while looking. The only modules ever imported are the ones
+named in :data:`TRUSTED_MODULES` (langchain_core's message classes, which a chat's state holds
+and which langchain_core imports lazily): a name in the data cannot add to that list.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -22,6 +25,7 @@ __all__ = [
     "CLASS_PAYLOADS",
     "KIND_NAMES",
     "REGISTRY",
+    "TRUSTED_MODULES",
     "check_registrable",
     "class_kind",
     "dataclass_payload",
@@ -97,9 +101,29 @@ def check_registrable(cls: type) -> None:
         )
 
 
+TRUSTED_MODULES: Final = frozenset(
+    f"langchain_core.messages.{name}"
+    for name in ("ai", "base", "chat", "function", "human", "modifier", "system", "tool")
+)
+"""Modules loading may import to find a class: where langchain_core defines its messages."""
+
+
+def _trusted_import(module: str) -> ModuleType | None:
+    if module not in TRUSTED_MODULES:
+        return None
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise SerializationError(
+            f"cannot load a {module} class: {exc}; install langchain-core to load this checkpoint"
+        ) from exc
+
+
 def resolve_imported(module: str, qualname: str) -> type:
-    """Find a class in an already imported module through its dicts only; import nothing."""
+    """Find a class in an already imported module (or a trusted one) through its dicts only."""
     mod = sys.modules.get(module)
+    if not isinstance(mod, ModuleType):
+        mod = _trusted_import(module)
     if not isinstance(mod, ModuleType):
         raise SerializationError(
             f"cannot load {module}.{qualname}: module {module!r} is not imported and loading "

@@ -10,10 +10,11 @@ allowed without asking       tuple, set, frozenset, big ints, datetime, date, ti
 allowed by class kind        enums, dataclasses, namedtuples, pydantic v2 models
 ==========================  ===========================================================
 
-Loading never imports a module and never calls a class it has not checked. A class is rebuilt
-only when it was registered (``register_type(cls)`` or ``SafeSerializer(allowed=[cls])``) or
-when its module is already imported and the class, looked up statically, is an enum,
-dataclass, namedtuple or pydantic model. Exceptions come back as their own class only for
+Loading never imports a module (but langchain_core's message modules, which a chat's state
+needs) and never calls a class it has not checked. A class is rebuilt only when it was
+registered (``register_type(cls)`` or ``SafeSerializer(allowed=[cls])``) or when its module is
+already imported and the class, looked up statically, is an enum, dataclass, namedtuple or
+pydantic model. Exceptions come back as their own class only for
 builtins, ``nbpregel.errors`` and registered classes; any other becomes a
 :class:`RestoredError` holding the type name, message and arguments. Pickle is used only when
 asked for by name: ``SafeSerializer(pickle_fallback=True)``.

@@ -3,6 +3,7 @@
 from nbpregel.constants import END, START
 from nbpregel.graph._compiled import CompiledStateGraph
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
+from nbpregel.graph.message import MessagesState, add_messages
 from nbpregel.graph.state import StateGraph
 
 __all__ = [
@@ -12,5 +13,7 @@ __all__ = [
     "DrawableEdge",
     "DrawableGraph",
     "DrawableNode",
+    "MessagesState",
     "StateGraph",
+    "add_messages",
 ]

@@ -11,6 +11,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+import typing_extensions
+
 from nbpregel.channels import BaseChannel, BinaryOperatorAggregate, LastValue
 from nbpregel.errors import GraphValidationError
 
@@ -22,7 +24,7 @@ SchemaKind = Literal["typeddict", "dataclass", "pydantic", "none"]
 def schema_kind(schema: Any) -> SchemaKind:
     """Which kind of state schema ``schema`` is."""
     if isinstance(schema, type):
-        if typing.is_typeddict(schema):
+        if typing_extensions.is_typeddict(schema):  # typing's and typing_extensions' kinds
             return "typeddict"
         if dataclasses.is_dataclass(schema):
             return "dataclass"

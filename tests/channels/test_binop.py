@@ -193,3 +193,18 @@ def test_does_not_clear_when_idle() -> None:
     channel.update([2])
     assert channel.clears_when_idle is False
     assert channel.update([]) is False and channel.get() == 2
+
+
+def test_a_reducer_refusing_a_value_gets_no_advice_about_argument_types() -> None:
+    def refuse_negatives(current: int, written: int) -> int:
+        if written < 0:
+            raise ValueError(f"negative amount {written}")
+        return current + written
+
+    channel = BinaryOperatorAggregate(int, refuse_negatives, key="total")
+    with pytest.raises(InvalidUpdateError) as info:
+        channel.update([-3])
+    message = str(info.value)
+    assert "refuse_negatives raised ValueError: negative amount -3" in message
+    assert "make the reducer accept" not in message
+    assert isinstance(info.value.__cause__, ValueError)

@@ -293,3 +293,18 @@ def test_same_graph_and_input_give_identical_streams() -> None:
     case = CASES["send_map_reduce"]
     values = [list(app.stream(fresh(case.input), stream_mode="values")) for _ in range(3)]
     assert values[0] == values[1] == values[2]
+
+
+def test_a_typing_extensions_typeddict_is_a_state_schema_with_its_reducers() -> None:
+    import typing_extensions
+
+    class Log(typing_extensions.TypedDict):
+        lines: Annotated[list[str], operator.add]
+        last: str
+
+    g = StateGraph(Log)
+    g.add_node("a", lambda s: {"lines": ["a"], "last": "a"})
+    g.add_node("b", lambda s: {"lines": ["b"]})
+    g.add_edge(START, "a")
+    g.add_edge(START, "b")
+    assert g.compile().invoke({"lines": ["in"]}) == {"lines": ["in", "a", "b"], "last": "a"}

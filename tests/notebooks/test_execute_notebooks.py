@@ -42,6 +42,7 @@ def test_notebooks_exist() -> None:
         "03_human_in_the_loop.ipynb",
         "04_map_reduce_and_subgraphs.ipynb",
         "05_vertex_programs.ipynb",
+        "06_chat_agent.ipynb",
     }
     assert expected <= names, f"missing from {NOTEBOOKS_DIR}: {sorted(expected - names)}"
 
