@@ -290,8 +290,9 @@ class StateGraph:
                 finishes unwatched (no retry): its writes are dropped. Resuming runs every
                 task of the step that saved no writes (waiting for such a call to return
                 before calling its node again).
-            executor: runs sync tasks (default: a shared thread pool), e.g. a Dask client's
-                ``get_executor()``.
+            executor: runs sync tasks (default: a shared thread pool): an executor that runs
+                calls in this process, such as a ``ThreadPoolExecutor`` (process pools and
+                Dask clusters, which pickle each call, are not supported yet).
 
         Raises:
             GraphValidationError: naming the culprit: no entry point, an edge to an unknown

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from nbpregel.errors import NbPregelError
 from nbpregel.pregel._execute import arun_task, run_task
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._pool import Crew, TaskPool, run_reporting
@@ -99,11 +100,22 @@ def _start(
         crew = Crew(loop, executor, shared, done, limit)
         crew.hire()
     else:
-        for task in sync_tasks:  # a user's executor (e.g. a cluster) gets one call per task
-            futures.append(
-                executor.submit(contextvars.copy_context().run, run_reporting, loop, task, done)
-            )
+        for task in sync_tasks:  # a user's executor gets one call per task
+            futures.append(_submit(executor, loop, task, done))
     return crew, futures
+
+
+def _submit(executor: Any, loop: RunLoop, task: Task, done: queue.SimpleQueue[Any]) -> Any:
+    """Hand one task to a user's executor, which must run it in this process."""
+    try:
+        return executor.submit(contextvars.copy_context().run, run_reporting, loop, task, done)
+    except Exception as exc:
+        raise NbPregelError(
+            f"the graph's executor ({type(executor).__name__}) refused task {task.name!r}: "
+            f"{exc}; give compile(executor=...) one that runs calls in this process, such as "
+            f"a concurrent.futures.ThreadPoolExecutor (executors that send calls to other "
+            f"processes, such as process pools and Dask clusters, are not supported yet)"
+        ) from exc
 
 
 def _inline_alone(loop: RunLoop, node: Any) -> bool:

@@ -16,6 +16,7 @@ import pytest
 from nbpregel import (
     START,
     GraphValidationError,
+    NbPregelError,
     NodeBuilder,
     Pregel,
     RetryPolicy,
@@ -242,3 +243,16 @@ def test_a_user_executor_runs_the_sync_tasks() -> None:
         # the run does not shut the user's executor down
         assert pool.submit(lambda: "still open").result() == "still open"
         assert app.invoke(2) == [2] * 6
+
+
+def test_an_executor_that_refuses_a_task_gets_an_error_naming_the_task_and_the_fix() -> None:
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    pool.shutdown()  # a real executor that refuses every call
+    app = wide(Gauge(), executor=pool)
+    with pytest.raises(NbPregelError) as caught:
+        app.invoke(1)
+    message = str(caught.value)
+    assert "executor (ThreadPoolExecutor) refused task 'n" in message
+    assert "cannot schedule new futures after shutdown" in message
+    assert "runs calls in this process" in message
+    assert isinstance(caught.value.__cause__, RuntimeError)
