@@ -2,7 +2,9 @@
 
 The names are LangGraph 1.x's: a notebook using ``langgraph.store.memory.InMemoryStore`` and
 ``langgraph.store.base.BaseStore`` / ``Item`` ports by importing them from
-``nbpregel.store.memory`` and ``nbpregel.store.base`` instead.
+``nbpregel.store.memory`` and ``nbpregel.store.base`` instead. ``SqliteStore`` (and
+``AsyncSqliteStore``) in ``nbpregel.store.sqlite`` keep the items in a file, so that they
+survive a kernel restart.
 
 >>> from nbpregel.store import InMemoryStore
 >>> store = InMemoryStore()
@@ -34,8 +36,10 @@ from nbpregel.store.base import (
     SearchOp,
 )
 from nbpregel.store.memory import InMemoryStore
+from nbpregel.store.sqlite import AsyncSqliteStore, SqliteStore
 
 __all__ = [
+    "AsyncSqliteStore",
     "BaseStore",
     "EmbeddingError",
     "Embeddings",
@@ -50,6 +54,7 @@ __all__ = [
     "PutOp",
     "SearchItem",
     "SearchOp",
+    "SqliteStore",
     "StoreError",
     "TTLNotSupportedError",
 ]

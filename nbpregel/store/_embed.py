@@ -25,17 +25,19 @@ import operator
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from nbpregel.store._errors import EmbeddingError, InvalidStoreArgumentError, kind_of
 
 __all__ = [
     "WHOLE_VALUE",
     "Embeddings",
+    "StoredVector",
     "checked_vectors",
     "cosine",
     "ensure_embeddings",
     "norm",
+    "rank",
     "texts_at_path",
     "tokenize_path",
 ]
@@ -48,6 +50,9 @@ _INDEX = re.compile(r"\[(-?\d+|\*)\]")
 _EVERY: Final = "*"
 
 Vector = list[float]
+StoredVector = tuple[tuple[float, ...], float]
+"""A stored vector with its norm, computed once."""
+_Hit = TypeVar("_Hit")
 
 
 class Embeddings(ABC):
@@ -289,3 +294,34 @@ def checked_vectors(
                 f"says dims={dims}: set dims to {len(vector)}, or fix the embed"
             )
     return checked
+
+
+def rank(
+    hits: Sequence[_Hit],
+    vectors_of: Callable[[_Hit], Sequence[StoredVector]],
+    query: Sequence[float] | None,
+) -> list[tuple[float | None, _Hit]]:
+    """``hits`` with their scores: by best cosine to ``query``, then the unembedded ones.
+
+    Each hit scores its best vector; hits without vectors score ``None`` and keep their order
+    after the others. Without a query every score is ``None`` and the order is kept.
+
+    Example:
+        >>> vectors = {"a": [((1.0, 0.0), 1.0)], "b": [((0.0, 1.0), 1.0)], "c": []}
+        >>> rank(["a", "b", "c"], vectors.get, (0.0, 2.0))
+        [(1.0, 'b'), (0.0, 'a'), (None, 'c')]
+    """
+    if query is None:
+        return [(None, hit) for hit in hits]
+    query_norm = norm(query)
+    scored: list[tuple[float, _Hit]] = []
+    unscored: list[tuple[float | None, _Hit]] = []
+    for hit in hits:
+        vectors = vectors_of(hit)
+        if not vectors:
+            unscored.append((None, hit))
+            continue
+        best = max(cosine(query, vector, query_norm, length) for vector, length in vectors)
+        scored.append((best, hit))
+    scored.sort(key=lambda pair: -pair[0])
+    return [*scored, *unscored]

@@ -18,14 +18,20 @@ True
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Final
 
 from nbpregel.store._errors import InvalidStoreArgumentError, kind_of
-from nbpregel.store._ops import WILDCARD, MatchCondition
+from nbpregel.store._ops import WILDCARD, ListNamespacesOp, MatchCondition
 
-__all__ = ["FilterOperator", "check_filter", "filter_matches", "namespace_matches"]
+__all__ = [
+    "FilterOperator",
+    "check_filter",
+    "filter_matches",
+    "namespace_matches",
+    "namespaces_page",
+]
 
 _OPERATOR_PREFIX: Final = "$"
 
@@ -164,3 +170,21 @@ def namespace_matches(
         if not _ends_match(end, path):
             return False
     return True
+
+
+def namespaces_page(
+    namespaces: Iterable[tuple[str, ...]], op: ListNamespacesOp
+) -> list[tuple[str, ...]]:
+    """The page of ``namespaces`` that ``op`` asks for: matched, cut to depth, sorted, sliced.
+
+    Example:
+        >>> spaces = [("b", "x"), ("a", "y", "z"), ("a", "y")]
+        >>> namespaces_page(spaces, ListNamespacesOp(max_depth=2))
+        [('a', 'y'), ('b', 'x')]
+    """
+    spaces = {
+        namespace for namespace in namespaces if namespace_matches(namespace, op.match_conditions)
+    }
+    if op.max_depth is not None:
+        spaces = {namespace[: op.max_depth] for namespace in spaces}
+    return sorted(spaces)[op.offset : op.offset + op.limit]

@@ -40,32 +40,21 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from nbpregel.store._embed import (
-    WHOLE_VALUE,
-    Embeddings,
-    checked_vectors,
-    cosine,
-    ensure_embeddings,
-    norm,
-    texts_at_path,
-    tokenize_path,
-)
+from nbpregel.store._batch import PlannedStore, QueryVectors, Write, read_all
+from nbpregel.store._embed import StoredVector, rank
 from nbpregel.store._errors import InvalidStoreArgumentError
-from nbpregel.store._filter import filter_matches, namespace_matches
-from nbpregel.store._validate import check_op
+from nbpregel.store._filter import filter_matches, namespaces_page
 from nbpregel.store.base import (
-    BaseStore,
     GetOp,
     IndexConfig,
     Item,
     ListNamespacesOp,
     Op,
-    PutOp,
     Result,
     SearchItem,
     SearchOp,
@@ -73,67 +62,19 @@ from nbpregel.store.base import (
 
 __all__ = ["InMemoryStore"]
 
-_Vector = tuple[tuple[float, ...], float]
-"""A stored vector with its norm, computed once."""
-
 
 @dataclass(slots=True)
 class _Record:
     value: dict[str, Any]
     created_at: datetime
     updated_at: datetime
-    vectors: tuple[_Vector, ...] = ()
+    vectors: tuple[StoredVector, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Write:
-    """A put or delete, checked and copied, with the texts to embed for it."""
-
-    namespace: tuple[str, ...]
-    key: str
-    value: dict[str, Any] | None
-    texts: tuple[str, ...] = ()
+_Hit = tuple[tuple[str, ...], str, _Record]
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """A checked batch: its ops, the writes it ends with, and what must be embedded first."""
-
-    ops: tuple[Op, ...]
-    writes: tuple[_Write, ...]
-    queries: tuple[str, ...]
-    texts: list[str]
-    """Every write's texts, in order: embedded in one call."""
-
-
-def _copy_value(key: str, value: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return copy.deepcopy(dict(value))
-    except Exception as error:
-        raise InvalidStoreArgumentError(
-            f"value for key {key!r} cannot be copied ({type(error).__name__}: {error}): store "
-            "plain data (dicts, lists, str, numbers), not live objects such as locks or files"
-        ) from error
-
-
-def _check_index_config(index: Any) -> None:
-    if not isinstance(index, Mapping) or "embed" not in index:
-        raise InvalidStoreArgumentError(
-            f"index {index!r} must be a dict with an 'embed' function, e.g. "
-            "{'embed': embed, 'dims': 3, 'fields': ['text']}"
-        )
-    dims, fields = index.get("dims"), index.get("fields")
-    if dims is not None and (not isinstance(dims, int) or dims < 1):
-        raise InvalidStoreArgumentError(f"index dims={dims!r} must be an int >= 1")
-    if fields is not None and (
-        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
-    ):
-        raise InvalidStoreArgumentError(
-            f"index fields={fields!r} must be a list of paths, e.g. ['text', 'tags[*]'], or None"
-        )
-
-
-class InMemoryStore(BaseStore):
+class InMemoryStore(PlannedStore):
     """A thread-safe dict of namespaces, each a dict of items in the order they were first put.
 
     ``search`` lists namespaces in the order they got their first item and, within one, keys in
@@ -149,135 +90,59 @@ class InMemoryStore(BaseStore):
     """
 
     def __init__(self, *, index: IndexConfig | None = None) -> None:
+        super().__init__(index=index)
         self._data: dict[tuple[str, ...], dict[str, _Record]] = {}
         self._lock = threading.Lock()
-        self.index_config: IndexConfig | None = None
-        self.embeddings: Embeddings | None = None
-        self._fields: tuple[tuple[str, ...], ...] = ()
-        if index is not None:
-            _check_index_config(index)
-            fields = index.get("fields") or [WHOLE_VALUE]
-            self.index_config = {**index, "fields": fields}
-            self.embeddings = ensure_embeddings(index["embed"])
-            self._fields = tuple(tokenize_path(path) for path in fields)
 
     def __repr__(self) -> str:
         with self._lock:
             spaces = [records for records in self._data.values() if records]
         return f"InMemoryStore({sum(map(len, spaces))} items in {len(spaces)} namespaces)"
 
-    # -- the batch: check and copy, embed (sync or async), then read and write under the lock --
-
-    def batch(self, ops: Iterable[Op]) -> list[Result]:
-        """Run ``ops``: reads see the store as it was before the batch's writes."""
-        plan = self._plan(ops)
-        documents: Sequence[Sequence[float]] = []
-        queries: dict[str, Sequence[float]] = {}
-        if self.embeddings is not None:
-            documents = self.embeddings.embed_documents(plan.texts) if plan.texts else []
-            queries = {query: self.embeddings.embed_query(query) for query in plan.queries}
-        return self._run(plan, documents, queries)
-
-    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        """:meth:`batch`, for async code; an async ``embed`` is awaited here."""
-        plan = self._plan(ops)
-        documents: Sequence[Sequence[float]] = []
-        queries: dict[str, Sequence[float]] = {}
-        if self.embeddings is not None:
-            documents = await self.embeddings.aembed_documents(plan.texts) if plan.texts else []
-            for query in plan.queries:
-                queries[query] = await self.embeddings.aembed_query(query)
-        return self._run(plan, documents, queries)
-
-    def _plan(self, ops: Iterable[Op]) -> _Plan:
-        """Check every op and copy every value before anything is embedded or stored."""
-        ops = tuple(ops)
-        for op in ops:
-            check_op(op, supports_ttl=self.supports_ttl)
-        writes: dict[tuple[tuple[str, ...], str], _Write] = {}
-        for op in ops:
-            if isinstance(op, PutOp):
-                writes[(op.namespace, op.key)] = self._write_of(op)  # the last put wins
-        queries = {
-            op.query: None
-            for op in ops
-            if isinstance(op, SearchOp) and op.query and self.embeddings is not None
-        }
-        texts = [text for write in writes.values() for text in write.texts]
-        return _Plan(ops, tuple(writes.values()), tuple(queries), texts)
-
-    def _write_of(self, op: PutOp) -> _Write:
-        if op.value is None:
-            return _Write(op.namespace, op.key, None)
-        value = _copy_value(op.key, op.value)
-        if self.embeddings is None or op.index is False:
-            return _Write(op.namespace, op.key, value)
-        paths = self._fields if op.index is None else [tokenize_path(p) for p in op.index]
-        texts = tuple(text for steps in paths for text in texts_at_path(value, steps))
-        return _Write(op.namespace, op.key, value, texts)
+    def _copy_value(self, key: str, value: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return copy.deepcopy(dict(value))
+        except Exception as error:
+            raise InvalidStoreArgumentError(
+                f"value for key {key!r} cannot be copied ({type(error).__name__}: {error}): "
+                "store plain data (dicts, lists, str, numbers), not live objects such as locks "
+                "or files"
+            ) from error
 
     def _run(
-        self,
-        plan: _Plan,
-        documents: Sequence[Sequence[float]],
-        queries: Mapping[str, Sequence[float]],
+        self, ops: Sequence[Op], writes: Sequence[Write], queries: QueryVectors
     ) -> list[Result]:
-        dims = self.index_config.get("dims") if self.index_config else None
-        flat = checked_vectors(documents, len(plan.texts), dims)
-        query_vectors = {
-            query: checked_vectors([vector], 1, dims)[0] for query, vector in queries.items()
-        }
-        now = datetime.now(UTC)
         with self._lock:
-            results = [self._read(op, query_vectors) for op in plan.ops]
-            start = 0
-            for write in plan.writes:
-                vectors = flat[start : start + len(write.texts)]
-                start += len(write.texts)
-                self._apply(write, tuple((vector, norm(vector)) for vector in vectors), now)
+            now = datetime.now(UTC)  # under the lock: timestamps follow the order of writes
+            results = read_all(ops, queries, self._get, self._search, self._list_namespaces)
+            for write in writes:
+                self._apply(write, now)
         return results
 
     # -- reads and writes; the caller holds the lock -------------------------------------------
 
-    def _read(self, op: Op, queries: Mapping[str, tuple[float, ...]]) -> Result:
-        if isinstance(op, GetOp):
-            record = self._data.get(op.namespace, {}).get(op.key)
-            if record is None:
-                return None
-            return Item(
-                value=copy.deepcopy(record.value),
-                key=op.key,
-                namespace=op.namespace,
-                created_at=record.created_at,
-                updated_at=record.updated_at,
-            )
-        if isinstance(op, SearchOp):
-            return self._search(op, queries.get(op.query) if op.query else None)
-        if isinstance(op, ListNamespacesOp):
-            return self._list_namespaces(op)
-        return None
+    def _get(self, op: GetOp) -> Item | None:
+        record = self._data.get(op.namespace, {}).get(op.key)
+        if record is None:
+            return None
+        return Item(
+            value=copy.deepcopy(record.value),
+            key=op.key,
+            namespace=op.namespace,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
 
     def _search(self, op: SearchOp, query: tuple[float, ...] | None) -> list[SearchItem]:
         depth = len(op.namespace_prefix)
-        found = [
+        found: list[_Hit] = [
             (namespace, key, record)
             for namespace, records in self._data.items()
             if namespace[:depth] == op.namespace_prefix
             for key, record in records.items()
             if filter_matches(record.value, op.filter)
         ]
-        ranked: list[tuple[float | None, tuple[tuple[str, ...], str, _Record]]]
-        ranked = [(None, hit) for hit in found]
-        if query is not None:
-            query_norm = norm(query)
-            scores = [_best_score(query, query_norm, record) for _, _, record in found]
-            scored = sorted(
-                ((s, hit) for s, hit in zip(scores, found, strict=True) if s is not None),
-                key=lambda pair: -pair[0],
-            )
-            unscored = [(s, hit) for s, hit in zip(scores, found, strict=True) if s is None]
-            ranked = [*scored, *unscored]
-        page = ranked[op.offset : op.offset + op.limit]
+        ranked = rank(found, _vectors_of, query)
         return [
             SearchItem(
                 namespace,
@@ -287,20 +152,13 @@ class InMemoryStore(BaseStore):
                 record.updated_at,
                 score,
             )
-            for score, (namespace, key, record) in page
+            for score, (namespace, key, record) in ranked[op.offset : op.offset + op.limit]
         ]
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
-        spaces = {
-            namespace
-            for namespace, records in self._data.items()
-            if records and namespace_matches(namespace, op.match_conditions)
-        }
-        if op.max_depth is not None:
-            spaces = {namespace[: op.max_depth] for namespace in spaces}
-        return sorted(spaces)[op.offset : op.offset + op.limit]
+        return namespaces_page((ns for ns, records in self._data.items() if records), op)
 
-    def _apply(self, write: _Write, vectors: tuple[_Vector, ...], now: datetime) -> None:
+    def _apply(self, write: Write, now: datetime) -> None:
         if write.value is None:
             # The namespace stays (empty): it keeps its place in search order, as LangGraph's.
             self._data.get(write.namespace, {}).pop(write.key, None)
@@ -308,11 +166,8 @@ class InMemoryStore(BaseStore):
         records = self._data.setdefault(write.namespace, {})
         old = records.get(write.key)
         created = old.created_at if old is not None else now
-        records[write.key] = _Record(write.value, created, now, vectors)
+        records[write.key] = _Record(write.value, created, now, write.vectors)
 
 
-def _best_score(query: tuple[float, ...], query_norm: float, record: _Record) -> float | None:
-    """The item's best similarity to the query; ``None`` if it has no vectors."""
-    if not record.vectors:
-        return None
-    return max(cosine(query, vector, query_norm, length) for vector, length in record.vectors)
+def _vectors_of(hit: _Hit) -> tuple[StoredVector, ...]:
+    return hit[2].vectors

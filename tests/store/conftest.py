@@ -1,12 +1,17 @@
-"""Run each store test twice: through the sync methods and through their async twins."""
+"""Run each store test on every store kind, through the sync methods and their async twins."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from nbpregel.store import InMemoryStore
+from nbpregel.store import InMemoryStore, SqliteStore
+from nbpregel.store.base import BaseStore
+
+MakeStore = Callable[..., BaseStore]
 
 _METHODS = ("get", "search", "put", "delete", "list_namespaces", "batch")
 
@@ -41,13 +46,35 @@ def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=["memory", "sqlite"])
+def kind(request: pytest.FixtureRequest) -> str:
+    """Which store the test runs on: ``InMemoryStore``, or ``SqliteStore`` on a file."""
+    return str(request.param)
+
+
 @pytest.fixture
-def store() -> InMemoryStore:
+def make_store(kind: str, tmp_path: Path) -> Iterator[MakeStore]:
+    """Makes empty stores of ``kind`` (each SQLite one in a file of its own), closed at the end."""
+    made: list[SqliteStore] = []
+
+    def make(**options: Any) -> BaseStore:
+        if kind == "memory":
+            return InMemoryStore(**options)
+        made.append(SqliteStore(tmp_path / f"store{len(made)}.db", **options))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def store(make_store: MakeStore) -> BaseStore:
     """An empty store without an index."""
-    return InMemoryStore()
+    return make_store()
 
 
 @pytest.fixture
-def api(store: InMemoryStore, mode: str) -> Api:
+def api(store: BaseStore, mode: str) -> Api:
     """``store``'s methods, sync or async according to ``mode``."""
     return Api(store, mode)

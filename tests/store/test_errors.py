@@ -88,7 +88,7 @@ BAD_PUTS = [
         (("users",), "k", {"lock": threading.Lock()}),
         {},
         InvalidStoreArgumentError,
-        ["'k'", "cannot be copied"],
+        ["'k'", "lock", "plain data"],
         id="uncopyable_value",
     ),
     pytest.param(

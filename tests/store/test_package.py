@@ -9,6 +9,7 @@ import pytest
 
 EXPECTED = {
     "nbpregel.store": {
+        "AsyncSqliteStore",
         "BaseStore",
         "EmbeddingError",
         "Embeddings",
@@ -23,6 +24,7 @@ EXPECTED = {
         "PutOp",
         "SearchItem",
         "SearchOp",
+        "SqliteStore",
         "StoreError",
         "TTLNotSupportedError",
     },
@@ -55,6 +57,7 @@ EXPECTED = {
         "tokenize_path",
     },
     "nbpregel.store.memory": {"InMemoryStore"},
+    "nbpregel.store.sqlite": {"AsyncSqliteStore", "SqliteStore"},
 }
 
 
@@ -96,6 +99,11 @@ def test_every_name_langgraph_users_import_has_a_twin() -> None:
         assert hasattr(theirs_base, name), name  # the list is of real LangGraph names
         assert hasattr(ours_base, name), name
     assert hasattr(theirs_memory, "InMemoryStore") and hasattr(ours_memory, "InMemoryStore")
+    import langgraph.store.sqlite as theirs_sqlite
+
+    from nbpregel.store import sqlite as ours_sqlite
+
+    assert set(theirs_sqlite.__all__) == set(ours_sqlite.__all__)
 
 
 METHODS = ["get", "search", "put", "delete", "list_namespaces"]

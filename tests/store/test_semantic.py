@@ -1,4 +1,4 @@
-"""Semantic search: ``InMemoryStore(index=...)`` and ``search(query=...)``, sync and async."""
+"""Semantic search: ``index=`` and ``search(query=...)``, on every store kind, sync and async."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ import pytest
 from nbpregel.store import (
     EmbeddingError,
     Embeddings,
-    InMemoryStore,
     InvalidStoreArgumentError,
     PutOp,
 )
 from nbpregel.store.base import get_text_at_path
 
-from .conftest import Api
+from .conftest import Api, MakeStore
 
 WORDS = ("cat", "dog", "fish")
 
@@ -54,8 +53,8 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def indexed(recorder: Recorder, mode: str) -> Api:
-    store = InMemoryStore(index={"embed": recorder, "dims": 4, "fields": ["text"]})
+def indexed(recorder: Recorder, mode: str, make_store: MakeStore) -> Api:
+    store = make_store(index={"embed": recorder, "dims": 4, "fields": ["text"]})
     return Api(store, mode)
 
 
@@ -110,14 +109,16 @@ async def test_fields_and_index_argument_choose_what_is_embedded(
     ]
 
 
-async def test_whole_value_is_embedded_by_default(mode: str, recorder: Recorder) -> None:
-    api = Api(InMemoryStore(index={"embed": recorder, "dims": 4}), mode)
+async def test_whole_value_is_embedded_by_default(
+    mode: str, make_store: MakeStore, recorder: Recorder
+) -> None:
+    api = Api(make_store(index={"embed": recorder, "dims": 4}), mode)
     await api.put(("p",), "k", {"b": "dog", "a": "cat"})
     assert recorder.documents == [['{"a": "cat", "b": "dog"}']]
 
 
-async def test_an_item_scores_its_best_vector(mode: str) -> None:
-    store = InMemoryStore(index={"embed": count_words, "dims": 4, "fields": ["tags[*]"]})
+async def test_an_item_scores_its_best_vector(mode: str, make_store: MakeStore) -> None:
+    store = make_store(index={"embed": count_words, "dims": 4, "fields": ["tags[*]"]})
     api = Api(store, mode)
     await api.put(("p",), "many", {"tags": ["fish", "dog", "cat"]})
     await api.put(("p",), "mixed", {"tags": ["cat dog"]})
@@ -155,18 +156,18 @@ async def test_search_without_query_on_an_indexed_store_keeps_put_order(indexed:
     assert all(item.score is None for item in found)
 
 
-async def test_a_sync_function_embeds_in_both_families(mode: str) -> None:
-    api = Api(InMemoryStore(index={"embed": count_words, "dims": 4}), mode)
+async def test_a_sync_function_embeds_in_both_families(mode: str, make_store: MakeStore) -> None:
+    api = Api(make_store(index={"embed": count_words, "dims": 4}), mode)
     await api.put(("p",), "k", {"text": "dog"})
     (found,) = await api.search(("p",), query="dog")
     assert found.score == pytest.approx(expected_cosine('{"text": "dog"}', "dog"))
 
 
-async def test_an_async_function_embeds_in_async_methods_only() -> None:
+async def test_an_async_function_embeds_in_async_methods_only(make_store: MakeStore) -> None:
     async def embed(texts: list[str]) -> list[list[float]]:
         return count_words(texts)
 
-    store = InMemoryStore(index={"embed": embed, "dims": 4, "fields": ["text"]})
+    store = make_store(index={"embed": embed, "dims": 4, "fields": ["text"]})
     await store.aput(("p",), "k", {"text": "dog"})
     assert (await store.asearch(("p",), query="dog"))[0].score == pytest.approx(1.0)
     with pytest.raises(EmbeddingError, match=r"'embed' is an async function.*aput"):
@@ -184,8 +185,8 @@ class DuckEmbedder:
         return count_words([text])[0]
 
 
-async def test_a_duck_typed_embedder_works(mode: str) -> None:
-    api = Api(InMemoryStore(index={"embed": DuckEmbedder(), "fields": ["text"]}), mode)
+async def test_a_duck_typed_embedder_works(mode: str, make_store: MakeStore) -> None:
+    api = Api(make_store(index={"embed": DuckEmbedder(), "fields": ["text"]}), mode)
     await api.put(("p",), "k", {"text": "fish"})
     assert (await api.search(("p",), query="fish"))[0].score == pytest.approx(1.0)
 
@@ -200,21 +201,23 @@ BAD_EMBEDS = [
 
 @pytest.mark.parametrize(("embed", "message"), BAD_EMBEDS)
 async def test_wrong_vectors_are_refused_and_nothing_is_stored(
-    mode: str, embed: Any, message: str
+    mode: str, make_store: MakeStore, embed: Any, message: str
 ) -> None:
-    store = InMemoryStore(index={"embed": embed, "dims": 4})
+    store = make_store(index={"embed": embed, "dims": 4})
     with pytest.raises(EmbeddingError, match=message):
         await Api(store, mode).batch([PutOp(("p",), "k", {"v": 1}), PutOp(("p",), "j", {"v": 2})])
     assert store.list_namespaces() == []
 
 
-async def test_vectors_of_mixed_lengths_without_dims_are_refused(mode: str) -> None:
+async def test_vectors_of_mixed_lengths_without_dims_are_refused(
+    mode: str, make_store: MakeStore
+) -> None:
     lengths = iter([2, 3])
 
     def embed(texts: list[str]) -> list[list[float]]:
         return [[1.0] * next(lengths) for _ in texts]
 
-    api = Api(InMemoryStore(index={"embed": embed}), mode)
+    api = Api(make_store(index={"embed": embed}), mode)
     await api.put(("p",), "k", {"v": 1})
     with pytest.raises(
         EmbeddingError, match="query vector has 3 numbers but a stored vector has 2"
@@ -234,9 +237,9 @@ BAD_INDEXES = [
 
 
 @pytest.mark.parametrize(("index", "message"), BAD_INDEXES)
-def test_bad_index_configs_are_refused(index: Any, message: str) -> None:
+def test_bad_index_configs_are_refused(make_store: MakeStore, index: Any, message: str) -> None:
     with pytest.raises(InvalidStoreArgumentError, match=message.replace("[", r"\[")):
-        InMemoryStore(index=index)
+        make_store(index=index)
 
 
 @pytest.mark.parametrize(

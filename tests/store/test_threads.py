@@ -1,4 +1,4 @@
-"""Many threads at once: nodes run on worker threads and share one store."""
+"""Many threads at once: nodes run on worker threads and share one store (of every kind)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from nbpregel.store import InMemoryStore
+from nbpregel.store.base import BaseStore
 
 WRITERS = 8
-PUTS_EACH = 300
+PUTS_EACH = {"memory": 300, "sqlite": 100}
+"""Puts per writer: fewer on SQLite, where each put is a transaction and each read decodes."""
 
 
 @pytest.fixture(autouse=True)
@@ -42,14 +43,14 @@ def run_together(workers: list[Callable[[], None]]) -> list[BaseException]:
     return errors
 
 
-def test_concurrent_puts_lose_nothing_while_others_read() -> None:
-    store = InMemoryStore()
+def test_concurrent_puts_lose_nothing_while_others_read(store: BaseStore, kind: str) -> None:
+    puts_each = PUTS_EACH[kind]
     stop = threading.Event()
     seen: dict[str, list[int]] = {"first": [], "second": []}
 
     def writer(number: int) -> Callable[[], None]:
         def work() -> None:
-            for i in range(PUTS_EACH):
+            for i in range(puts_each):
                 # a new namespace every few puts, so readers iterate a growing dict
                 store.put(("w", str(number), str(i // 10)), f"k{i}", {"i": i, "by": number})
                 store.put(("shared",), "counter", {"last": number})
@@ -75,18 +76,17 @@ def test_concurrent_puts_lose_nothing_while_others_read() -> None:
     everything = run_together([*readers, writers_then_stop])
     assert everything == [] and errors == []
     items = store.search(("w",), limit=100_000)
-    assert len(items) == WRITERS * PUTS_EACH
+    assert len(items) == WRITERS * puts_each
     assert {(item.value["by"], item.value["i"]) for item in items} == {
-        (n, i) for n in range(WRITERS) for i in range(PUTS_EACH)
+        (n, i) for n in range(WRITERS) for i in range(puts_each)
     }
-    assert len(store.list_namespaces(prefix=("w",), limit=1000)) == WRITERS * PUTS_EACH // 10
+    assert len(store.list_namespaces(prefix=("w",), limit=1000)) == WRITERS * puts_each // 10
     assert store.get(("shared",), "counter").value["last"] in range(WRITERS)
     for counts in seen.values():  # each reader saw a consistent, growing store
         assert counts and counts == sorted(counts)
 
 
-def test_concurrent_updates_of_one_key_keep_its_creation_time() -> None:
-    store = InMemoryStore()
+def test_concurrent_updates_of_one_key_keep_its_creation_time(store: BaseStore) -> None:
     store.put(("one",), "k", {"n": -1})
     created = store.get(("one",), "k").created_at
 
