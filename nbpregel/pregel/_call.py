@@ -84,7 +84,7 @@ class Call:
         return (self.args, self.kwargs)
 
     def __call__(self, _input: Any, **injected: Any) -> Any:
-        # ``injected``: the ``config`` / ``writer`` the engine passes a function that takes them
+        # ``injected``: what the engine passes a function that takes it (``config``, ``runtime``...)
         # (arguments given in the call win).
         kwargs = {**injected, **self.kwargs} if injected else self.kwargs
         if self.is_async:

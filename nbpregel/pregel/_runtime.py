@@ -105,14 +105,6 @@ class Runtime(Generic[ContextT]):
         return dataclasses.replace(self, **changes)
 
 
-def _schema_kind(schema: Any) -> str | None:
-    if isinstance(schema, type) and dataclasses.is_dataclass(schema):
-        return "dataclass"
-    if isinstance(schema, type) and hasattr(schema, "model_validate"):
-        return "pydantic model"
-    return None
-
-
 def coerce_context(schema: Any, context: Any, graph: str) -> Any:
     """The context a run's nodes see: a dict made into ``schema`` when it is a dataclass or a
     pydantic model, ``None`` for no context (or an empty dict, when ``schema`` is neither),
@@ -124,15 +116,20 @@ def coerce_context(schema: Any, context: Any, graph: str) -> Any:
     """
     if context is None or not isinstance(context, Mapping):
         return context
-    kind = _schema_kind(schema)
-    if kind is None:
+    # Imported here: the graph package imports this one (a run's start, not the hot path).
+    from nbpregel.graph._schema import coerce_to_schema, schema_kind
+
+    make = coerce_to_schema(schema)
+    if make is None:
         return context or None
     try:
-        return schema.model_validate(context) if kind != "dataclass" else schema(**context)
+        return make(context)
     except (TypeError, ValueError) as exc:
+        is_dataclass = schema_kind(schema) == "dataclass"
+        kind = "dataclass" if is_dataclass else "pydantic model"
         fields = (
             [f.name for f in dataclasses.fields(schema)]
-            if kind == "dataclass"
+            if is_dataclass
             else list(schema.model_fields)
         )
         raise InvalidContextError(
