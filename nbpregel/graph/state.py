@@ -290,9 +290,13 @@ class StateGraph:
                 finishes unwatched (no retry): its writes are dropped. Resuming runs every
                 task of the step that saved no writes (waiting for such a call to return
                 before calling its node again).
-            executor: runs sync tasks (default: a shared thread pool): an executor that runs
-                calls in this process, such as a ``ThreadPoolExecutor`` (process pools and
-                Dask clusters, which pickle each call, are not supported yet).
+            executor: runs sync tasks (default: a shared thread pool): any
+                ``concurrent.futures.Executor``, or a Dask ``Client``. One that is not a
+                ``ThreadPoolExecutor`` (a process pool, a Dask cluster) is sent only the
+                node calls, pickled: their inputs, the config and the context must pickle;
+                interrupts, retries, ``writer`` chunks and ``get_runtime()`` work; a store
+                that cannot be pickled stays here (using it from such a node is an error);
+                subgraph nodes, entrypoints and async nodes run here.
 
         Raises:
             GraphValidationError: naming the culprit: no entry point, an edge to an unknown

@@ -35,11 +35,12 @@ from nbpregel.channels.base import MISSING
 from nbpregel.constants import INTERRUPT, PUSH_TRIGGER, RETURN, StreamMode, TaskKind
 from nbpregel.errors import GraphInterrupt, NbPregelError
 from nbpregel.pregel import _cache, _chunks
-from nbpregel.pregel._context import CURRENT, ResumeMap, TaskRuntime
+from nbpregel.pregel._context import CURRENT, ResumeMap, TaskRuntime, WorkerRun
 from nbpregel.pregel._drivers import background_loop
 from nbpregel.pregel._execute import arun_task, run_task
 from nbpregel.pregel._futures import CallScope, TaskFuture, ajoin_calls, join_calls
 from nbpregel.pregel._ids import interrupt_id, task_id
+from nbpregel.pregel._remote import shipped
 from nbpregel.pregel._task import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -148,6 +149,8 @@ def call_task(node: PregelNode, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         NbPregelError: when no graph is running on this thread (the task was called directly).
     """
     runtime = CURRENT.get()
+    if runtime is not None and isinstance(runtime.loop, WorkerRun):
+        return _call_here(node, args, kwargs)
     loop: RunLoop | None = runtime.loop if runtime is not None else None
     if runtime is None or loop is None:
         raise NbPregelError(
@@ -166,7 +169,7 @@ def call_task(node: PregelNode, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         future: Any = _finished_future(child, ev_loop)
     elif ev_loop is not None:
         future = ev_loop.create_task(_arun_child(loop, child))
-    elif node.is_async:
+    elif node.is_async or shipped(loop, node):  # both wait on the background event loop
         future = TaskFuture()
         running = asyncio.run_coroutine_threadsafe(_arun_child(loop, child), background_loop())
         running.add_done_callback(functools.partial(_copy_outcome, future))
@@ -175,6 +178,17 @@ def call_task(node: PregelNode, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         ctx = contextvars.copy_context()  # the worker sees the caller's context variables
         loop.executor.submit(ctx.run, future.run_if_unclaimed)
     scope.children.append(future)
+    return future
+
+
+def _call_here(node: PregelNode, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskFuture:
+    """Call a task on the spot, in a node shipped to another process (see ``_remote``)."""
+    future = TaskFuture()
+    try:
+        result = node.bound(*args, **kwargs)
+        future.set_result(asyncio.run(result) if node.is_async else result)
+    except BaseException as exc:
+        future.set_exception(exc)
     return future
 
 

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
     from nbpregel.pregel._task import Task
 
-__all__ = ["ResumeMap", "TaskRuntime", "get_config", "get_stream_writer", "interrupt"]
+__all__ = [
+    "ResumeMap",
+    "TaskRuntime",
+    "WorkerRun",
+    "WorkerTask",
+    "get_config",
+    "get_stream_writer",
+    "interrupt",
+]
 
 
 class ResumeMap(dict[str, Any]):
@@ -57,6 +65,32 @@ class TaskRuntime:
         self.counter = 0
         self.nested = 0
         self.calls: Any = None
+
+
+class WorkerRun:
+    """Stands in for the run inside another process, where a shipped task runs
+    (``nbpregel.pregel._remote``): the node reaches its config, writer and ``Runtime`` through
+    it. Graphs and ``@task`` functions called there run on the spot, on their own.
+    """
+
+    __slots__ = ("custom", "run_config", "runtime")
+
+    def __init__(self, run_config: dict[str, Any], custom: StreamWriter, runtime: Any) -> None:
+        self.run_config = run_config
+        self.custom = custom
+        self.runtime = runtime
+
+
+class WorkerTask:
+    """Stands in for a shipped task inside another process: its interrupt ids need its
+    namespace."""
+
+    __slots__ = ("id", "name", "ns")
+
+    def __init__(self, id: str, name: str, ns: str) -> None:
+        self.id = id
+        self.name = name
+        self.ns = ns
 
 
 CURRENT: ContextVar[TaskRuntime | None] = ContextVar("nbpregel_task", default=None)

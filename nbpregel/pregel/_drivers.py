@@ -21,6 +21,7 @@ from nbpregel.errors import NbPregelError
 from nbpregel.pregel._execute import arun_task, run_task
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._pool import Crew, TaskPool, run_reporting
+from nbpregel.pregel._remote import shipped
 from nbpregel.pregel._task import Task
 
 __all__ = ["arun_step", "background_loop", "run_step"]
@@ -87,7 +88,7 @@ def _start(
     futures: list[concurrent.futures.Future[Any]] = []
     sync_tasks = []
     for task in todo:
-        if task.node.is_async:
+        if task.node.is_async or shipped(loop, task.node):  # both wait on the event loop
             future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), background_loop())
             future.add_done_callback(functools.partial(_report_done, done, task))
             futures.append(future)
@@ -101,26 +102,24 @@ def _start(
         crew.hire()
     else:
         for task in sync_tasks:  # a user's executor gets one call per task
-            futures.append(_submit(executor, loop, task, done))
+            futures.append(_submit(loop.local_executor, loop, task, done))
     return crew, futures
 
 
 def _submit(executor: Any, loop: RunLoop, task: Task, done: queue.SimpleQueue[Any]) -> Any:
-    """Hand one task to a user's executor, which must run it in this process."""
+    """Hand one task to an executor that runs it in this process."""
     try:
         return executor.submit(contextvars.copy_context().run, run_reporting, loop, task, done)
     except Exception as exc:
         raise NbPregelError(
             f"the graph's executor ({type(executor).__name__}) refused task {task.name!r}: "
-            f"{exc}; give compile(executor=...) one that runs calls in this process, such as "
-            f"a concurrent.futures.ThreadPoolExecutor (executors that send calls to other "
-            f"processes, such as process pools and Dask clusters, are not supported yet)"
+            f"{exc}; give compile(executor=...) a running executor"
         ) from exc
 
 
 def _inline_alone(loop: RunLoop, node: Any) -> bool:
     """Whether a step's only task runs on the calling thread (no hand-off to a worker)."""
-    if node.is_async:
+    if node.is_async or shipped(loop, node):
         return False
     if not node.streams_while_running:
         return True

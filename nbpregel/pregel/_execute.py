@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
 from nbpregel.pregel import _orphans
 from nbpregel.pregel._context import CURRENT, TaskRuntime
+from nbpregel.pregel._remote import attempt, shipped
 from nbpregel.pregel._runtime import task_runtime
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.types import Command, RetryPolicy
@@ -162,28 +163,41 @@ def run_task(loop: RunLoop, task: Task) -> Task:
 
 
 async def arun_task(loop: RunLoop, task: Task) -> Task:
-    """Run a node (async, or sync in a worker thread) to completion, retries included."""
+    """Run a node (async, sync in a worker thread, or shipped to another process) to
+    completion, retries included."""
+    remote = shipped(loop, task.node)
     while True:
         token = begin_attempt(loop, task)
-        fn, value, kwargs = call_args(loop, task)
         try:
-            if task.node.is_async:
-                output, exc = await fn(value, **kwargs), None
+            if remote:
+                output, exc = await attempt(loop, task)
             else:
-                ctx = contextvars.copy_context()
-                alone = functools.partial(_orphans.call_alone, task.id, loop.spec.ends_early, fn)
-                output = await asyncio.get_running_loop().run_in_executor(
-                    loop.executor, functools.partial(ctx.run, alone, value, kwargs)
-                )
-                exc = None
+                output, exc = await _attempt_here(loop, task)
         except asyncio.CancelledError:
             # The step ended first (a timeout, or a failure under fail_fast): no retry.
             stopped = asyncio.CancelledError("the step ended before this task finished")
             finish_attempt(loop, task, token, None, stopped)
             raise
-        except BaseException as err:
-            output, exc = None, err
         delay = finish_attempt(loop, task, token, output, exc)
         if delay is None:
             return task
         await asyncio.sleep(delay)
+
+
+async def _attempt_here(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]:
+    """Run one attempt in this process: an async node on the running event loop, a sync one
+    in a worker thread; returns its output and error."""
+    fn, value, kwargs = call_args(loop, task)
+    try:
+        if task.node.is_async:
+            return await fn(value, **kwargs), None
+        ctx = contextvars.copy_context()
+        alone = functools.partial(_orphans.call_alone, task.id, loop.spec.ends_early, fn)
+        output = await asyncio.get_running_loop().run_in_executor(
+            loop.local_executor, functools.partial(ctx.run, alone, value, kwargs)
+        )
+        return output, None
+    except asyncio.CancelledError:
+        raise
+    except BaseException as err:
+        return None, err

@@ -90,6 +90,8 @@ class RunLoop(Emitter):
         self.abandoned = False
         self.wake: Callable[[], None] | None = None
         self.executor: Any = None
+        self.ships = False  # the executor runs calls in other processes (see ``_remote``)
+        self.local_executor: Any = None  # runs the sync tasks that stay in this process
         self.cache: Any = None  # a BaseCache when the graph caches nodes
         self.context: Any = None  # what nodes see as ``runtime.context``
         self.store: Any = None  # what nodes see as ``runtime.store``

@@ -26,7 +26,7 @@ from nbpregel.constants import (
     NS_END,
     NS_SEP,
 )
-from nbpregel.pregel._context import CURRENT, ResumeMap
+from nbpregel.pregel._context import CURRENT, ResumeMap, WorkerRun
 from nbpregel.types import Command
 
 if TYPE_CHECKING:
@@ -92,8 +92,8 @@ def nesting(checkpointer: Any) -> Nesting | None:
             or ``False`` (keep no checkpoints).
     """
     runtime = CURRENT.get()
-    if runtime is None:
-        return None
+    if runtime is None or isinstance(runtime.loop, WorkerRun):
+        return None  # a top-level run (in a task shipped to another process: on its own)
     parent = runtime.loop
     task = runtime.task
     own = f"{task.name}{NS_END}{task.id}"

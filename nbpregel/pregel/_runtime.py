@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from nbpregel.constants import CONFIG_KEY_THREAD_ID, PREVIOUS
 from nbpregel.errors import InvalidContextError, NbPregelError
-from nbpregel.pregel._context import CURRENT
+from nbpregel.pregel._context import CURRENT, WorkerRun
 from nbpregel.types import StreamWriter
 
 if TYPE_CHECKING:
@@ -177,4 +177,6 @@ def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[Context
             "get_runtime() was called outside a running node: call it from inside a node "
             "function while the graph runs"
         )
+    if isinstance(current.loop, WorkerRun):
+        return current.loop.runtime  # a task shipped to another process (see ``_remote``)
     return task_runtime(current.loop, current.task)

@@ -9,6 +9,7 @@ also drops a nested graph's own store under a parent without one, where nbpregel
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from nbpregel.constants import DEFAULT_RECURSION_LIMIT, Durability, StreamMode
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._nested import nesting
 from nbpregel.pregel._persist import Persistence
-from nbpregel.pregel._pool import shared_pool
+from nbpregel.pregel._pool import TaskPool, shared_pool
 from nbpregel.pregel._runtime import coerce_context
 
 if TYPE_CHECKING:
@@ -79,13 +80,30 @@ def new_loop(
     loop.store = graph.store
     if nest is None:
         loop.cache = graph.cache
-        loop.executor = graph.executor or shared_pool(config.get("max_concurrency"))
+        _set_executor(loop, graph.executor, config.get("max_concurrency"))
     else:
         parent = nest.parent
         loop.cache = graph.cache if graph.cache is not None else parent.cache
-        loop.executor = graph.executor or parent.executor
+        if graph.executor is None:
+            loop.executor, loop.ships = parent.executor, parent.ships
+            loop.local_executor = parent.local_executor
+        else:
+            _set_executor(loop, graph.executor, config.get("max_concurrency"))
         if loop.context is None:
             loop.context = parent.context
         if parent.store is not None:
             loop.store = parent.store  # as LangGraph: the parent's store, even over its own
     return loop
+
+
+def _set_executor(loop: RunLoop, executor: Any, max_concurrency: int | None) -> None:
+    """Give the run its executor; one that runs calls in other processes gets them shipped
+    (``_remote``), and the sync tasks that stay here run on the shared pool."""
+    if executor is None:
+        loop.executor = loop.local_executor = shared_pool(max_concurrency)
+        return
+    if not isinstance(executor, concurrent.futures.Executor) and hasattr(executor, "get_executor"):
+        executor = executor.get_executor()  # a Dask Client: its concurrent.futures face
+    loop.executor = executor
+    loop.ships = not isinstance(executor, (TaskPool, concurrent.futures.ThreadPoolExecutor))
+    loop.local_executor = shared_pool(max_concurrency) if loop.ships else executor

@@ -70,9 +70,10 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         step_timeout: seconds each superstep may take.
         fail_fast: when a task fails, end its step at once instead of letting the step's
             other tasks finish (see ``StateGraph.compile``).
-        executor: runs sync tasks (default: a shared thread pool): a
-            ``concurrent.futures.Executor`` that runs calls in this process, such as a
-            ``ThreadPoolExecutor`` (process pools and Dask clusters are not supported yet).
+        executor: runs sync tasks (default: a shared thread pool): any
+            ``concurrent.futures.Executor``, or a Dask ``Client``. One that is not a
+            ``ThreadPoolExecutor`` (a process pool, a Dask cluster) is sent only the node
+            calls, pickled; the run's bookkeeping stays here (see ``nbpregel.pregel._remote``).
         stream_channels: what stream chunks show (default: the output channels).
         stream_mode: the default for ``stream``.
         name: the graph's name (for drawing and namespaces).

@@ -254,5 +254,5 @@ def test_an_executor_that_refuses_a_task_gets_an_error_naming_the_task_and_the_f
     message = str(caught.value)
     assert "executor (ThreadPoolExecutor) refused task 'n" in message
     assert "cannot schedule new futures after shutdown" in message
-    assert "runs calls in this process" in message
+    assert "give compile(executor=...) a running executor" in message
     assert isinstance(caught.value.__cause__, RuntimeError)

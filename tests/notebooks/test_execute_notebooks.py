@@ -43,6 +43,7 @@ def test_notebooks_exist() -> None:
         "04_map_reduce_and_subgraphs.ipynb",
         "05_vertex_programs.ipynb",
         "06_chat_agent.ipynb",
+        "07_scaling_out.ipynb",
     }
     assert expected <= names, f"missing from {NOTEBOOKS_DIR}: {sorted(expected - names)}"
 
