@@ -205,7 +205,8 @@ async def attempt(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]
     except Exception as exc:
         exc.add_note(
             f"the graph's executor ({type(executor).__name__}) failed to run task "
-            f"{task.name!r} or to send its result back"
+            f"{task.name!r} or to send its result back (what travels must pickle: the "
+            f"node's function, its input, the config, the context, and its result)"
         )
         return None, exc
     runtime = CURRENT.get()
