@@ -15,6 +15,7 @@ The hierarchy::
     ├── InvalidResumeError         a resume value or interrupt id that matches no interrupt
     └── GraphBubbleUp              control flow, not a failure: unwinds a task
         ├── GraphInterrupt         a node called ``interrupt()``; carries the interrupts
+        ├── GraphDrained           the run stopped between supersteps, as its control asked
         └── ParentCommand          a subgraph node returned ``Command(graph=Command.PARENT)``
 
 A node's own exception is never wrapped: it propagates as itself, with a note naming the node
@@ -33,6 +34,7 @@ __all__ = [
     "CheckpointError",
     "EmptyChannelError",
     "GraphBubbleUp",
+    "GraphDrained",
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
@@ -99,6 +101,22 @@ class GraphInterrupt(GraphBubbleUp):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.interrupts,))
+
+
+class GraphDrained(GraphBubbleUp):
+    """The run stopped at a superstep boundary because ``RunControl.request_drain()`` was
+    called; its checkpoint is saved and resuming the thread goes on from there.
+
+    Attributes:
+        reason: the reason given to ``request_drain``.
+    """
+
+    def __init__(self, reason: str = "shutdown", message: str | None = None) -> None:
+        super().__init__(message or f"graph drained: {reason}")
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, str(self)))
 
 
 class ParentCommand(GraphBubbleUp):

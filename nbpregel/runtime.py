@@ -6,6 +6,7 @@ Declare a ``runtime`` parameter on a node (``def node(state, runtime: Runtime[Ct
 """
 
 from nbpregel.errors import InvalidContextError
+from nbpregel.pregel._control import RunControl
 from nbpregel.pregel._runtime import ExecutionInfo, Runtime, get_runtime
 
-__all__ = ["ExecutionInfo", "InvalidContextError", "Runtime", "get_runtime"]
+__all__ = ["ExecutionInfo", "InvalidContextError", "RunControl", "Runtime", "get_runtime"]

@@ -37,6 +37,7 @@ EXPECTED = {
         "CheckpointError",
         "EmptyChannelError",
         "GraphBubbleUp",
+        "GraphDrained",
         "GraphInterrupt",
         "GraphRecursionError",
         "GraphValidationError",
@@ -82,7 +83,13 @@ EXPECTED = {
         "add_messages",
         "remove_message",
     },
-    "nbpregel.runtime": {"ExecutionInfo", "InvalidContextError", "Runtime", "get_runtime"},
+    "nbpregel.runtime": {
+        "ExecutionInfo",
+        "InvalidContextError",
+        "RunControl",
+        "Runtime",
+        "get_runtime",
+    },
     "nbpregel.store.memory": {"InMemoryStore"},
     "nbpregel.func": {"entrypoint", "task"},
     "nbpregel.pregel": {

@@ -41,6 +41,7 @@ class RunStatus:
     DONE = "done"
     INTERRUPTED = "interrupted"
     ERROR = "error"
+    DRAINED = "drained"  # stopped between supersteps, as its ``RunControl`` asked
 
 
 _VALUES, _UPDATES = StreamMode.VALUES, StreamMode.UPDATES
@@ -90,6 +91,7 @@ class RunLoop(Emitter):
         self.abandoned = False
         self.wake: Callable[[], None] | None = None
         self.executor: Any = None
+        self.control: Any = None  # the run's ``RunControl``
         self.ships = False  # the executor runs calls in other processes (see ``_remote``)
         self.local_executor: Any = None  # runs the sync tasks that stay in this process
         self.cache: Any = None  # a BaseCache when the graph caches nodes
@@ -208,6 +210,10 @@ class RunLoop(Emitter):
         self.persistence.restore_task_writes(tasks)
         if self.interrupt_before and self._should_interrupt(self.interrupt_before):
             self._pause_static()
+            return False
+        if self.control.drain_requested and self.nest is None:
+            self.status = RunStatus.DRAINED  # after the breakpoints: a resume passes them
+            self.persistence.flush_pending()
             return False
         if self.tracing or self.announces:
             self.announce_step(tasks)
@@ -358,7 +364,8 @@ class RunLoop(Emitter):
     def close(self) -> None:
         """End the run: write whatever the durability mode held back."""
         if self._unreported is not None:
-            self.report_checkpoint(self.tasks if self.status == RunStatus.INTERRUPTED else [])
+            paused = self.status in (RunStatus.INTERRUPTED, RunStatus.DRAINED)
+            self.report_checkpoint(self.tasks if paused else [])
         self.persistence.close()
 
     # -- stream helpers --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from nbpregel.constants import INTERRUPT
-from nbpregel.errors import GraphInterrupt
+from nbpregel.errors import GraphDrained, GraphInterrupt
 from nbpregel.pregel._drivers import arun_step, run_step
 from nbpregel.pregel._loop import RunLoop, RunStatus
 
@@ -117,6 +117,15 @@ def _raise_outcome(loop: RunLoop) -> None:
     """Re-raise a failed run's error; a paused subgraph pauses the task that runs it."""
     if loop.status == RunStatus.ERROR and loop.error is not None:
         raise loop.error
+    if loop.status == RunStatus.DRAINED:
+        reason = loop.control.drain_reason
+        waiting = sorted({task.name for task in loop.tasks})
+        raise GraphDrained(
+            reason,
+            f"the run stopped before running {waiting}, as its RunControl asked ({reason}); "
+            f"resume it with invoke(None, config) on the same thread (it needs a "
+            f"checkpointer to be resumed)",
+        )
     if loop.nest is not None and loop.status == RunStatus.INTERRUPTED:
         raise GraphInterrupt(loop.interrupts)
 

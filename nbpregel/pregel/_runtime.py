@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from nbpregel.constants import CONFIG_KEY_THREAD_ID, PREVIOUS
 from nbpregel.errors import InvalidContextError, NbPregelError
 from nbpregel.pregel._context import CURRENT, WorkerRun
+from nbpregel.pregel._control import RunControl
 from nbpregel.types import StreamWriter
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class Runtime(Generic[ContextT]):
         heartbeat: nodes may call it during long work (it does nothing in nbpregel).
         previous: an entrypoint's value saved by the thread's last run (``None`` elsewhere).
         execution_info: the running task's ids and attempt number.
+        server_info: ``None`` (set by LangGraph's server, which nbpregel does not have).
+        control: the run's ``RunControl``: ``runtime.control.request_drain()`` stops the run
+            cleanly after the current superstep.
 
     Example:
         >>> from dataclasses import dataclass
@@ -99,6 +103,8 @@ class Runtime(Generic[ContextT]):
     heartbeat: Callable[[], None] = _no_op
     previous: Any = None
     execution_info: ExecutionInfo | None = None
+    server_info: Any = None
+    control: RunControl | None = None
 
     def override(self, **changes: Any) -> Runtime[ContextT]:
         """A copy with some fields replaced (``runtime.override(context=other)``)."""
@@ -162,6 +168,7 @@ def task_runtime(loop: RunLoop, task: Task) -> Runtime[Any]:
             node_attempt=task.attempts,
             node_first_attempt_time=task.started_at,
         ),
+        control=loop.control,
     )
 
 

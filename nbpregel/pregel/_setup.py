@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.constants import DEFAULT_RECURSION_LIMIT, Durability, StreamMode
+from nbpregel.pregel._control import RunControl
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._nested import nesting
 from nbpregel.pregel._persist import Persistence
@@ -38,6 +39,7 @@ def new_loop(
     checkpointer: Any | None = None,
     subgraphs: bool = False,
     context: Any = None,
+    control: RunControl | None = None,
 ) -> RunLoop:
     """A loop that runs ``graph`` on ``input`` as the caller asked (``stream``'s arguments).
 
@@ -81,8 +83,10 @@ def new_loop(
     if nest is None:
         loop.cache = graph.cache
         _set_executor(loop, graph.executor, config.get("max_concurrency"))
+        loop.control = control if control is not None else RunControl()
     else:
         parent = nest.parent
+        loop.control = control if control is not None else parent.control
         loop.cache = graph.cache if graph.cache is not None else parent.cache
         if graph.executor is None:
             loop.executor, loop.ships = parent.executor, parent.ships

@@ -12,6 +12,7 @@ from nbpregel.channels.topic import Topic
 from nbpregel.constants import TASKS, StreamMode
 from nbpregel.errors import GraphValidationError
 from nbpregel.pregel._cache import CacheMixin
+from nbpregel.pregel._control import RunControl
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.pregel._run import adrive, collect, drive, final_output
@@ -219,6 +220,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         subgraphs: bool = False,
         checkpointer: Any | None = None,
         context: Any = None,
+        control: RunControl | None = None,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks as work happens.
 
@@ -235,6 +237,9 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             context: what nodes see as ``runtime.context`` (a dict becomes the
                 ``context_schema`` dataclass or pydantic model); a subgraph shares its
                 parent's unless given its own.
+            control: a ``RunControl`` whose ``request_drain()`` stops the run cleanly before
+                its next superstep (``GraphDrained`` is raised; resume with ``None``). The
+                run makes its own when given none; nodes reach it as ``runtime.control``.
 
         Yields:
             Chunks shaped as the stream modes say.
@@ -251,6 +256,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             checkpointer=checkpointer,
             subgraphs=subgraphs,
             context=context,
+            control=control,
         )
         yield from drive(loop, single=single, subgraphs=subgraphs)
 
@@ -266,6 +272,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         subgraphs: bool = False,
         checkpointer: Any | None = None,
         context: Any = None,
+        control: RunControl | None = None,
     ) -> AsyncIterator[Any]:
         """The async twin of ``stream``: same arguments, same chunks."""
         modes, single = _modes(stream_mode or self.stream_mode)
@@ -280,6 +287,7 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             checkpointer=checkpointer,
             subgraphs=subgraphs,
             context=context,
+            control=control,
         )
         async for chunk in adrive(loop, single=single, subgraphs=subgraphs):
             yield chunk
