@@ -174,6 +174,8 @@ def status_line(run: Run, steps: Sequence[int], current: Sequence[TaskRecord]) -
     elif status is RunStatus.ERROR:
         where = "before its first step" if last is None else f"at step {last}"
         text = f"failed {where}: {run.error!r}"
+    elif status is RunStatus.STOPPED:
+        text = f"stopped after step {last}, as asked: continue to go on from there"
     else:
         total = sum(recorder.step(step).duration_ms or 0.0 for step in steps)
         text = f"done: {len(steps)} steps, {total:.1f} ms"

@@ -8,7 +8,9 @@ The run is consumed off the caller's path, so a notebook cell returns at once:
   (the Jupyter kernel's), or, when no loop is running (a script), on a thread of its own.
 
 A run that hits an interrupt just stops streaming: the kernel is free, and :meth:`Run.resume`
-(or a prompt's button) starts the next stretch. :meth:`Run.wait` blocks until the run is idle;
+(or a prompt's button) starts the next stretch. :meth:`Run.stop` asks a running graph to stop
+before its next superstep (its ``RunControl`` drains it, with the checkpoint saved);
+:meth:`Run.resume` then goes on from there. :meth:`Run.wait` blocks until the run is idle;
 for a task on the kernel's own loop, waiting means running that loop from inside a cell, which
 asyncio forbids, so the first such ``wait`` applies ``nest_asyncio`` to the loop (once, and only
 then: the engine never patches the loop).
@@ -19,14 +21,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID
+from nbpregel.constants import CONFIG_KEY_CHECKPOINT_ID
+from nbpregel.errors import GraphDrained
 from nbpregel.notebook import _workers
+from nbpregel.notebook._run_support import (
+    allow_nested_run,
+    running_loop,
+    takes_control,
+    with_thread_id,
+)
 from nbpregel.notebook.recorder import Recorder
+from nbpregel.runtime import RunControl
 from nbpregel.types import Command
 
 if TYPE_CHECKING:
@@ -37,7 +46,6 @@ __all__ = ["NO_ANSWER", "Driver", "Run", "RunStatus", "run"]
 _log = logging.getLogger(__name__)
 NO_ANSWER: Final = object()
 """The default of :meth:`Run.resume`: no answer (continue from a breakpoint)."""
-_nested_loops: set[int] = set()
 
 
 class RunStatus(StrEnum):
@@ -48,6 +56,7 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
     DONE = "done"
     ERROR = "error"
+    STOPPED = "stopped"  # by ``stop()``, before a superstep: ``resume()`` goes on
 
 
 class Driver(StrEnum):
@@ -94,7 +103,7 @@ class Run:
                     f"other streams)"
                 )
         self.graph = graph
-        self.config = _with_thread_id(config)
+        self.config = with_thread_id(config)
         self.recorder = Recorder()
         self._modes = list(Recorder.stream_modes(graph))
         self.driver = _pick_driver(graph, Driver(driver))
@@ -110,6 +119,8 @@ class Run:
         self._stretch = 0  # counts the stretches of streaming (start, then each resume)
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        self._control = RunControl()  # the current stretch's: ``stop()`` drains it
+        self._takes_control = takes_control(graph)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(idle)`` after each recorded chunk, on the thread that streams."""
@@ -138,12 +149,12 @@ class Run:
             ValueError: the answer does not fit the pending interrupts (the message says how).
         """
         with self._lock:
-            if self.status is not RunStatus.INTERRUPTED:
+            if self.status not in (RunStatus.INTERRUPTED, RunStatus.STOPPED):
                 raise RuntimeError(
                     f"nothing to resume: the run is {self.status} (resume() continues a run that "
-                    f"is interrupted)"
+                    f"is interrupted or stopped)"
                 )
-            if self._kwargs.get("checkpointer", getattr(self.graph, "checkpointer", None)) is None:
+            if not self.has_checkpointer:
                 raise RuntimeError(
                     "cannot resume: the graph has no checkpointer to resume from; compile it "
                     "with checkpointer=InMemorySaver() (or SqliteSaver) and run it again"
@@ -157,6 +168,35 @@ class Run:
         self.recorder.record_answers(answers)
         self._launch(Command(resume=answers))
 
+    @property
+    def has_checkpointer(self) -> bool:
+        """Whether the run saves checkpoints, so that it can be resumed after a pause."""
+        saver = self._kwargs.get("checkpointer", getattr(self.graph, "checkpointer", None))
+        return saver is not None
+
+    def stop(self, reason: str = "stopped from the notebook") -> None:
+        """Ask the running graph to stop before its next superstep; returns at once.
+
+        The tasks of the superstep under way finish and its checkpoint is saved; the status
+        then turns ``stopped`` and :meth:`resume` (without an answer) goes on from there. A
+        ``control=`` given to ``run()`` is drained too.
+
+        Raises:
+            RuntimeError: the run is not running.
+        """
+        with self._lock:
+            if self.status is not RunStatus.RUNNING:
+                raise RuntimeError(f"nothing to stop: the run is {self.status}")
+            if not self._takes_control:
+                raise RuntimeError(
+                    f"cannot stop this run: {type(self.graph).__name__}.stream() takes no "
+                    f"control= (LangGraph has it from its cooperative drain on); wait() for it"
+                )
+            self._control.request_drain(reason)
+            given = self._kwargs.get("control")
+            if given is not None:
+                given.request_drain(reason)
+
     def wait(self, timeout: float | None = None) -> RunStatus:
         """Block until the run is idle (interrupted, done or failed); returns its status.
 
@@ -164,9 +204,9 @@ class Run:
             TimeoutError: still running after ``timeout`` seconds.
         """
         task = self._task
-        if task is not None and not task.done() and _running_loop() is task.get_loop():
+        if task is not None and not task.done() and running_loop() is task.get_loop():
             loop = task.get_loop()
-            _allow_nested_run(loop)
+            allow_nested_run(loop)
             loop.run_until_complete(asyncio.wait([task], timeout=timeout))
             if not task.done():
                 raise TimeoutError(f"the run is still running after {timeout}s")
@@ -191,11 +231,12 @@ class Run:
         if self.status is RunStatus.RUNNING:
             raise RuntimeError("the run is already streaming; wait() for it to pause or finish")
         self.status, self.error = RunStatus.RUNNING, None
+        self._control = RunControl()
         self._stretch += 1
         self._idle.clear()
 
     def _launch(self, input: Any) -> None:
-        if self.driver is Driver.ASYNC and (loop := _running_loop()) is not None:
+        if self.driver is Driver.ASYNC and (loop := running_loop()) is not None:
             self._task = loop.create_task(self._consume_async(input))
             return
         target: Callable[[], None]
@@ -209,7 +250,7 @@ class Run:
         error: BaseException | None = None
         try:
             chunks = self.graph.stream(
-                input, self.config, stream_mode=self._modes, subgraphs=True, **self._kwargs
+                input, self.config, stream_mode=self._modes, subgraphs=True, **self._stream_kwargs()
             )
             for chunk in chunks:
                 self._record(chunk)
@@ -221,7 +262,7 @@ class Run:
         error: BaseException | None = None
         try:
             chunks = self.graph.astream(
-                input, self.config, stream_mode=self._modes, subgraphs=True, **self._kwargs
+                input, self.config, stream_mode=self._modes, subgraphs=True, **self._stream_kwargs()
             )
             async for chunk in chunks:
                 self._record(chunk)
@@ -229,12 +270,23 @@ class Run:
             error = exc
         self._finish(error)
 
+    def _stream_kwargs(self) -> dict[str, Any]:
+        """What each stretch passes to ``stream``: the run's own ``control`` unless given one
+        (and only to a graph that takes one: a LangGraph older than its drain does not)."""
+        if not self._takes_control:
+            return self._kwargs
+        return {"control": self._control, **self._kwargs}
+
     def _record(self, chunk: Any) -> None:
         self.recorder.record(chunk)
         self._notify(idle=False)
 
     def _finish(self, error: BaseException | None) -> None:
         recorder = self.recorder
+        # LangGraph's own GraphDrained too, when the graph is one of LangGraph's.
+        stopped = isinstance(error, GraphDrained) or type(error).__name__ == "GraphDrained"
+        if stopped:
+            error = None
         if error is not None:
             recorder.record_failure(error)
         else:
@@ -242,7 +294,9 @@ class Run:
         with self._lock:
             stretch = self._stretch
             self.error = error
-            if error is not None:
+            if stopped:
+                self.status = RunStatus.STOPPED
+            elif error is not None:
                 self.status = RunStatus.ERROR
             elif recorder.pending_interrupts() or recorder.paused_before:
                 self.status = RunStatus.INTERRUPTED
@@ -264,6 +318,13 @@ class Run:
     def _answers(self, value: Any) -> dict[str, Any] | None:
         """The answers by interrupt id, or ``None`` to continue from a breakpoint."""
         pending = [record.interrupt_id for record in self.recorder.pending_interrupts()]
+        if self.status is RunStatus.STOPPED:
+            if value is not NO_ANSWER:
+                raise ValueError(
+                    "the run was stopped by stop(), not interrupted: call resume() without an "
+                    "answer"
+                )
+            return None
         if not pending:
             if value is not NO_ANSWER:
                 raise ValueError(
@@ -327,14 +388,6 @@ def run(
     return view
 
 
-def _with_thread_id(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    config = dict(config or {})
-    configurable = dict(config.get("configurable") or {})
-    configurable.setdefault(CONFIG_KEY_THREAD_ID, f"nb-{uuid.uuid4().hex[:12]}")
-    config["configurable"] = configurable
-    return config
-
-
 def _pick_driver(graph: Any, driver: Driver) -> Driver:
     if driver is not Driver.AUTO:
         return driver
@@ -345,21 +398,3 @@ def _pick_driver(graph: Any, driver: Driver) -> Driver:
         if any(getattr(node, "is_async", False) for node in values)
         else (Driver.THREAD)
     )
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _allow_nested_run(loop: asyncio.AbstractEventLoop) -> None:
-    """Let ``loop.run_until_complete`` be called while ``loop`` runs (``nest_asyncio``, once)."""
-    if id(loop) in _nested_loops:
-        return
-    import nest_asyncio
-
-    nest_asyncio.apply(loop)
-    _nested_loops.add(id(loop))
-    _log.info("applied nest_asyncio to the running event loop, to wait for an async run")

@@ -71,6 +71,8 @@ class RunView(widgets.VBox):
         slider: the step shown.
         status: the status line.
         progress: finished / planned tasks of the running step (hidden when idle).
+        stop_button: stops the run before its next superstep (``Run.stop``; hidden when idle); a
+            stopped run shows a *continue* button.
         prompts: one :class:`InterruptPrompt` per pending interrupt, or a *continue* button.
         tasks_html, writes_html, state_html: the shown step's tables.
         max_rows: the most rows each of those tables shows (the rest are counted under it;
@@ -94,6 +96,8 @@ class RunView(widgets.VBox):
         widgets.jslink((self.slider, "value"), (self.play, "value"))
         self.status = widgets.HTML()
         self.progress = widgets.IntProgress(min=0, max=1, value=0, description="tasks")
+        self.stop_button = widgets.Button(description="stop after this step", icon="stop")
+        self.stop_button.on_click(lambda _: self._stop())
         self.prompts = widgets.VBox()
         self.tasks_html, self.writes_html, self.state_html = (widgets.HTML() for _ in range(3))
         self._lock = threading.RLock()
@@ -154,6 +158,10 @@ class RunView(widgets.VBox):
     def resume(self, value: Any = NO_ANSWER) -> None:
         """Answer the pending interrupt(s) and continue; see :meth:`Run.resume`."""
         self.run.resume(value)
+
+    def stop(self, reason: str = "stopped from the notebook") -> None:
+        """Stop the run before its next superstep; see :meth:`Run.stop`."""
+        self.run.stop(reason)
 
     def wait(self, timeout: float | None = None) -> RunStatus:
         """Block until the run pauses or ends; see :meth:`Run.wait`."""
@@ -227,6 +235,9 @@ class RunView(widgets.VBox):
         self.status.value = status_line(self.run, steps, current)
         running = status is RunStatus.RUNNING
         self.progress.layout.display = None if running else _HIDDEN
+        self.stop_button.layout.display = None if running else _HIDDEN
+        if not running:
+            self.stop_button.disabled = False  # ready for the next stretch
         if running:
             finished = sum(task.status is not TaskStatus.RUNNING for task in current)
             self.progress.max = max(1, len(current))
@@ -238,6 +249,8 @@ class RunView(widgets.VBox):
         ids = tuple(record.interrupt_id for record in pending)
         if self.run.status is RunStatus.INTERRUPTED and not pending:
             ids = ("<breakpoint>",)
+        elif self.run.status is RunStatus.STOPPED:
+            ids = ("<stopped>",)
         if ids == self._prompt_ids:
             return
         self._prompt_ids, self._answers = ids, {}
@@ -246,8 +259,15 @@ class RunView(widgets.VBox):
         elif not pending:
             button = widgets.Button(description="continue", button_style="primary")
             button.on_click(lambda _: self.run.resume())
-            names = html.escape(", ".join(recorder.paused_before))
-            label = widgets.HTML(f"paused at a breakpoint, before: <b>{names}</b>")
+            if ids == ("<stopped>",):
+                if not self.run.has_checkpointer:  # nothing saved to go on from
+                    note = "stopped (the graph has no checkpointer: it cannot go on)"
+                    self.prompts.children = (widgets.HTML(note),)
+                    return
+                label = widgets.HTML("stopped: its checkpoint is saved")
+            else:
+                names = html.escape(", ".join(recorder.paused_before))
+                label = widgets.HTML(f"paused at a breakpoint, before: <b>{names}</b>")
             self.prompts.children = (widgets.HBox([label, button]),)
         else:
             self.prompts.children = tuple(
@@ -273,6 +293,11 @@ class RunView(widgets.VBox):
                 raise
 
     # -- events -----------------------------------------------------------------------------
+
+    def _stop(self) -> None:
+        self.stop_button.disabled = True  # enabled again once the run is idle
+        with contextlib.suppress(RuntimeError):  # the run ended meanwhile: nothing to stop
+            self.run.stop()
 
     def _on_run_event(self, idle: bool) -> None:
         if idle or time.monotonic() - self._last_refresh >= self.refresh_interval:
@@ -317,7 +342,9 @@ class RunView(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         style = widgets.HTML(f"<style>{RUN_VIEW_CSS}</style>")
-        controls = widgets.HBox([self.namespace, self.play, self.slider, self.progress])
+        controls = widgets.HBox(
+            [self.namespace, self.play, self.slider, self.progress, self.stop_button]
+        )
         headings = [widgets.HTML(f"<h4>{name}</h4>") for name in ("tasks", "writes")]
         step_tables = widgets.VBox([headings[0], self.tasks_html, headings[1], self.writes_html])
         state = widgets.VBox(

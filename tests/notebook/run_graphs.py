@@ -124,7 +124,7 @@ def one_question_graph(value: Any) -> Any:
     return builder.compile(checkpointer=InMemorySaver())
 
 
-def gated_graph(gate: threading.Event) -> Any:
+def gated_graph(gate: threading.Event, checkpointer: Any = None) -> Any:
     """START -> first -> slow (waits for ``gate``) -> last -> END; to watch a run mid-way."""
 
     def slow(state: CountState) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def gated_graph(gate: threading.Event) -> Any:
     builder.add_edge("first", "slow")
     builder.add_edge("slow", "last")
     builder.add_edge("last", END)
-    return builder.compile()
+    return builder.compile(checkpointer=checkpointer)
 
 
 def breakpoint_graph() -> Any:

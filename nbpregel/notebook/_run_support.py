@@ -1,0 +1,53 @@
+"""Helpers of ``Run``: the run's config and control, and waiting on the kernel's own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from nbpregel.constants import CONFIG_KEY_THREAD_ID
+
+__all__ = ["allow_nested_run", "running_loop", "takes_control", "with_thread_id"]
+
+_log = logging.getLogger("nbpregel.notebook.run")
+_nested_loops: set[int] = set()
+
+
+def takes_control(graph: Any) -> bool:
+    """Whether ``graph.stream`` takes ``control=`` (a LangGraph older than its drain does not)."""
+    try:
+        return "control" in inspect.signature(graph.stream).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def with_thread_id(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of ``config`` with a fresh ``thread_id`` when it has none."""
+    config = dict(config or {})
+    configurable = dict(config.get("configurable") or {})
+    configurable.setdefault(CONFIG_KEY_THREAD_ID, f"nb-{uuid.uuid4().hex[:12]}")
+    config["configurable"] = configurable
+    return config
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running on this thread, or ``None``."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def allow_nested_run(loop: asyncio.AbstractEventLoop) -> None:
+    """Let ``loop.run_until_complete`` be called while ``loop`` runs (``nest_asyncio``, once)."""
+    if id(loop) in _nested_loops:
+        return
+    import nest_asyncio
+
+    nest_asyncio.apply(loop)
+    _nested_loops.add(id(loop))
+    _log.info("applied nest_asyncio to the running event loop, to wait for an async run")

@@ -1,0 +1,91 @@
+"""Stopping a run from the notebook: ``Run.stop()`` and the view's stop button drain the run
+before its next superstep; *continue* (or ``resume()``) goes on from the saved checkpoint."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from run_graphs import gated_graph
+
+from nbpregel.checkpoint import InMemorySaver
+from nbpregel.notebook import run
+from nbpregel.notebook.run import Driver, RunStatus
+
+pytestmark = pytest.mark.exe  # every view draws its graph with `dot`
+TIMEOUT = 20
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """An event the gated graph's slow node waits for; always opened at the end."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+@pytest.mark.parametrize("driver", [Driver.THREAD, Driver.ASYNC])
+def test_the_stop_button_stops_before_the_next_step_and_continue_goes_on(
+    gate: threading.Event, driver: Driver
+) -> None:
+    view = run(gated_graph(gate, InMemorySaver()), {"count": 0}, driver=driver)
+    wait_until(lambda: view.graph_view.node_states.get("slow") == "running", "slow runs")
+    assert view.stop_button.layout.display is None  # shown while running
+    view.stop_button.click()
+    assert view.stop_button.disabled
+    gate.set()  # the step under way finishes
+    assert view.run.wait(TIMEOUT) is RunStatus.STOPPED
+    assert view.run.error is None
+    assert view.state() == {"count": 2}  # first and slow ran, last did not
+    assert "last" not in set(view.tasks["node"])
+    view.refresh()
+    assert "stopped after step" in view.status.value
+    assert view.stop_button.layout.display == "none" and not view.stop_button.disabled
+    (row,) = view.prompts.children
+    label, button = row.children
+    assert "stopped" in label.value and button.description == "continue"
+    button.click()
+    assert view.run.wait(TIMEOUT) is RunStatus.DONE
+    assert view.state() == {"count": 3}
+    view.refresh()
+    assert view.prompts.children == ()
+
+
+def test_stop_and_resume_refuse_what_does_not_fit(gate: threading.Event) -> None:
+    view = run(gated_graph(gate, InMemorySaver()), {"count": 0})
+    wait_until(lambda: view.graph_view.node_states.get("slow") == "running", "slow runs")
+    view.stop("enough for now")
+    gate.set()
+    assert view.run.wait(TIMEOUT) is RunStatus.STOPPED
+    with pytest.raises(RuntimeError, match="nothing to stop: the run is stopped"):
+        view.run.stop()
+    with pytest.raises(ValueError, match="call resume\\(\\) without an answer"):
+        view.run.resume("an answer")
+    assert view.run.status is RunStatus.STOPPED  # a refused resume changes nothing
+    view.run.resume()
+    assert view.run.wait(TIMEOUT) is RunStatus.DONE
+    with pytest.raises(RuntimeError, match="nothing to stop: the run is done"):
+        view.run.stop()
+
+
+def test_a_stopped_run_without_a_checkpointer_offers_no_continue(gate: threading.Event) -> None:
+    view = run(gated_graph(gate), {"count": 0})
+    wait_until(lambda: view.graph_view.node_states.get("slow") == "running", "slow runs")
+    view.stop()
+    gate.set()
+    assert view.run.wait(TIMEOUT) is RunStatus.STOPPED
+    view.refresh()
+    (note,) = view.prompts.children
+    assert "no checkpointer" in note.value
+    with pytest.raises(RuntimeError, match="no checkpointer"):
+        view.resume()
