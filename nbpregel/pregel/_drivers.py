@@ -22,6 +22,7 @@ from nbpregel.pregel._execute import arun_task, run_task
 from nbpregel.pregel._loop import RunLoop
 from nbpregel.pregel._pool import Crew, TaskPool, run_reporting
 from nbpregel.pregel._remote import shipped
+from nbpregel.pregel._ship import ship_step
 from nbpregel.pregel._task import Task
 
 __all__ = ["arun_step", "background_loop", "run_step"]
@@ -87,8 +88,12 @@ def _start(
     crew = None
     futures: list[concurrent.futures.Future[Any]] = []
     sync_tasks = []
+    if loop.ships:
+        remote = [task for task in todo if shipped(loop, task.node)]
+        futures.extend(ship_step(loop, remote, done))
+        todo = [task for task in todo if not shipped(loop, task.node)]
     for task in todo:
-        if task.node.is_async or shipped(loop, task.node):  # both wait on the event loop
+        if task.node.is_async:
             future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), background_loop())
             future.add_done_callback(functools.partial(_report_done, done, task))
             futures.append(future)

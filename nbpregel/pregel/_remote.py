@@ -15,7 +15,9 @@ checkpoints of their own, nothing streamed). The run's store travels only if it 
 (``InMemoryStore`` and ``SqliteStore`` cannot): otherwise the node gets a stand-in whose use
 raises an error saying so.
 
-Which tasks are shipped (``shipped``): sync node calls and sync ``@task`` calls. Async nodes run
+Which tasks are shipped (``shipped``): sync node calls and sync ``@task`` calls. A step's
+``inline`` tasks (short CPU work: a vertex program's computes) travel in a few batches
+(``RemoteBatch``) rather than one call each. Async nodes run
 on an event loop here; subgraph nodes and entrypoints run here too (they orchestrate: their own
 tasks are shipped).
 """
@@ -29,6 +31,7 @@ import os
 import pickle
 import socket
 import traceback
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,14 +39,32 @@ from nbpregel.channels.base import MISSING
 from nbpregel.constants import StreamMode
 from nbpregel.errors import GraphInterrupt, NbPregelError
 from nbpregel.pregel._context import CURRENT, TaskRuntime, WorkerRun, WorkerTask
-from nbpregel.pregel._runtime import task_runtime
+from nbpregel.pregel._runtime import fields_of, task_runtime
 
 if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
     from nbpregel.pregel._node import PregelNode
     from nbpregel.pregel._task import Task
 
-__all__ = ["RemoteCall", "RemoteOutcome", "StoreLeftBehind", "attempt", "remote_call", "shipped"]
+__all__ = [
+    "MAX_BATCHES",
+    "MIN_BATCH",
+    "RemoteBatch",
+    "RemoteCall",
+    "RemoteOutcome",
+    "StoreLeftBehind",
+    "attempt",
+    "batches",
+    "refused",
+    "remote_call",
+    "settle",
+    "shipped",
+]
+
+MAX_BATCHES = 16
+"""The most batches a step's short tasks are shipped in (see ``RemoteBatch``)."""
+MIN_BATCH = 100
+"""The fewest tasks in a batch, unless the step has fewer."""
 
 
 def shipped(loop: RunLoop, node: PregelNode) -> bool:
@@ -97,6 +118,9 @@ class RemoteOutcome:
     error: BaseException | None
     resume: list[Any]
     chunks: list[Any]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RemoteOutcome, fields_of(self))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -158,6 +182,12 @@ class RemoteCall:
             CURRENT.reset(token)
         return RemoteOutcome(output, error, state.resume, chunks)
 
+    def __dask_tokenize__(self) -> str:
+        return _fresh_token()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RemoteCall, fields_of(self))
+
 
 def _travelling_store(loop: RunLoop, task: Task) -> Any:
     """The store as the shipped task sees it: itself if it pickles, else a stand-in."""
@@ -181,7 +211,7 @@ def remote_call(loop: RunLoop, task: Task) -> RemoteCall:
         value=task.input,
         inject=node.accepts,
         config=loop.run_config,
-        runtime=task_runtime(loop, task).override(store=store, stream_writer=_ignore),
+        runtime=task_runtime(loop, task, store=store, stream_writer=_ignore),
         task=WorkerTask(task.id, task.name, task.ns),
         resume=tuple(runtime.resume) if runtime is not None else tuple(task.resume),
         next_resume=runtime.next_resume if runtime is not None else MISSING,
@@ -197,7 +227,7 @@ async def attempt(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]
     try:
         future: concurrent.futures.Future[RemoteOutcome] = executor.submit(call)
     except Exception as exc:
-        return None, _refused(executor, task, call, exc)
+        return None, refused(executor, task, call, exc)
     try:
         outcome = await asyncio.wrap_future(future)
     except asyncio.CancelledError:
@@ -209,6 +239,12 @@ async def attempt(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]
             f"node's function, its input, the config, the context, and its result)"
         )
         return None, exc
+    return settle(loop, outcome)
+
+
+def settle(loop: RunLoop, outcome: RemoteOutcome) -> tuple[Any, BaseException | None]:
+    """Take back what a shipped attempt brought (in the attempt's context): the answers its
+    interrupts used, its writer chunks (streamed now); returns its output and error."""
     runtime = CURRENT.get()
     if runtime is not None:
         runtime.resume = outcome.resume
@@ -217,7 +253,41 @@ async def attempt(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]
     return outcome.output, outcome.error
 
 
-def _refused(executor: Any, task: Task, call: RemoteCall, exc: Exception) -> NbPregelError:
+def batches(tasks: list[Task]) -> list[list[Task]]:
+    """``tasks`` cut into a few batches of about equal size, each to be shipped as one
+    :class:`RemoteBatch`: at most ``MAX_BATCHES``, of at least ``MIN_BATCH`` tasks."""
+    count = max(1, min(MAX_BATCHES, len(tasks) // MIN_BATCH))
+    size, extra = divmod(len(tasks), count)
+    cuts, start = [], 0
+    for index in range(count):
+        end = start + size + (index < extra)
+        cuts.append(tasks[start:end])
+        start = end
+    return cuts
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemoteBatch:
+    """Several tasks' attempts sent as one call, run one after another in the other process:
+    for a step of many short tasks (a vertex program's computes), a call per task would cost
+    far more to send than to run. What they share (a program's routes) is pickled once."""
+
+    calls: tuple[RemoteCall, ...]
+
+    def __call__(self) -> list[RemoteOutcome]:
+        return [call() for call in self.calls]
+
+    def __dask_tokenize__(self) -> str:
+        return _fresh_token()
+
+
+def _fresh_token() -> str:
+    """A Dask key part for a call: new every time, so Dask never takes two attempts (or two
+    tasks with equal inputs) for one, and never walks the call to hash it (slow)."""
+    return uuid.uuid4().hex
+
+
+def refused(executor: Any, task: Task, call: RemoteCall, exc: Exception) -> NbPregelError:
     """The error for an executor that would not take ``call``, naming what could not be
     pickled when that is why."""
     parts = {

@@ -60,6 +60,12 @@ class _Compute:
         self.routes = routes
         self.aggregators = aggregators
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A mapping proxy does not pickle: the edges travel as a dict (to another process,
+        # when the graph's executor runs calls there).
+        fields = (self.compute, self.name, dict(self.edges), self.routes, self.aggregators)
+        return (_restore_compute, fields)
+
     def __call__(self, reads: Mapping[str, Any]) -> list[tuple[str, Any]]:
         aggregated = {name: reads[ch] for name, ch in self.aggregators if ch in reads}
         vertex = Vertex(
@@ -76,6 +82,21 @@ class _Compute:
         finally:
             CURRENT.reset(token)
         return vertex.writes(self.awake)
+
+
+def _restore_compute(
+    compute: Any,
+    name: str,
+    edges: dict[Any, Any],
+    routes: Routes,
+    aggregators: tuple[tuple[str, str], ...],
+) -> _Compute:
+    """A ``_Compute`` rebuilt from its pickled fields (see ``_Compute.__reduce__``)."""
+    made = _Compute.__new__(_Compute)
+    made.compute, made.name, made.edges = compute, name, MappingProxyType(edges)
+    made.inbox, made.awake = INBOX_PREFIX + name, AWAKE_PREFIX + name
+    made.routes, made.aggregators = routes, aggregators
+    return made
 
 
 def _writes(output: Any, task: Any, channels: Any) -> list[tuple[str, Any]]:

@@ -414,3 +414,39 @@ def test_a_cached_node_is_not_sent_again(client: Any, tmp_path: Any) -> None:
     first, second = graph.invoke({"log": log}), graph.invoke({"log": log})
     assert first == second == {"log": log, "squares": [len(log)]}
     assert (tmp_path / "runs").read_text() == "ran\n"
+
+
+class CountingPool(concurrent.futures.ProcessPoolExecutor):
+    """A process pool that counts the calls it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(2, mp_context=multiprocessing.get_context("fork"))
+        self.calls = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_vertex_programs_computes_travel_in_a_few_batches_per_superstep() -> None:
+    from nbpregel.vertex import VertexProgram
+
+    vertices = 300
+    edges = [(i, i + 1, 1) for i in range(vertices - 1)]
+
+    def program(**compile_kwargs: Any) -> Any:
+        return VertexProgram(shortest_path, edges, values=float("inf"), combiner=min).compile(
+            **compile_kwargs
+        )
+
+    expected = program().invoke({"0": 0})
+    assert expected[str(vertices - 1)] == vertices - 1
+    with CountingPool() as pool:
+        events = list(program(executor=pool).stream({"0": 0}, stream_mode="debug"))
+        calls = pool.calls
+        assert program(executor=pool).invoke({"0": 0}) == expected
+    tasks = sum(1 for event in events if event["type"] == "task")
+    # Superstep 0 wakes every vertex, each later superstep one: the 300 computes of
+    # superstep 0 travel in a handful of calls (at most 16), the others one call each.
+    assert tasks == 2 * vertices - 1
+    assert vertices - 1 < calls <= vertices - 1 + 16
