@@ -262,12 +262,17 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
 
     loop.wake = wake
     futures: dict[asyncio.Task[Task], Task] = {}
+    remote = [task for task in todo if shipped(loop, task.node)] if loop.ships else []
+    away = {task.id: task for task in remote}  # shipped, not back yet
     for task in todo:
-        future = asyncio.ensure_future(arun_task(loop, task))
-        futures[future] = task
-        future.add_done_callback(events.put_nowait)
+        if task.id not in away:
+            future = asyncio.ensure_future(arun_task(loop, task))
+            futures[future] = task
+            future.add_done_callback(events.put_nowait)
+    # A shipped task comes back (in the executor's callback) as itself.
+    remote_futures = ship_step(loop, remote, _Landing(running, events))
     deadline = None if timeout is None else running.time() + timeout
-    remaining = len(futures)
+    remaining = len(futures) + len(remote)
     try:
         while remaining:
             wait = None if deadline is None else max(0.0, deadline - running.time())
@@ -279,14 +284,18 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
                     yield False  # the step turned slow: the driver hands its events out now
                     continue
                 unfinished = [t for f, t in futures.items() if not f.done()]
+                unfinished += away.values()
                 loop.abandoned = True
                 for future in futures:
                     future.cancel()
                 raise _timeout_error(unfinished, timeout or 0.0) from None
             if item is not _WAKE:
                 remaining -= 1
-                item.result()
-                task = futures[item]
+                if isinstance(item, Task):
+                    task = away.pop(item.id)
+                else:
+                    item.result()
+                    task = futures[item]
                 loop.task_done(task)
                 if loop.ends_step(task):
                     remaining = 0  # the others are cancelled on the way out
@@ -295,3 +304,19 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
         loop.wake = None
         for future in futures:
             future.cancel()
+        for shipment in remote_futures:
+            shipment.cancel()
+
+
+class _Landing:
+    """Where the executor's callbacks put the async driver's shipped tasks: its queue, on its
+    event loop."""
+
+    __slots__ = ("events", "running")
+
+    def __init__(self, running: asyncio.AbstractEventLoop, events: asyncio.Queue[Any]) -> None:
+        self.running = running
+        self.events = events
+
+    def put(self, task: Task) -> None:
+        self.running.call_soon_threadsafe(self.events.put_nowait, task)

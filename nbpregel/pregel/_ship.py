@@ -15,9 +15,8 @@ import asyncio
 import concurrent.futures
 import contextvars
 import functools
-import queue
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nbpregel.errors import NbPregelError
 from nbpregel.pregel._execute import begin_attempt, finish_attempt
@@ -34,13 +33,20 @@ if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
     from nbpregel.pregel._task import Task
 
-__all__ = ["ship_step"]
+__all__ = ["Landing", "ship_step"]
+
+
+class Landing(Protocol):
+    """Where a finished shipped task is put (the sync driver's queue, say)."""
+
+    def put(self, task: Task, /) -> None: ...
 
 
 def ship_step(
-    loop: RunLoop, tasks: list[Task], done: queue.SimpleQueue[Any]
+    loop: RunLoop, tasks: list[Task], done: Landing
 ) -> list[concurrent.futures.Future[Any]]:
-    """Ship ``tasks`` (all ``_remote.shipped``); each is put in ``done`` once finished.
+    """Ship ``tasks`` (all ``_remote.shipped``); each is put in ``done`` once finished (from
+    the executor's callback thread).
 
     Returns the executor's futures, which a step that ends early cancels.
     """
@@ -55,7 +61,7 @@ def ship_step(
     return futures
 
 
-def _ship(loop: RunLoop, tasks: list[Task], done: queue.SimpleQueue[Any]) -> Any:
+def _ship(loop: RunLoop, tasks: list[Task], done: Landing) -> Any:
     """Begin an attempt of each of ``tasks`` and submit them as one call."""
     contexts = [contextvars.copy_context() for _ in tasks]
     tokens = [ctx.run(begin_attempt, loop, task) for ctx, task in zip(contexts, tasks, strict=True)]
@@ -79,7 +85,7 @@ def _landed(
     tasks: list[Task],
     contexts: list[contextvars.Context],
     tokens: list[Any],
-    done: queue.SimpleQueue[Any],
+    done: Landing,
     future: concurrent.futures.Future[Any],
 ) -> None:
     """The executor's callback: finish the attempts with what came back."""
@@ -111,7 +117,7 @@ def _finish(
     contexts: list[contextvars.Context],
     tokens: list[Any],
     outcomes: list[RemoteOutcome],
-    done: queue.SimpleQueue[Any] | None,
+    done: Landing | None,
 ) -> None:
     for task, ctx, token, outcome in zip(tasks, contexts, tokens, outcomes, strict=True):
         output, exc = ctx.run(settle, loop, outcome)

@@ -450,3 +450,30 @@ def test_a_vertex_programs_computes_travel_in_a_few_batches_per_superstep() -> N
     # superstep 0 travel in a handful of calls (at most 16), the others one call each.
     assert tasks == 2 * vertices - 1
     assert vertices - 1 < calls <= vertices - 1 + 16
+
+
+async def test_an_async_run_times_out_on_a_shipped_node_and_names_it(client: Any) -> None:
+    builder = StateGraph(Greeting)
+    builder.add_node("slow", slow)
+    builder.add_edge(START, "slow")
+    graph = builder.compile(executor=client.get_executor(), step_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="slow"):
+        await graph.ainvoke({})
+    assert time.monotonic() - started < 4  # did not wait for the node
+
+
+async def test_an_async_run_retries_and_interrupts_shipped_nodes(client: Any) -> None:
+    builder = StateGraph(Talk)
+    retry = RetryPolicy(max_attempts=5, initial_interval=0.01, jitter=False)
+    builder.add_node("flaky", flaky, retry_policy=retry)
+    builder.add_node("ask", ask_twice)
+    builder.add_edge(START, "flaky")
+    builder.add_edge("flaky", "ask")
+    graph = builder.compile(checkpointer=InMemorySaver(), executor=client.get_executor())
+    config = thread_of("async-retry")
+    paused = await graph.ainvoke({"answers": []}, config)
+    assert paused["attempt"] == 3
+    await graph.ainvoke(Command(resume="a"), config)
+    final = await graph.ainvoke(Command(resume="b"), config)
+    assert final == {"answers": ["a", "b"], "attempt": 3, "thread": "async-retry"}
