@@ -29,6 +29,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, Self
 
+from nbpregel.checkpoint._rows import (
+    CHECKPOINT_COLUMNS,
+    KEYSET_COLUMNS,
+    WRITE_COLUMNS,
+    WRITES_ORDER,
+    checkpoint_row,
+    matching,
+    page_size,
+    paged,
+    row_to_tuple,
+    scope_conditions,
+    write_rows,
+)
 from nbpregel.checkpoint._sqlite import DEFAULT_BUSY_TIMEOUT, SqliteFile
 from nbpregel.checkpoint.base import (
     BaseCheckpointSaver,
@@ -36,8 +49,6 @@ from nbpregel.checkpoint.base import (
     CheckpointAddress,
     CheckpointTuple,
     ListScope,
-    metadata_matches,
-    write_index,
 )
 from nbpregel.checkpoint.serde import SerializerProtocol
 from nbpregel.errors import CheckpointError
@@ -69,14 +80,9 @@ _SCHEMA: Final = (
         PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
     )""",
 )
-_CHECKPOINT_COLUMNS: Final = (
-    "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
-    "type, checkpoint, metadata_type, metadata"
-)
 _SELECT_WRITES: Final = (
     "SELECT task_id, channel, type, value FROM nbpregel_writes "
-    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? "
-    "ORDER BY task_path, task_id, idx"
+    f"WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY {WRITES_ORDER}"
 )
 _WRITE_ROW: Final = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # Writes are never overwritten, except those at a pseudo-channel's fixed (negative) index.
@@ -89,18 +95,16 @@ _ON_WRITE_CONFLICT: Final = (
 # parameters of SQLite builds older than 3.32.
 _WRITES_PER_STATEMENT: Final = 32
 _INSERT_CHECKPOINT: Final = (
-    f"INSERT OR REPLACE INTO nbpregel_checkpoints ({_CHECKPOINT_COLUMNS}) "
+    f"INSERT OR REPLACE INTO nbpregel_checkpoints ({CHECKPOINT_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_LIST_PAGE: Final = 64
 
 
 @functools.cache
 def _upsert_writes(count: int) -> str:
     """The statement that saves ``count`` writes (one transaction, even in autocommit mode)."""
     return (
-        "INSERT INTO nbpregel_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, "
-        f"task_path, channel, type, value) VALUES {', '.join([_WRITE_ROW] * count)}"
+        f"INSERT INTO nbpregel_writes ({WRITE_COLUMNS}) VALUES {', '.join([_WRITE_ROW] * count)}"
         f"{_ON_WRITE_CONFLICT}"
     )
 
@@ -163,7 +167,7 @@ class SqliteSaver(BaseCheckpointSaver):
 
     def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
         address = CheckpointAddress.from_config(config)
-        query = f"SELECT {_CHECKPOINT_COLUMNS} FROM nbpregel_checkpoints "
+        query = f"SELECT {CHECKPOINT_COLUMNS} FROM nbpregel_checkpoints "
         query += "WHERE thread_id = ? AND checkpoint_ns = ? "
         params: list[str] = [address.thread_id, address.checkpoint_ns]
         if address.checkpoint_id:
@@ -176,7 +180,7 @@ class SqliteSaver(BaseCheckpointSaver):
             if row is None:
                 return None
             writes = conn.execute(_SELECT_WRITES, row[:3]).fetchall()
-        return self._row_to_tuple(row, writes)
+        return row_to_tuple(self, row, writes)
 
     def list(
         self,
@@ -187,52 +191,26 @@ class SqliteSaver(BaseCheckpointSaver):
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         scope = ListScope.from_args(config, before)
-        # Metadata is filtered after loading it, so with a filter rows are read page by page.
-        page_size = limit if limit is not None and not filter else _LIST_PAGE
-        if limit is not None and limit <= 0:
-            return
-        remaining = limit
-        for row in self._list_rows(scope, page_size):
-            metadata = self.serde.loads_typed((row[6], row[7]))
-            if not metadata_matches(metadata, filter):
-                continue
-            with self._db.transaction("BEGIN") as conn:
-                writes = conn.execute(_SELECT_WRITES, row[:3]).fetchall()
-            yield self._row_to_tuple(row, writes, metadata)
-            if remaining is not None:
-                remaining -= 1
-                if remaining == 0:
-                    return
+        rows = self._list_rows(scope, page_size(filter, limit))
+        return matching(self, rows, self._writes_of, filter, limit)
 
-    def _list_rows(self, scope: ListScope, page_size: int) -> Iterator[tuple[Any, ...]]:
+    def _writes_of(self, row: Sequence[Any]) -> Sequence[Any]:
+        with self._db.transaction("BEGIN") as conn:
+            return conn.execute(_SELECT_WRITES, row[:3]).fetchall()
+
+    def _list_rows(self, scope: ListScope, size: int) -> Iterator[Sequence[Any]]:
         """Rows in scope, newest first, read in pages so no statement stays open meanwhile."""
-        clauses, params = [], []
-        for column, value in (
-            ("thread_id", scope.thread_id),
-            ("checkpoint_ns", scope.checkpoint_ns),
-            ("checkpoint_id", scope.checkpoint_id),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if scope.before_id is not None:
-            clauses.append("checkpoint_id < ?")
-            params.append(scope.before_id)
-        last: tuple[Any, ...] | None = None
-        while True:
-            where, keyset = list(clauses), []
-            if last is not None:  # continue after the last row of the previous page
-                where.append("(checkpoint_id, thread_id, checkpoint_ns) < (?, ?, ?)")
-                keyset = [last[2], last[0], last[1]]
-            query = f"SELECT {_CHECKPOINT_COLUMNS} FROM nbpregel_checkpoints"
+        conditions, params = scope_conditions(scope, "?")
+
+        def fetch(after_last: bool, args: Sequence[Any]) -> Sequence[Any]:
+            where = [*conditions, f"{KEYSET_COLUMNS} < (?, ?, ?)"] if after_last else conditions
+            query = f"SELECT {CHECKPOINT_COLUMNS} FROM nbpregel_checkpoints"
             query += f" WHERE {' AND '.join(where)}" if where else ""
             query += " ORDER BY checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC LIMIT ?"
             with self._db.transaction("BEGIN") as conn:
-                rows = conn.execute(query, [*params, *keyset, page_size]).fetchall()
-            yield from rows
-            if len(rows) < page_size:
-                return
-            last = rows[-1]
+                return conn.execute(query, args).fetchall()
+
+        return paged(fetch, params, size)
 
     def put(
         self,
@@ -241,23 +219,9 @@ class SqliteSaver(BaseCheckpointSaver):
         metadata: Mapping[str, Any],
         new_versions: Mapping[str, int],
     ) -> dict[str, Any]:
-        address = CheckpointAddress.from_config(config)
-        type_, blob = self.serde.dumps_typed(checkpoint)
-        metadata_type, metadata_blob = self.serde.dumps_typed(
-            metadata if type(metadata) is dict else dict(metadata)
-        )
-        row = (
-            address.thread_id,
-            address.checkpoint_ns,
-            checkpoint["id"],
-            address.checkpoint_id,
-            type_,
-            blob,
-            metadata_type,
-            metadata_blob,
-        )
+        address, row = checkpoint_row(self.serde, config, checkpoint, metadata)
         self._db.execute(_INSERT_CHECKPOINT, row)
-        return address.at(checkpoint["id"]).to_config()
+        return address.to_config()
 
     def put_writes(
         self,
@@ -266,14 +230,7 @@ class SqliteSaver(BaseCheckpointSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        address = CheckpointAddress.from_config(config)
-        checkpoint_id = address.require_id("put_writes")
-        head = (address.thread_id, address.checkpoint_ns, checkpoint_id, task_id)
-        dumps = self.serde.dumps_typed
-        rows = [
-            (*head, write_index(channel, i), task_path, channel, *dumps(value))
-            for i, (channel, value) in enumerate(writes)
-        ]
+        rows = write_rows(self.serde, config, writes, task_id, task_path)
         if len(rows) > _WRITES_PER_STATEMENT:
             with self._db.transaction() as conn:
                 conn.executemany(_upsert_writes(1), rows)
@@ -284,20 +241,3 @@ class SqliteSaver(BaseCheckpointSaver):
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM nbpregel_checkpoints WHERE thread_id = ?", (str(thread_id),))
             conn.execute("DELETE FROM nbpregel_writes WHERE thread_id = ?", (str(thread_id),))
-
-    def _row_to_tuple(
-        self,
-        row: Sequence[Any],
-        writes: Sequence[Sequence[Any]],
-        metadata: Any = None,
-    ) -> CheckpointTuple:
-        thread_id, checkpoint_ns, checkpoint_id, parent_id, type_, blob, metadata_type, mblob = row
-        if metadata is None:
-            metadata = self.serde.loads_typed((metadata_type, mblob))
-        return self._build_tuple(
-            CheckpointAddress(thread_id, checkpoint_ns, checkpoint_id),
-            (type_, blob),
-            metadata,
-            parent_id,
-            [(task_id, channel, (wtype, value)) for task_id, channel, wtype, value in writes],
-        )

@@ -15,11 +15,11 @@ checkpoints of their own, nothing streamed). The run's store travels only if it 
 (``InMemoryStore`` and ``SqliteStore`` cannot): otherwise the node gets a stand-in whose use
 raises an error saying so.
 
-Which tasks are shipped (``shipped``): sync node calls and sync ``@task`` calls. A step's
+Which tasks are shipped (``shipped``): sync node calls and sync ``@task`` calls. Async nodes
+run on an event loop here; subgraph nodes and entrypoints run here too (they orchestrate: their
+own tasks are shipped). A step's tasks are shipped by ``_ship`` (both drivers): a step's
 ``inline`` tasks (short CPU work: a vertex program's computes) travel in a few batches
-(``RemoteBatch``) rather than one call each. Async nodes run
-on an event loop here; subgraph nodes and entrypoints run here too (they orchestrate: their own
-tasks are shipped).
+(``RemoteBatch``) rather than one call each. A ``@task`` call goes alone (``attempt``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Fixtures shared by the checkpoint tests: every saver, driven through its sync or async API."""
+"""Fixtures shared by the checkpoint tests: every saver, driven through its sync or async API.
+
+The PostgreSQL saver runs against the session's throwaway server (``tests/postgres_server.py``),
+each test in a fresh schema of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_server import postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 from nbpregel.checkpoint import (
     BaseCheckpointSaver,
@@ -18,12 +23,20 @@ from nbpregel.checkpoint import (
     SqliteSaver,
     empty_checkpoint,
 )
+from nbpregel.checkpoint.postgres import PostgresSaver
+
+SAVER_KINDS = ("memory", "sqlite", "postgres")
 
 
-def make_saver(kind: str, tmp_path: Path) -> BaseCheckpointSaver:
+def make_saver(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> BaseCheckpointSaver:
+    """A new, empty saver of ``kind`` (a PostgreSQL one starts the server if need be)."""
     if kind == "memory":
         return InMemorySaver()
-    return SqliteSaver(tmp_path / "checkpoints.db")
+    if kind == "sqlite":
+        return SqliteSaver(tmp_path / "checkpoints.db")
+    if kind == "postgres":
+        return PostgresSaver(request.getfixturevalue("postgres_url"))
+    raise ValueError(f"unknown saver kind {kind!r} (must be one of {SAVER_KINDS})")
 
 
 @dataclass
@@ -99,11 +112,11 @@ class SaverApi:
         return configs
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=SAVER_KINDS)
 def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseCheckpointSaver]:
-    instance = make_saver(request.param, tmp_path)
+    instance = make_saver(request.param, request, tmp_path)
     yield instance
-    if isinstance(instance, SqliteSaver):
+    if isinstance(instance, SqliteSaver | PostgresSaver):
         instance.close()
 
 
