@@ -34,7 +34,9 @@ def drive(loop: RunLoop, *, single: bool, subgraphs: bool) -> Iterator[Any]:
             if _due(loop, starting=True):
                 yield from _drain(loop, single=single, subgraphs=subgraphs)
             for ended in run_step(loop):
-                if loop.loose if ended else _due(loop):
+                # The step's last chunks go out once its writes are applied, as LangGraph's do
+                # (a reducer may complete a written object in place: a message's id).
+                if not ended and _due(loop):
                     yield from _drain(loop, single=single, subgraphs=subgraphs)
             loop.after_tick()
             if loop.loose:
@@ -56,7 +58,7 @@ async def adrive(loop: RunLoop, *, single: bool, subgraphs: bool) -> AsyncIterat
                 for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                     yield chunk
             async for ended in arun_step(loop):
-                if loop.loose if ended else _due(loop):
+                if not ended and _due(loop):
                     for chunk in _drain(loop, single=single, subgraphs=subgraphs):
                         yield chunk
             loop.after_tick()

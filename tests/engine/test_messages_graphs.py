@@ -270,14 +270,6 @@ def test_same_messages_as_langgraph(name: str, how: str) -> None:
 
 
 @pytest.mark.langgraph
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine differs: nbpregel yields a step's `updates` chunks before the step's writes are "
-        "applied, LangGraph after; the chunk holds the node's message object, which the "
-        "reducer gives its id in place, so a loop printing updates sees id=None here"
-    ),
-)
 def test_updates_chunk_shows_the_assigned_id() -> None:
     for lib in (langgraph_lib(), NBPREGEL):
         build, graph_input = CASES["trim_then_reply"]
