@@ -119,8 +119,6 @@ class EntrypointGraph(Pregel):
             reads=START,
             bound=_body(func, is_async=probe.is_async, previous=takes_previous),
             writer=_write_result,
-            retry_policy=retry_policy,
-            cache_policy=cache_policy,
             streams_while_running=True,
         )
         node.accepts = probe.accepts  # what the engine injects: config, writer, runtime, store
@@ -135,6 +133,8 @@ class EntrypointGraph(Pregel):
             store=store,
             context_schema=context_schema,
             stream_mode="updates",
+            retry_policy=retry_policy,
+            cache_policy=cache_policy,
         )
         self.func = func
 
@@ -175,8 +175,11 @@ class entrypoint:  # lower case, as LangGraph spells it
         cache: where tasks with a ``cache_policy`` (and the entrypoint) keep their results.
         context_schema: the class of ``runtime.context`` (a dict passed as ``context=`` is
             made into it when it is a dataclass or pydantic model).
-        cache_policy: cache the whole entrypoint's result by its input.
-        retry_policy: retry the entrypoint function when it fails.
+        cache_policy: the cache policy of the entrypoint and of every ``@task`` it calls that
+            has none of its own (results kept in ``cache``), as LangGraph's.
+        retry_policy: how to retry the entrypoint and every ``@task`` it calls that has no
+            retry policy of its own, as LangGraph's: a failing task is retried alone, not the
+            whole entrypoint.
 
     Example:
         >>> from nbpregel.checkpoint import InMemorySaver

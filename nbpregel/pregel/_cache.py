@@ -135,14 +135,17 @@ def _answering_interrupt(task: Task) -> bool:
     return bool(task.resume) or task.next_resume is not MISSING
 
 
-def _keyed(tasks: Sequence[Task], settled: list[Task]) -> dict[FullKey, list[Task]]:
-    """Key every pending task whose node has a policy; tasks that cannot be keyed fail."""
+def _keyed(
+    tasks: Sequence[Task], settled: list[Task], default: CachePolicy | None
+) -> dict[FullKey, list[Task]]:
+    """Key every pending task whose node has a policy (or that the graph's ``default``
+    covers); tasks that cannot be keyed fail."""
     keyed: dict[FullKey, list[Task]] = {}
     for task in tasks:
         if task.status != TaskStatus.PENDING:
             continue
         if task.cache_key is None:
-            policy = task.node.cache_policy
+            policy = task.node.cache_policy or default
             if policy is None:
                 continue
             try:
@@ -184,10 +187,13 @@ def _in_order(tasks: Sequence[Task], settled: list[Task]) -> list[Task]:
     return [task for task in tasks if id(task) in ids]
 
 
-def lookup_many(cache: BaseCache[Any], tasks: Sequence[Task]) -> list[Task]:
+def lookup_many(
+    cache: BaseCache[Any], tasks: Sequence[Task], default: CachePolicy | None = None
+) -> list[Task]:
     """Settle from ``cache`` the pending tasks it holds writes for, with one read.
 
-    Tasks whose node has no ``cache_policy`` are left alone; so are tasks answering an
+    Tasks whose node has no ``cache_policy`` (and no graph-wide ``default``) are left alone;
+    so are tasks answering an
     interrupt. A hit gives the task its cached writes and status ``CACHED``. A ``key_func``
     or cache read that raises fails the task instead (status ``ERROR``), as a node would.
 
@@ -195,7 +201,7 @@ def lookup_many(cache: BaseCache[Any], tasks: Sequence[Task]) -> list[Task]:
         The tasks settled (cached or failed), in the order given; the caller reports them done.
     """
     settled: list[Task] = []
-    keyed = _keyed(tasks, settled)
+    keyed = _keyed(tasks, settled, default)
     if keyed:
         try:
             found = cache.get(list(keyed))
@@ -206,10 +212,12 @@ def lookup_many(cache: BaseCache[Any], tasks: Sequence[Task]) -> list[Task]:
     return _in_order(tasks, settled)
 
 
-async def alookup_many(cache: BaseCache[Any], tasks: Sequence[Task]) -> list[Task]:
+async def alookup_many(
+    cache: BaseCache[Any], tasks: Sequence[Task], default: CachePolicy | None = None
+) -> list[Task]:
     """The async twin of :func:`lookup_many` (reads with ``cache.aget``)."""
     settled: list[Task] = []
-    keyed = _keyed(tasks, settled)
+    keyed = _keyed(tasks, settled, default)
     if keyed:
         try:
             found = await cache.aget(list(keyed))

@@ -234,7 +234,7 @@ def _settle_early(loop: RunLoop, runtime: TaskRuntime, child: Task, call: Call) 
 
 def _from_cache(loop: RunLoop, child: Task, call: Call) -> bool:
     """Settle ``child`` from the run's cache when its task has a ``cache_policy``."""
-    policy = child.node.cache_policy
+    policy = child.node.cache_policy or loop.cache_policy
     if loop.cache is None or policy is None:
         return False
     try:

@@ -107,8 +107,9 @@ def finish_attempt(
         task.status = TaskStatus.INTERRUPTED
         _stop_clock(task)
         return None
-    if isinstance(exc, Exception) and task.node.retry_policy:
-        delay = _retry_delay(task.node.retry_policy, task, exc)
+    policies = task.node.retry_policy or loop.retry_policy
+    if isinstance(exc, Exception) and policies:
+        delay = _retry_delay(policies, task, exc)
         if delay is not None:
             task.writes = []
             return delay

@@ -29,7 +29,7 @@ from nbpregel.pregel._spec import GraphSpec, map_input
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
 from nbpregel.pregel._values import read_input
-from nbpregel.types import Command, Interrupt
+from nbpregel.types import CachePolicy, Command, Interrupt, RetryPolicy
 
 __all__ = ["RunLoop", "RunStatus"]
 
@@ -92,6 +92,9 @@ class RunLoop(Emitter):
         self.wake: Callable[[], None] | None = None
         self.executor: Any = None
         self.control: Any = None  # the run's ``RunControl``
+        # The graph's defaults for nodes and tasks that have no policy of their own.
+        self.retry_policy: tuple[RetryPolicy, ...] = ()
+        self.cache_policy: CachePolicy | None = None
         self.ships = False  # the executor runs calls in other processes (see ``_remote``)
         self.local_executor: Any = None  # runs the sync tasks that stay in this process
         self.cache: Any = None  # a BaseCache when the graph caches nodes
@@ -221,7 +224,7 @@ class RunLoop(Emitter):
             if task.status != TaskStatus.PENDING:
                 self.task_done(task, restored=True)
         if self.cache is not None:
-            for task in _cache.lookup_many(self.cache, tasks):
+            for task in _cache.lookup_many(self.cache, tasks, self.cache_policy):
                 self.task_done(task)  # cached: saved as pending writes, never run
         return True
 

@@ -20,6 +20,7 @@ from nbpregel.pregel._nested import nesting
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._pool import TaskPool, shared_pool
 from nbpregel.pregel._runtime import coerce_context
+from nbpregel.types import RetryPolicy
 
 if TYPE_CHECKING:
     from nbpregel.pregel.main import Pregel
@@ -80,6 +81,9 @@ def new_loop(
     loop.run_config = {**config, "configurable": persistence.config["configurable"]}
     loop.context = coerce_context(graph.context_schema, context, graph.name)
     loop.store = graph.store
+    policy = graph.retry_policy
+    loop.retry_policy = (policy,) if isinstance(policy, RetryPolicy) else tuple(policy or ())
+    loop.cache_policy = graph.cache_policy
     if nest is None:
         loop.cache = graph.cache
         _set_executor(loop, graph.executor, config.get("max_concurrency"))

@@ -20,7 +20,7 @@ from nbpregel.pregel._runnable import RunnableMixin
 from nbpregel.pregel._setup import new_loop
 from nbpregel.pregel._spec import GraphSpec, breakpoint_names
 from nbpregel.pregel._state import StateMixin
-from nbpregel.types import Send
+from nbpregel.types import CachePolicy, RetryPolicy, Send
 
 __all__ = ["Pregel"]
 
@@ -84,6 +84,10 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
             ``nbpregel.store`` store); a subgraph uses its parent's when the parent has one.
         context_schema: the class of ``runtime.context`` (a dataclass or pydantic model: a
             dict passed as ``context=`` is made into one).
+        retry_policy: how to retry the nodes and ``@task`` calls that have no retry policy of
+            their own (also settable later, ``graph.retry_policy = RetryPolicy(...)``).
+        cache_policy: the cache policy of the nodes and ``@task`` calls that have none of
+            their own (they are then cached in ``cache``).
     """
 
     def __init__(
@@ -107,6 +111,8 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         cache: Any | None = None,
         store: Any | None = None,
         context_schema: type[Any] | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
     ) -> None:
         built = {
             key: node.build(key) if isinstance(node, NodeBuilder) else node
@@ -131,6 +137,8 @@ class Pregel(StateMixin, CacheMixin, RunnableMixin):
         self.cache = cache
         self.store = store
         self.context_schema = context_schema
+        self.retry_policy = retry_policy
+        self.cache_policy = cache_policy
         self._validate()
         self.spec = GraphSpec.build(
             GraphIndex.build(built),

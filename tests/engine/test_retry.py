@@ -136,3 +136,29 @@ async def test_async_node_is_retried() -> None:
     app = graph(flaky, fast(max_attempts=3, retry_on=TimeoutError))
     assert (await app.ainvoke({"log": []}))["log"] == ["async ok", "steady"]
     assert calls == 3
+
+
+@pytest.mark.parametrize(
+    "lib", ["nbpregel", pytest.param("langgraph", marks=pytest.mark.langgraph)]
+)
+def test_a_graph_wide_retry_policy_covers_nodes_without_their_own(lib: str) -> None:
+    if lib == "nbpregel":
+        graph_lib: Any = __import__("nbpregel")
+        policy_cls = RetryPolicy
+    else:
+        import langgraph.graph as graph_lib
+        from langgraph.types import RetryPolicy as policy_cls
+    flaky, own = Flaky(2, lambda: ValueError("x")), Flaky(1, lambda: KeyError("y"))
+    builder = graph_lib.StateGraph(S)
+    builder.add_node("flaky", flaky)
+    builder.add_node("own", own, retry_policy=policy_cls(max_attempts=1))
+    builder.add_edge(graph_lib.START, "flaky")
+    builder.add_edge("flaky", "own")
+    app = builder.compile()
+    # A sequence: LangGraph reads the attribute as one.
+    app.retry_policy = (
+        policy_cls(max_attempts=5, initial_interval=0.001, jitter=False, retry_on=Exception),
+    )
+    with pytest.raises(KeyError):  # the node's own policy wins: no retry of ``own``
+        app.invoke({"log": []})
+    assert (flaky.calls, own.calls) == (3, 1)

@@ -28,6 +28,7 @@ __all__ = [
     "build_flaky",
     "build_nested",
     "build_node_calls_task",
+    "build_policies_by_default",
     "build_retried_caller",
     "build_sequence",
     "build_task_asks",
@@ -234,6 +235,36 @@ def build_cached(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
         return [costly(n).result(), costly(n + 1).result()]
 
     return cached
+
+
+def build_policies_by_default(lib: Lib, calls: Calls, **kwargs: Any) -> Any:
+    """An entrypoint whose retry and cache policies cover its tasks, which have none: a task
+    that fails twice is retried alone, and task results come from the cache across runs."""
+
+    @lib.task
+    def flaky(x: int) -> int:
+        calls.add(f"flaky{x}")
+        if calls[f"flaky{x}"] < 3:
+            raise ValueError("not yet")
+        return x * 10
+
+    @lib.task
+    def double(x: int) -> int:
+        calls.add(f"double{x}")
+        return x * 2
+
+    policy = lib.RetryPolicy(
+        max_attempts=5, initial_interval=0.001, jitter=False, retry_on=ValueError
+    )
+
+    @lib.entrypoint(
+        retry_policy=policy, cache=lib.memory_cache(), cache_policy=lib.CachePolicy(), **kwargs
+    )
+    def covered(n: int) -> list[int]:
+        calls.add("covered")
+        return [flaky(n).result(), double(n).result(), double(n + 1).result()]
+
+    return covered
 
 
 class Counter(TypedDict):

@@ -30,6 +30,7 @@ from .support import (
     build_flaky,
     build_nested,
     build_node_calls_task,
+    build_policies_by_default,
     build_retried_caller,
     build_sequence,
     build_task_asks,
@@ -215,6 +216,15 @@ def state_graph_node_calls_task(lib: Lib, saver: Any) -> list[Any]:
     app = build_node_calls_task(lib, calls, checkpointer=saver)
     chunks = list(app.stream({"x": 1, "log": []}, thread(), stream_mode=["updates", "values"]))
     return [chunks, calls.counts()]
+
+
+@scenario
+def policies_by_default(lib: Lib, saver: Any) -> list[Any]:
+    calls = Calls()
+    app = build_policies_by_default(lib, calls, checkpointer=saver)
+    runs = [app.invoke(n, thread(str(i))) for i, n in enumerate((1, 1, 2))]
+    # flaky1 ran 3 times (then cached), the entrypoint once per run; double(2) ran once.
+    return [runs, calls.counts()]
 
 
 @pytest.fixture(scope="module")
