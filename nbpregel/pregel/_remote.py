@@ -32,6 +32,7 @@ import pickle
 import socket
 import traceback
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -59,6 +60,7 @@ __all__ = [
     "remote_call",
     "settle",
     "shipped",
+    "transport_note",
 ]
 
 MAX_BATCHES = 16
@@ -190,15 +192,23 @@ class RemoteCall:
 
 
 def _travelling_store(loop: RunLoop, task: Task) -> Any:
-    """The store as the shipped task sees it: itself if it pickles, else a stand-in."""
+    """The store as the shipped task sees it: itself if it pickles, else a stand-in (tried
+    once per run)."""
     store = loop.store
     if store is None:
         return None
-    try:
-        pickle.dumps(store)
-    except Exception:
-        return StoreLeftBehind(type(store).__name__, task.name)
-    return store
+    travels = _STORE_TRAVELS.get(loop)
+    if travels is None:
+        try:
+            pickle.dumps(store)
+            travels = True
+        except Exception:
+            travels = False
+        _STORE_TRAVELS[loop] = travels
+    return store if travels else StoreLeftBehind(type(store).__name__, task.name)
+
+
+_STORE_TRAVELS: weakref.WeakKeyDictionary[RunLoop, bool] = weakref.WeakKeyDictionary()
 
 
 def remote_call(loop: RunLoop, task: Task) -> RemoteCall:
@@ -233,13 +243,18 @@ async def attempt(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        exc.add_note(
-            f"the graph's executor ({type(executor).__name__}) failed to run task "
-            f"{task.name!r} or to send its result back (what travels must pickle: the "
-            f"node's function, its input, the config, the context, and its result)"
-        )
+        exc.add_note(transport_note(executor, f"task {task.name!r}"))
         return None, exc
     return settle(loop, outcome)
+
+
+def transport_note(executor: Any, what: str) -> str:
+    """The note on an error of the executor's own (not the node's), about ``what`` it ran."""
+    return (
+        f"the graph's executor ({type(executor).__name__}) failed to run {what} or to send "
+        f"the result back (what travels must pickle: the node's function, its input, the "
+        f"config, the context, and its result)"
+    )
 
 
 def settle(loop: RunLoop, outcome: RemoteOutcome) -> tuple[Any, BaseException | None]:

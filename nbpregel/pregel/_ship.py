@@ -27,6 +27,7 @@ from nbpregel.pregel._remote import (
     refused,
     remote_call,
     settle,
+    transport_note,
 )
 
 if TYPE_CHECKING:
@@ -96,11 +97,7 @@ def _landed(
         return
     error = future.exception()
     if error is not None:
-        error.add_note(
-            f"the graph's executor ({type(loop.executor).__name__}) failed to run "
-            f"{_names(tasks)} or to send the result back (what travels must pickle: the "
-            f"node's function, its input, the config, the context, and its result)"
-        )
+        error.add_note(transport_note(loop.executor, _names(tasks)))
         outcomes = [RemoteOutcome(None, error, [], [])]
         outcomes += [
             RemoteOutcome(None, NbPregelError(_lost(task, tasks[0])), [], []) for task in tasks[1:]
