@@ -11,30 +11,9 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
+from .runtime_libs import LIBS, lib_of
+
 pytestmark = pytest.mark.timeout(30)
-LIBS = ["nbpregel", pytest.param("langgraph", marks=pytest.mark.langgraph)]
-
-
-def lib_of(name: str) -> types.SimpleNamespace:
-    """The names these tests use, spelt by one library."""
-    if name == "nbpregel":
-        import nbpregel.checkpoint as checkpoint
-        import nbpregel.errors as errors
-        import nbpregel.graph as graph
-        import nbpregel.runtime as runtime
-    else:
-        import langgraph.checkpoint.memory as checkpoint  # type: ignore[no-redef]
-        import langgraph.errors as errors  # type: ignore[no-redef]
-        import langgraph.graph as graph  # type: ignore[no-redef]
-        import langgraph.runtime as runtime  # type: ignore[no-redef]
-    return types.SimpleNamespace(
-        StateGraph=graph.StateGraph,
-        START=graph.START,
-        Saver=checkpoint.InMemorySaver,
-        GraphDrained=errors.GraphDrained,
-        RunControl=runtime.RunControl,
-        Runtime=runtime.Runtime,
-    )
 
 
 class Log(TypedDict):
@@ -65,7 +44,7 @@ def thread(name: str) -> dict[str, Any]:
 @pytest.mark.parametrize("name", LIBS)
 def test_a_node_drains_the_run_after_its_step_and_a_resume_goes_on(name: str) -> None:
     lib = lib_of(name)
-    graph = three_nodes(lib, draining, checkpointer=lib.Saver())
+    graph = three_nodes(lib, draining, checkpointer=lib.InMemorySaver())
     config = thread("t")
     chunks = []
     with pytest.raises(lib.GraphDrained) as caught:
@@ -87,7 +66,7 @@ def test_a_node_drains_the_run_after_its_step_and_a_resume_goes_on(name: str) ->
 @pytest.mark.parametrize("name", LIBS)
 def test_a_drain_asked_before_the_run_stops_it_before_any_node(name: str) -> None:
     lib = lib_of(name)
-    graph = three_nodes(lib, lambda state: {"log": ["first"]}, checkpointer=lib.Saver())
+    graph = three_nodes(lib, lambda state: {"log": ["first"]}, checkpointer=lib.InMemorySaver())
     control = lib.RunControl()
     control.request_drain()
     config = thread("early")
@@ -122,7 +101,7 @@ def test_without_a_checkpointer_a_drain_still_stops_the_run(name: str) -> None:
 @pytest.mark.parametrize("name", LIBS)
 async def test_the_async_driver_drains_the_same_way(name: str) -> None:
     lib = lib_of(name)
-    graph = three_nodes(lib, draining, checkpointer=lib.Saver())
+    graph = three_nodes(lib, draining, checkpointer=lib.InMemorySaver())
     config = thread("async")
     with pytest.raises(lib.GraphDrained):
         await graph.ainvoke({"log": []}, config)

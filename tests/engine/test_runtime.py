@@ -5,7 +5,6 @@ and store. Each cross-library test runs on both libraries and expects the same."
 from __future__ import annotations
 
 import dataclasses
-import types
 from typing import Any, TypedDict
 
 import pydantic
@@ -14,40 +13,9 @@ import pytest
 from nbpregel.errors import GraphValidationError, NbPregelError
 from nbpregel.runtime import InvalidContextError
 
+from .runtime_libs import LIBS, lib_of
+
 pytestmark = pytest.mark.timeout(30)
-LIBS = ["nbpregel", pytest.param("langgraph", marks=pytest.mark.langgraph)]
-
-
-def lib_of(name: str) -> types.SimpleNamespace:
-    """The names these tests build graphs from, spelt by one library."""
-    if name == "nbpregel":
-        import nbpregel as types_
-        import nbpregel.checkpoint as checkpoint
-        import nbpregel.func as func
-        import nbpregel.graph as graph
-        import nbpregel.runtime as runtime
-        import nbpregel.store.memory as memory
-    else:
-        import langgraph.checkpoint.memory as checkpoint  # type: ignore[no-redef]
-        import langgraph.func as func  # type: ignore[no-redef]
-        import langgraph.graph as graph  # type: ignore[no-redef]
-        import langgraph.runtime as runtime  # type: ignore[no-redef]
-        import langgraph.store.memory as memory  # type: ignore[no-redef]
-        import langgraph.types as types_  # type: ignore[no-redef]
-    return types.SimpleNamespace(
-        StateGraph=graph.StateGraph,
-        START=graph.START,
-        END=graph.END,
-        Runtime=runtime.Runtime,
-        get_runtime=runtime.get_runtime,
-        entrypoint=func.entrypoint,
-        task=func.task,
-        InMemorySaver=checkpoint.InMemorySaver,
-        InMemoryStore=memory.InMemoryStore,
-        RetryPolicy=types_.RetryPolicy,
-        interrupt=types_.interrupt,
-        Command=types_.Command,
-    )
 
 
 class State(TypedDict):

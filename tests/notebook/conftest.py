@@ -1,10 +1,11 @@
-"""Fixtures of the notebook tests: a clean layout cache and a recording comm for widgets.
+"""Fixtures of the notebook tests: a clean layout cache, a recording comm for widgets, a gate.
 
 The ``exe`` (``dot``) and ``browser`` (Chromium) gates live in the suite-wide ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,3 +45,11 @@ def recording_comm(monkeypatch: pytest.MonkeyPatch) -> list[RecordingComm]:
 
     monkeypatch.setattr(comm, "create_comm", create_comm)
     return created
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """An event the gated graph's slow node waits for; always opened at the end."""
+    event = threading.Event()
+    yield event
+    event.set()

@@ -4,34 +4,16 @@ before its next superstep; *continue* (or ``resume()``) goes on from the saved c
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
 
 import pytest
 from run_graphs import gated_graph
+from waiting import TIMEOUT, wait_until
 
 from nbpregel.checkpoint import InMemorySaver
 from nbpregel.notebook import run
 from nbpregel.notebook.run import Driver, RunStatus
 
 pytestmark = pytest.mark.exe  # every view draws its graph with `dot`
-TIMEOUT = 20
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.01)
-
-
-@pytest.fixture
-def gate() -> Iterator[threading.Event]:
-    """An event the gated graph's slow node waits for; always opened at the end."""
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 @pytest.mark.parametrize("driver", [Driver.THREAD, Driver.ASYNC])

@@ -6,7 +6,6 @@ import json
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from run_graphs import (
     one_question_graph,
     two_questions_graph,
 )
+from waiting import TIMEOUT, wait_until
 from widget_comm import RecordingComm
 
 import nbpregel
@@ -27,29 +27,12 @@ from nbpregel.notebook import InterruptPrompt, RunView, run
 from nbpregel.notebook.run import Driver, Run, RunStatus
 
 pytestmark = pytest.mark.exe  # every view draws its graph with `dot`
-TIMEOUT = 20
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.01)
 
 
 def graph_updates(view: RunView, comms: list[RecordingComm]) -> list[dict[str, Any]]:
     """What the GraphView of ``view`` sent to the browser after it opened."""
     (comm,) = [c for c in comms if c.comm_id == view.graph_view.model_id]
     return [msg["state"] for msg in comm.sent if msg.get("method") == "update"]
-
-
-@pytest.fixture
-def gate() -> Iterator[threading.Event]:
-    """An event the gated graph's slow node waits for; always opened at the end."""
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 def test_run_returns_at_once_and_shows_the_running_step(gate: threading.Event) -> None:
