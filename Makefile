@@ -86,11 +86,12 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[$*]'
 	touch $@
 
-# Programs the tests call: graphviz's `dot` (exe tests), chromium (browser tests) and valgrind
-# (the instruction-count benchmark's smoke test).
+# Programs the tests call: graphviz's `dot` (exe tests), chromium (browser tests), valgrind
+# (the instruction-count benchmark's smoke test) and a PostgreSQL server (the Postgres saver's
+# tests start a throwaway one).
 .PHONY: apt-test apt-graphviz
 apt-test:
-	@$(call ensure_apt,graphviz chromium valgrind)
+	@$(call ensure_apt,graphviz chromium valgrind postgresql)
 
 apt-graphviz:
 	@$(call ensure_apt,graphviz)
@@ -107,6 +108,7 @@ for pkg in $(1); do \
     graphviz) command -v dot >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
     chromium) [ -x "$(NBPREGEL_CHROMIUM)" ] || missing="$$missing $$pkg" ;; \
     valgrind) command -v valgrind >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
+    postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
     *) missing="$$missing $$pkg" ;; \
   esac; \
 done; \

@@ -1,5 +1,9 @@
 """Checkpoints: saving a run's state after every superstep, safely, in memory or in SQLite.
 
+A PostgreSQL saver lives in :mod:`nbpregel.checkpoint.postgres` (``PostgresSaver``,
+``AsyncPostgresSaver``); it needs psycopg (``pip install 'nbpregel[postgres]'``), so it is not
+imported here.
+
 >>> from nbpregel.checkpoint import InMemorySaver, empty_checkpoint
 >>> saver = InMemorySaver()
 >>> config = saver.put({"configurable": {"thread_id": "1"}}, empty_checkpoint(), {"step": -1}, {})
