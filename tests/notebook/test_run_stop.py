@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from run_graphs import gated_graph
+from run_graphs import CountState, gated_graph
 from waiting import TIMEOUT, wait_until
 
 from nbpregel.checkpoint import InMemorySaver
 from nbpregel.notebook import run
-from nbpregel.notebook.run import Driver, RunStatus
+from nbpregel.notebook.run import Driver, Run, RunStatus
 
 pytestmark = pytest.mark.exe  # every view draws its graph with `dot`
 
@@ -71,3 +71,32 @@ def test_a_stopped_run_without_a_checkpointer_offers_no_continue(gate: threading
     assert "no checkpointer" in note.value
     with pytest.raises(RuntimeError, match="no checkpointer"):
         view.resume()
+
+
+@pytest.mark.langgraph
+def test_a_langgraph_graph_stops_and_continues_the_same_way(gate: threading.Event) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver as LangGraphSaver
+    from langgraph.graph import END, START, StateGraph
+
+    def slow(state: CountState) -> dict[str, int]:
+        if not gate.wait(timeout=30):
+            raise TimeoutError("the test never opened the gate")
+        return {"count": state["count"] + 1}
+
+    builder = StateGraph(CountState)
+    builder.add_node("slow", slow)
+    builder.add_node("last", lambda state: {"count": state["count"] + 1})
+    builder.add_edge(START, "slow")
+    builder.add_edge("slow", "last")
+    builder.add_edge("last", END)
+    recorded = Run(builder.compile(checkpointer=LangGraphSaver()))  # LangGraph's own drain
+    recorded.start({"count": 0})
+    wait_until(lambda: len(recorded.recorder.tasks) > 1, "slow starts")
+    recorded.stop()
+    gate.set()
+    assert recorded.wait(TIMEOUT) is RunStatus.STOPPED
+    assert recorded.error is None
+    assert recorded.recorder.state() == {"count": 1}
+    recorded.resume()
+    assert recorded.wait(TIMEOUT) is RunStatus.DONE
+    assert recorded.recorder.state() == {"count": 2}
