@@ -22,6 +22,7 @@ from nbpregel.constants import INTERRUPT, NS_SEP, StreamMode
 from nbpregel.errors import GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._emitter import Emitter
+from nbpregel.pregel._message_chunks import output_messages
 from nbpregel.pregel._nested import Nesting
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import plan_tasks
@@ -44,7 +45,7 @@ class RunStatus:
     DRAINED = "drained"  # stopped between supersteps, as its ``RunControl`` asked
 
 
-_VALUES, _UPDATES = StreamMode.VALUES, StreamMode.UPDATES
+_VALUES, _UPDATES, _MESSAGES = StreamMode.VALUES, StreamMode.UPDATES, StreamMode.MESSAGES
 
 
 class RunLoop(Emitter):
@@ -107,6 +108,8 @@ class RunLoop(Emitter):
         self.step = 0
         self.stop = 0
         self.updated: set[str] | None = None
+        # Ids streamed in ``messages`` chunks (a subgraph's run shares its parent's set).
+        self.seen_messages: set[Any] = set()
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -250,8 +253,12 @@ class RunLoop(Emitter):
         if task.status == TaskStatus.INTERRUPTED:
             self.interrupts.extend(task.interrupts)
             self._emit_interrupts(tuple(task.interrupts))
-        elif task.error is None and self._want[_UPDATES]:
-            self.emit(_UPDATES, _chunks.task_update(task, self.spec.stream_keys))
+        elif task.error is None:
+            if self._want[_MESSAGES]:  # before its update, as LangGraph's
+                for chunk in output_messages(task, self.step, self.seen_messages):
+                    self.emit(_MESSAGES, chunk)
+            if self._want[_UPDATES]:
+                self.emit(_UPDATES, _chunks.task_update(task, self.spec.stream_keys))
         if self.tracing or self.announces:
             self.report_task(task)
 

@@ -90,6 +90,7 @@ def new_loop(
         loop.control = control if control is not None else RunControl()
     else:
         parent = nest.parent
+        loop.seen_messages = parent.seen_messages  # a message streamed inside, not again
         loop.control = control if control is not None else parent.control
         loop.cache = graph.cache if graph.cache is not None else parent.cache
         if graph.executor is None:
