@@ -104,6 +104,7 @@ class Emitter:
         self.watched = bool(modes - {_TRACE})
         self.announces = self._want[_TASKS] or self._want[_DEBUG]
         self.tracing = self._want[_TRACE]
+        self.streams_messages = self._want[StreamMode.MESSAGES]
         self.emits_checkpoints = self._want[_CHECKPOINTS] or self._want[_DEBUG]
         self.batch: list[tuple[Any, ...]] | None = None
         self.loose = False

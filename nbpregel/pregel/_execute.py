@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
 from nbpregel.pregel import _orphans
 from nbpregel.pregel._context import CURRENT, TaskRuntime
+from nbpregel.pregel._model_tokens import with_token_streaming
 from nbpregel.pregel._remote import attempt, shipped
 from nbpregel.pregel._runtime import task_runtime
 from nbpregel.pregel._task import Task, TaskStatus
@@ -44,7 +45,10 @@ def call_args(loop: RunLoop, task: Task) -> tuple[Callable[..., Any], Any, dict[
             kwargs["runtime"] = task_runtime(loop, task)
         if "store" in node.accepts:
             kwargs["store"] = loop.store
-    return task.call or node.bound, value, kwargs
+    fn = task.call or node.bound
+    if loop.streams_messages:
+        fn = with_token_streaming(loop, task, fn)
+    return fn, value, kwargs
 
 
 def begin_attempt(loop: RunLoop, task: Task) -> Any:

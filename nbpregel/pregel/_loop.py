@@ -110,6 +110,7 @@ class RunLoop(Emitter):
         self.updated: set[str] | None = None
         # Ids streamed in ``messages`` chunks (a subgraph's run shares its parent's set).
         self.seen_messages: set[Any] = set()
+        self.token_handler: Any = None  # LangChain's callback handler (``_model_tokens``)
 
     # -- set-up ----------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ without it, plain dict messages (``role`` or ``type``, and ``content``; see
 ``nbpregel.graph.message``). Each message id goes out once per run; removals, and messages the
 node got in its input, never do.
 
-Unlike LangGraph, chunks are whole messages when the node returns them, not a chat model's
-tokens while it runs: nbpregel does not hook into LangChain's callbacks.
+A LangChain chat model called inside the node streams its tokens as chunks while it runs
+(``_model_tokens``); the message it returns is then not streamed again.
 
 >>> class T:
 ...     name, step, triggers, path, ns = "agent", 1, ("branch:to:agent",), ("p", "agent"), "ns"

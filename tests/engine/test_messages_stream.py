@@ -3,6 +3,7 @@ compared with LangGraph's; and plain dict messages when LangChain is not loaded.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -129,30 +130,66 @@ def test_without_langchain_plain_dict_messages_are_streamed() -> None:
     assert done.stdout.strip() == "[('hello', 'reply')]"
 
 
-@pytest.mark.langgraph
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine differs: LangGraph streams a chat model's tokens as AIMessageChunk chunks while "
-        "the node runs (through LangChain callbacks); nbpregel streams the whole message once "
-        "the node returns it"
-    ),
-)
-def test_a_chat_models_tokens_stream_as_chunks() -> None:
+def model_graph(lib: str, *, run_async: bool, tags: tuple[str, ...] = ()) -> Any:
+    """``agent`` calls a chat model that streams, ``after`` returns a message."""
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-    for lib in ("langgraph", "nbpregel"):
-        StateGraph, START, MessagesState, _ = graph_parts(lib)
-        model = GenericFakeChatModel(messages=iter([AIMessage("hello there", id="m1")]))
+    StateGraph, START, MessagesState, _ = graph_parts(lib)
+    model = GenericFakeChatModel(
+        messages=iter([AIMessage("hello there friend", id="m1")]), tags=list(tags)
+    )
 
-        def agent(state: Any, model: Any = model) -> dict[str, Any]:
-            return {"messages": [model.invoke(state["messages"])]}
+    def agent(state: Any) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
 
-        builder = StateGraph(MessagesState)
-        builder.add_node("agent", agent)
-        builder.add_edge(START, "agent")
-        chunks = list(builder.compile().stream({"messages": []}, stream_mode="messages"))
-        assert type(chunks[0][0]).__name__ == "AIMessageChunk", lib
+    async def agent_async(state: Any) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("agent", agent_async if run_async else agent)
+    builder.add_node("after", lambda state: {"messages": [AIMessage("done", id="d1")]})
+    builder.add_edge(START, "agent")
+    builder.add_edge("agent", "after")
+    return builder.compile()
+
+
+def model_chunks(lib: str, *, run_async: bool, tags: tuple[str, ...] = ()) -> list[Any]:
+    graph = model_graph(lib, run_async=run_async, tags=tags)
+    start = {"messages": [HumanMessage("hi", id="h1")]}
+    if run_async:
+
+        async def collect() -> list[Any]:
+            return [c async for c in graph.astream(start, stream_mode="messages")]
+
+        chunks = asyncio.run(collect())
+    else:
+        chunks = list(graph.stream(start, stream_mode="messages"))
+    shown = []
+    for message, metadata in chunks:
+        keys = sorted(key for key in metadata if not key.endswith("checkpoint_ns"))
+        row = (type(message).__name__, message.content, metadata["langgraph_node"])
+        shown.append((*row, keys, metadata.get("ls_provider")))
+    return shown
+
+
+@pytest.mark.langgraph
+@pytest.mark.parametrize("run_async", [False, True], ids=["invoke", "ainvoke"])
+def test_a_chat_models_tokens_stream_as_chunks_as_in_langgraph(run_async: bool) -> None:
+    ours = model_chunks("nbpregel", run_async=run_async)
+    assert ours == model_chunks("langgraph", run_async=run_async)
+    # The tokens, then the next node's message: the model's whole message is not repeated.
+    assert [row[0] for row in ours] == ["AIMessageChunk"] * 5 + ["AIMessage"]
+    assert "".join(row[1] for row in ours[:5]) == "hello there friend"
+
+
+@pytest.mark.langgraph
+def test_a_model_tagged_nostream_is_not_streamed() -> None:
+    ours = model_chunks("nbpregel", run_async=False, tags=("nostream",))
+    assert ours == model_chunks("langgraph", run_async=False, tags=("nostream",))
+    assert [(row[0], row[1]) for row in ours] == [
+        ("AIMessage", "hello there friend"),
+        ("AIMessage", "done"),
+    ]
 
 
 @pytest.mark.parametrize("lib", LIBS)
@@ -176,3 +213,35 @@ def test_a_subgraphs_message_streams_once(lib: str, subgraphs: bool) -> None:
     else:  # from the node that ran the subgraph
         shown = [(meta["langgraph_node"], message.content) for message, meta in chunks]
         assert shown == [("sub", "inner"), ("after", "outer")]
+
+
+@pytest.mark.langgraph
+@pytest.mark.parametrize("subgraphs", [False, True])
+def test_a_chat_model_in_a_subgraph_streams_only_with_subgraphs(subgraphs: bool) -> None:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    def run(lib: str) -> list[tuple[Any, ...]]:
+        StateGraph, START, MessagesState, _ = graph_parts(lib)
+        model = GenericFakeChatModel(messages=iter([AIMessage("a b", id="m1")]))
+        inner = StateGraph(MessagesState)
+        inner.add_node("say", lambda state: {"messages": [model.invoke(state["messages"])]})
+        inner.add_edge(START, "say")
+        outer = StateGraph(MessagesState)
+        outer.add_node("sub", inner.compile())
+        outer.add_edge(START, "sub")
+        chunks = outer.compile().stream(
+            {"messages": [HumanMessage("hi", id="h1")]},
+            stream_mode="messages",
+            subgraphs=subgraphs,
+        )
+        rows = []
+        for chunk in chunks:
+            ns, (message, metadata) = chunk if subgraphs else ((), chunk)
+            rows.append(
+                (len(ns), type(message).__name__, message.content, metadata["langgraph_node"])
+            )
+        return rows
+
+    ours = run("nbpregel")
+    assert ours == run("langgraph")
+    assert len(ours) == (3 if subgraphs else 1)
