@@ -229,7 +229,9 @@ def add_messages(
     fmt = _parse_format(format)
     if left is None or right is None:
         if left is None and right is None:
-            return functools.partial(add_messages, format=fmt)
+            bound = functools.partial(add_messages, format=fmt)
+            bound.message_format = fmt  # type: ignore[attr-defined]  # read by "messages" streams
+            return bound
         missing = "left" if left is None else "right"
         raise ValueError(
             f"add_messages: {missing} is None; pass both the current and the new messages "
@@ -245,6 +247,11 @@ def add_messages(
     if fmt is MessageFormat.LANGCHAIN_OPENAI and isinstance(codec, LangChainCodec):
         merged = codec.to_openai_format(merged)
     return merged
+
+
+add_messages.message_format = None  # type: ignore[attr-defined]
+"""A reducer's ``message_format`` says it merges chat messages, and in which format: the
+``messages`` stream reads it to tell dict messages (``"plain"``) from other dicts."""
 
 
 def remove_message(message_id: str) -> dict[str, Any]:

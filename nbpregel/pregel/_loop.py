@@ -22,7 +22,7 @@ from nbpregel.constants import INTERRUPT, NS_SEP, StreamMode
 from nbpregel.errors import GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._emitter import Emitter
-from nbpregel.pregel._message_chunks import output_messages
+from nbpregel.pregel._message_chunks import output_messages, plain_message_keys
 from nbpregel.pregel._nested import Nesting
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import plan_tasks
@@ -111,6 +111,7 @@ class RunLoop(Emitter):
         # Ids streamed in ``messages`` chunks (a subgraph's run shares its parent's set).
         self.seen_messages: set[Any] = set()
         self.token_handler: Any = None  # LangChain's callback handler (``_model_tokens``)
+        self.plain_messages: frozenset[str] | None = None  # (``_message_chunks``), when known
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -256,7 +257,10 @@ class RunLoop(Emitter):
             self._emit_interrupts(tuple(task.interrupts))
         elif task.error is None:
             if self._want[_MESSAGES]:  # before its update, as LangGraph's
-                for chunk in output_messages(task, self.step, self.seen_messages):
+                if self.plain_messages is None:
+                    self.plain_messages = plain_message_keys(self.channels)
+                plain = self.plain_messages
+                for chunk in output_messages(task, self.step, self.seen_messages, plain):
                     self.emit(_MESSAGES, chunk)
             if self._want[_UPDATES]:
                 self.emit(_UPDATES, _chunks.task_update(task, self.spec.stream_keys))

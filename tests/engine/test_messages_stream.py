@@ -7,13 +7,15 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pytest
 
 pytest.importorskip("langchain_core", reason="LangChain message objects are compared here")
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+
+from nbpregel.graph.message import add_messages
 
 pytestmark = pytest.mark.timeout(60)
 LIBS = ["nbpregel", pytest.param("langgraph", marks=pytest.mark.langgraph)]
@@ -245,3 +247,25 @@ def test_a_chat_model_in_a_subgraph_streams_only_with_subgraphs(subgraphs: bool)
     ours = run("nbpregel")
     assert ours == run("langgraph")
     assert len(ours) == (3 if subgraphs else 1)
+
+
+class PlainChat(TypedDict):
+    messages: Annotated[list[Any], add_messages(format="plain")]
+    notes: list[Any]  # not a messages channel: its dicts are not messages
+
+
+def test_a_plain_format_channel_streams_its_dict_messages_with_langchain_loaded() -> None:
+    from nbpregel import START, StateGraph
+
+    def reply(state: PlainChat) -> dict[str, Any]:
+        message = {"role": "ai", "content": "hello", "id": "r1"}
+        return {"messages": [message], "notes": [dict(message, id="n1")]}
+
+    builder = StateGraph(PlainChat)
+    builder.add_node("reply", reply)
+    builder.add_edge(START, "reply")
+    start = {"messages": [{"role": "user", "content": "hi", "id": "u1"}], "notes": []}
+    chunks = list(builder.compile().stream(start, stream_mode="messages"))
+    assert [(message["id"], meta["langgraph_node"]) for message, meta in chunks] == [
+        ("r1", "reply")
+    ]
