@@ -97,6 +97,7 @@ class RunView(widgets.VBox):
         self.status = widgets.HTML()
         self.progress = widgets.IntProgress(min=0, max=1, value=0, description="tasks")
         self.stop_button = widgets.Button(description="stop after this step", icon="stop")
+        self.stop_button.add_class("nbp-stop")
         self.stop_button.on_click(lambda _: self._stop())
         self.prompts = widgets.VBox()
         self.tasks_html, self.writes_html, self.state_html = (widgets.HTML() for _ in range(3))
@@ -258,6 +259,7 @@ class RunView(widgets.VBox):
             self.prompts.children = ()
         elif not pending:
             button = widgets.Button(description="continue", button_style="primary")
+            button.add_class("nbp-continue")
             button.on_click(lambda _: self.run.resume())
             if ids == ("<stopped>",):
                 if not self.run.has_checkpointer:  # nothing saved to go on from

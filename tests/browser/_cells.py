@@ -103,6 +103,37 @@ graph = builder.compile(checkpointer=InMemorySaver())
 """
 """A node whose name is markup, a state value that is a script, and a prompt made of both."""
 
+LOOP_GRAPH: Final = """
+import time
+from typing import TypedDict
+
+import nbpregel as nb
+from nbpregel import END, START, StateGraph
+from nbpregel.checkpoint import InMemorySaver
+
+
+class Count(TypedDict):
+    n: int
+
+
+def tick(state):
+    time.sleep(0.05)
+    return {"n": state["n"] + 1}
+
+
+builder = StateGraph(Count)
+builder.add_node("tick", tick)
+builder.add_edge(START, "tick")
+builder.add_conditional_edges("tick", lambda s: END if s["n"] >= 2000 else "tick", ["tick", END])
+graph = builder.compile(checkpointer=InMemorySaver())
+"""
+"""A loop of 2,000 steps of 50 ms: still running when a test clicks its view's stop button."""
+
+RUN_LOOP: Final = """
+run = nb.run(graph, {"n": 0}, {"configurable": {"thread_id": "stop"}, "recursion_limit": 5000})
+run
+"""
+
 SHOW: Final = "nb.show(graph)"
 RUN_PAUSED: Final = """
 run = nb.run(graph, INPUT, {"configurable": {"thread_id": "browser-test"}})

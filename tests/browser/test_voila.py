@@ -24,8 +24,10 @@ from ._cells import (
     EVIL_QUESTION,
     EVIL_VALUE,
     HOSTILE_GRAPH,
+    LOOP_GRAPH,
     REVIEW_GRAPH,
     REVIEW_STEPS,
+    RUN_LOOP,
     SHOW,
     build,
     run_cell,
@@ -149,6 +151,24 @@ def test_clicking_an_option_resumes_the_run(
     state_text = browser_page.inner_text(f"{RUN_VIEW} .nbp-table >> nth=-1")
     assert "verdict" in state_text and "'yes'" in state_text
     assert browser_page.query_selector(f"{RUN_VIEW} .nbp-prompt") is None
+    assert not events.page_errors
+
+
+def test_the_stop_button_stops_the_run_and_continue_goes_on(
+    page: Page, voila_notebook: MakeNotebook
+) -> None:
+    browser_page, events = page
+    url = voila_notebook("stop", [LOOP_GRAPH, RUN_LOOP])
+    stop = _open(browser_page, url, f"{RUN_VIEW} .nbp-stop")
+    browser_page.wait_for_selector(f"{RUN_VIEW} .nbp-status-running", timeout=UPDATE_TIMEOUT_MS)
+    stop.click()
+    browser_page.wait_for_selector(f"{RUN_VIEW} .nbp-status-stopped", timeout=UPDATE_TIMEOUT_MS)
+    assert "stopped after step" in browser_page.inner_text(f"{RUN_VIEW} .nbp-status-stopped")
+    assert not browser_page.is_visible(f"{RUN_VIEW} .nbp-stop")  # shown only while running
+    browser_page.click(f"{RUN_VIEW} .nbp-continue")
+    browser_page.wait_for_selector(f"{RUN_VIEW} .nbp-status-running", timeout=UPDATE_TIMEOUT_MS)
+    browser_page.click(f"{RUN_VIEW} .nbp-stop")  # and stopped again: the kernel is left idle
+    browser_page.wait_for_selector(f"{RUN_VIEW} .nbp-status-stopped", timeout=UPDATE_TIMEOUT_MS)
     assert not events.page_errors
 
 
