@@ -20,16 +20,65 @@ threads, at the same time; results in the order of the calls) and becomes a ``To
 with the call's id. A call of an unknown tool, or with arguments the tool's schema refuses,
 becomes a ``ToolMessage`` with ``status="error"`` saying so, for the model to try again; an
 error the tool itself raises propagates (a node error) unless ``handle_tool_errors`` says
-otherwise. Not supported yet: arguments injected from the state, the store or the runtime
-(``InjectedState``, ``InjectedStore``, ``ToolRuntime``), tools returning ``Command``, and
-LangGraph's tool-call wrappers.
+otherwise.
+
+A tool argument annotated ``Annotated[dict, InjectedState]`` gets the graph's state (or one key
+of it: ``InjectedState("user")``), one annotated ``Annotated[BaseStore, InjectedStore()]`` the
+run's store; the model never sees them (they are LangChain ``InjectedToolArg`` markers, so
+they are left out of the tool's schema). Not supported yet: ``ToolRuntime`` arguments, tools
+returning ``Command``, and LangGraph's tool-call wrappers.
 """
 
 import concurrent.futures
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-__all__ = ["ToolNode", "tools_condition"]
+from nbpregel.errors import NbPregelError
+
+# InjectedState and InjectedStore come from the module __getattr__ below.
+__all__ = ["InjectedState", "InjectedStore", "ToolNode", "tools_condition"]  # noqa: F822
+
+
+def __getattr__(name: str) -> Any:
+    # The markers subclass LangChain's InjectedToolArg: made when first asked for, so that
+    # importing this module (for tools_condition, say) never imports langchain_core.
+    markers = _markers()
+    if name in markers:
+        return markers[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _markers() -> dict[str, type]:
+    from langchain_core.tools import InjectedToolArg
+
+    class InjectedState(InjectedToolArg):
+        """Marks a tool argument that ``ToolNode`` fills with the graph's state, or with the
+        value of one of its keys (``InjectedState("user")``)."""
+
+        def __init__(self, field: str | None = None) -> None:
+            self.field = field
+
+    class InjectedStore(InjectedToolArg):
+        """Marks a tool argument that ``ToolNode`` fills with the run's store."""
+
+    InjectedState.__module__ = InjectedStore.__module__ = __name__
+    return {"InjectedState": InjectedState, "InjectedStore": InjectedStore}
+
+
+def _injected_args(found: Any) -> dict[str, Any]:
+    """``{argument: marker}`` for the arguments of tool ``found`` that ``ToolNode`` fills."""
+    markers = tuple(_markers().values())
+    injected = {}
+    for name, field in found.get_input_schema().model_fields.items():
+        for marker in field.metadata:
+            if isinstance(marker, markers) or (
+                isinstance(marker, type) and issubclass(marker, markers)
+            ):
+                injected[name] = marker
+    return injected
+
 
 _MAX_PARALLEL_TOOLS = 8
 
@@ -48,6 +97,10 @@ def _messages_of(state: Any, messages_key: str) -> list[Any]:
             f"pass the state that holds them, or set messages_key="
         )
     return messages
+
+
+def _state_value(state: Any, key: str) -> Any:
+    return state[key] if isinstance(state, Mapping) else getattr(state, key)
 
 
 def _tool_calls(message: Any) -> list[Any]:
@@ -106,13 +159,15 @@ class ToolNode:
             ) from exc
         made = [item if isinstance(item, BaseTool) else tool(item) for item in tools]
         self.tools_by_name: dict[str, Any] = {item.name: item for item in made}
+        self.injected = {item.name: _injected_args(item) for item in made}
         self.name = self.__name__ = name
         self.handle_tool_errors = handle_tool_errors
         self.messages_key = messages_key
 
-    def __call__(self, state: Any) -> Any:
+    def __call__(self, state: Any, store: Any = None) -> Any:
         messages = _messages_of(state, self.messages_key)
-        calls = _tool_calls(messages[-1]) if messages else []
+        asked = _tool_calls(messages[-1]) if messages else []
+        calls = [self._inject(call, state, store) for call in asked]
         if len(calls) <= 1:
             results = [self._run(call) for call in calls]
         else:
@@ -120,6 +175,26 @@ class ToolNode:
             with concurrent.futures.ThreadPoolExecutor(workers) as pool:
                 results = list(pool.map(self._run, calls))
         return results if isinstance(state, list) else {self.messages_key: results}
+
+    def _inject(self, call: Mapping[str, Any], state: Any, store: Any) -> Mapping[str, Any]:
+        """``call`` with the arguments its tool takes from the state or the store filled."""
+        injected = self.injected.get(call["name"])
+        if not injected:
+            return call
+        store_marker = _markers()["InjectedStore"]
+        args = dict(call.get("args") or {})
+        for name, marker in injected.items():
+            if marker is store_marker or isinstance(marker, store_marker):
+                if store is None:
+                    raise NbPregelError(
+                        f"tool {call['name']!r} takes the store as {name!r}, but the graph has "
+                        f"none: compile it with store=InMemoryStore() (or SqliteStore)"
+                    )
+                args[name] = store
+            else:
+                field = getattr(marker, "field", None)
+                args[name] = state if field is None else _state_value(state, field)
+        return {**call, "args": args}
 
     def _run(self, call: Mapping[str, Any]) -> Any:
         """One tool call's ``ToolMessage`` (an error one for a call the tool cannot take)."""

@@ -91,7 +91,7 @@ EXPECTED = {
         "get_runtime",
     },
     "nbpregel.store.memory": {"InMemoryStore"},
-    "nbpregel.prebuilt": {"ToolNode", "tools_condition"},
+    "nbpregel.prebuilt": {"InjectedState", "InjectedStore", "ToolNode", "tools_condition"},
     "nbpregel.checkpoint.postgres": {"AsyncPostgresSaver", "BasePostgresSaver", "PostgresSaver"},
     "nbpregel.func": {"entrypoint", "task"},
     "nbpregel.pregel": {

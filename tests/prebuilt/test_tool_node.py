@@ -1,10 +1,12 @@
 """``ToolNode`` and ``tools_condition``: the agent loop of LangGraph's prebuilt module, run by
-both libraries and compared."""
+both libraries and compared.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: LangChain reads the tools' annotations (the
+injected-argument markers) when it builds their schemas.
+"""
 
 import threading
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
@@ -13,6 +15,7 @@ pytest.importorskip("langchain_core", reason="ToolNode runs LangChain tools")
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
+from nbpregel.errors import NbPregelError
 from nbpregel.prebuilt import ToolNode, tools_condition
 
 pytestmark = pytest.mark.timeout(60)
@@ -164,3 +167,76 @@ def test_tools_condition_reads_a_list_or_a_state() -> None:
     assert tools_condition({"chat": [ask]}, messages_key="chat") == "tools"
     with pytest.raises(ValueError, match="no list of messages under 'messages'"):
         tools_condition({"other": []})
+
+
+def injected_parts(lib: str) -> tuple[Any, Any, Any]:
+    if lib == "nbpregel":
+        from nbpregel.prebuilt import InjectedState, InjectedStore
+        from nbpregel.store.memory import InMemoryStore
+    else:
+        from langgraph.prebuilt import InjectedState, InjectedStore
+        from langgraph.store.memory import InMemoryStore
+    return InjectedState, InjectedStore, InMemoryStore
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_state_and_store_are_injected_and_hidden_from_the_model(lib: str) -> None:
+    InjectedState, InjectedStore, InMemoryStore = injected_parts(lib)
+
+    @tool
+    def count_messages(state: Annotated[dict, InjectedState]) -> int:
+        """How many messages the conversation has."""
+        return len(state["messages"])
+
+    @tool
+    def last_said(said: Annotated[list, InjectedState("messages")], prefix: str) -> str:
+        """The first message's text, after a prefix."""
+        return prefix + said[0].content
+
+    @tool
+    def remember(fact: str, store: Annotated[Any, InjectedStore()]) -> str:
+        """Keep a fact."""
+        store.put(("facts",), "last", {"fact": fact})
+        return "kept"
+
+    calls = [
+        {"name": "count_messages", "args": {}, "id": "n"},
+        {"name": "last_said", "args": {"prefix": "> "}, "id": "s"},
+        {"name": "remember", "args": {"fact": "tea"}, "id": "r"},
+    ]
+    StateGraph, START, MessagesState, Node, condition = parts(lib)
+    store = InMemoryStore()
+
+    def agent(state: Any) -> dict[str, Any]:
+        if len(state["messages"]) == 1:
+            return {"messages": [AIMessage("", id="ask", tool_calls=calls)]}
+        return {"messages": [AIMessage("final", id="final")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("agent", agent)
+    builder.add_node(Node([count_messages, last_said, remember]))
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", condition)
+    builder.add_edge("tools", "agent")
+    graph = builder.compile(store=store)
+    messages = graph.invoke({"messages": [HumanMessage("hi", id="h1")]})["messages"]
+    assert [m.content for m in messages if isinstance(m, ToolMessage)] == ["2", "> hi", "kept"]
+    assert store.get(("facts",), "last").value == {"fact": "tea"}
+    # What the model is shown of each tool: the injected arguments are left out.
+    shown_args = [
+        set(t.tool_call_schema.model_json_schema()["properties"]) for t in (last_said, remember)
+    ]
+    assert shown_args == [{"prefix"}, {"fact"}]
+
+
+def test_a_store_argument_without_a_store_says_how_to_give_one() -> None:
+    from nbpregel.prebuilt import InjectedStore
+
+    @tool
+    def remember(fact: str, store: Annotated[Any, InjectedStore()]) -> str:
+        """Keep a fact."""
+        return "kept"
+
+    ask = [AIMessage("", tool_calls=[{"name": "remember", "args": {"fact": "x"}, "id": "r"}])]
+    with pytest.raises(NbPregelError, match="compile it with store=InMemoryStore"):
+        ToolNode([remember])(ask)
