@@ -41,6 +41,7 @@ from nbpregel.pregel._execute import arun_task, run_task
 from nbpregel.pregel._futures import CallScope, TaskFuture, ajoin_calls, join_calls
 from nbpregel.pregel._ids import interrupt_id, task_id
 from nbpregel.pregel._remote import shipped
+from nbpregel.pregel._ship import ship_step
 from nbpregel.pregel._task import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -167,9 +168,12 @@ def call_task(node: PregelNode, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     ev_loop = _caller_event_loop(runtime)
     if child.status != TaskStatus.PENDING:
         future: Any = _finished_future(child, ev_loop)
+    elif shipped(loop, node):  # to another process: the executor's callback settles it
+        future = TaskFuture() if ev_loop is None else ev_loop.create_future()
+        ship_step(loop, [child], _Landing(loop, future, ev_loop))
     elif ev_loop is not None:
         future = ev_loop.create_task(_arun_child(loop, child))
-    elif node.is_async or shipped(loop, node):  # both wait on the background event loop
+    elif node.is_async:
         future = TaskFuture()
         running = asyncio.run_coroutine_threadsafe(_arun_child(loop, child), background_loop())
         running.add_done_callback(functools.partial(_copy_outcome, future))
@@ -343,6 +347,30 @@ def _finished_future(child: Task, ev_loop: asyncio.AbstractEventLoop | None) -> 
     future: Any = TaskFuture() if ev_loop is None else ev_loop.create_future()
     _set_outcome(future, child)
     return future
+
+
+class _Landing:
+    """Where a shipped call comes back (``_ship``): saved and streamed, then its future set
+    (on the caller's event loop, for an async caller)."""
+
+    __slots__ = ("ev_loop", "future", "loop")
+
+    def __init__(
+        self, loop: RunLoop, future: Any, ev_loop: asyncio.AbstractEventLoop | None
+    ) -> None:
+        self.loop = loop
+        self.future = future
+        self.ev_loop = ev_loop
+
+    def put(self, child: Task) -> None:
+        try:
+            record_done(self.loop, child)
+        except BaseException as exc:  # the engine's own failure (a saver's): the caller gets it
+            child.error, child.status = exc, TaskStatus.ERROR
+        if self.ev_loop is None:
+            _set_outcome(self.future, child)
+        else:
+            self.ev_loop.call_soon_threadsafe(_set_outcome, self.future, child)
 
 
 def _copy_outcome(target: TaskFuture, source: concurrent.futures.Future[Any]) -> None:

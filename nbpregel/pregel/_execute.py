@@ -19,7 +19,6 @@ from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
 from nbpregel.pregel import _orphans
 from nbpregel.pregel._context import CURRENT, TaskRuntime
 from nbpregel.pregel._model_tokens import with_token_streaming
-from nbpregel.pregel._remote import attempt, shipped
 from nbpregel.pregel._runtime import task_runtime
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.types import Command, RetryPolicy
@@ -168,16 +167,12 @@ def run_task(loop: RunLoop, task: Task) -> Task:
 
 
 async def arun_task(loop: RunLoop, task: Task) -> Task:
-    """Run a node (async, sync in a worker thread, or shipped to another process) to
-    completion, retries included."""
-    remote = shipped(loop, task.node)
+    """Run a node (async, or sync in a worker thread) to completion, retries included (tasks
+    shipped to another process go through ``_ship``)."""
     while True:
         token = begin_attempt(loop, task)
         try:
-            if remote:
-                output, exc = await attempt(loop, task)
-            else:
-                output, exc = await _attempt_here(loop, task)
+            output, exc = await _attempt_here(loop, task)
         except asyncio.CancelledError:
             # The step ended first (a timeout, or a failure under fail_fast): no retry.
             stopped = asyncio.CancelledError("the step ended before this task finished")

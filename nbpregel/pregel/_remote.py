@@ -19,13 +19,11 @@ Which tasks are shipped (``shipped``): sync node calls and sync ``@task`` calls.
 run on an event loop here; subgraph nodes and entrypoints run here too (they orchestrate: their
 own tasks are shipped). A step's tasks are shipped by ``_ship`` (both drivers): a step's
 ``inline`` tasks (short CPU work: a vertex program's computes) travel in a few batches
-(``RemoteBatch``) rather than one call each. A ``@task`` call goes alone (``attempt``).
+(``RemoteBatch``) rather than one call each; a ``@task`` call goes alone.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 import os
 import pickle
@@ -54,7 +52,6 @@ __all__ = [
     "RemoteCall",
     "RemoteOutcome",
     "StoreLeftBehind",
-    "attempt",
     "batches",
     "refused",
     "remote_call",
@@ -227,25 +224,6 @@ def remote_call(loop: RunLoop, task: Task) -> RemoteCall:
         next_resume=runtime.next_resume if runtime is not None else MISSING,
         streams_custom=loop.wants(StreamMode.CUSTOM),
     )
-
-
-async def attempt(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]:
-    """Run the current attempt of ``task`` on the run's executor; returns the node's output
-    and error (an error of the executor's own counts as the node's, with a note)."""
-    call = remote_call(loop, task)
-    executor = loop.executor
-    try:
-        future: concurrent.futures.Future[RemoteOutcome] = executor.submit(call)
-    except Exception as exc:
-        return None, refused(executor, task, call, exc)
-    try:
-        outcome = await asyncio.wrap_future(future)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        exc.add_note(transport_note(executor, f"task {task.name!r}"))
-        return None, exc
-    return settle(loop, outcome)
 
 
 def transport_note(executor: Any, what: str) -> str:

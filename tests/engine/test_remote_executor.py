@@ -477,3 +477,17 @@ async def test_an_async_run_retries_and_interrupts_shipped_nodes(client: Any) ->
     await graph.ainvoke(Command(resume="a"), config)
     final = await graph.ainvoke(Command(resume="b"), config)
     assert final == {"answers": ["a", "b"], "attempt": 3, "thread": "async-retry"}
+
+
+async def test_an_async_entrypoint_awaits_task_calls_shipped_to_the_cluster(
+    client: Any, worker_pids: set[int]
+) -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    async def cubes(items: list[int]) -> dict[str, Any]:
+        results = [await cube(x) for x in items]
+        return {"cubes": [value for value, _ in results], "pids": [pid for _, pid in results]}
+
+    cubes.executor = client.get_executor()
+    result = await cubes.ainvoke([2, 3], thread_of("async-calls"))
+    assert result["cubes"] == [8, 27]
+    assert set(result["pids"]) <= worker_pids
