@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from nbpregel.channels.base import MISSING
 
-__all__ = ["output_messages", "plain_message_keys"]
+__all__ = ["output_messages", "plain_message_keys", "task_metadata"]
 
 _REMOVE: Final = frozenset({"remove", "RemoveMessage"})
 
@@ -65,6 +65,17 @@ def _langchain_installed() -> bool:
 
 def _message_id(message: Any) -> Any:
     return message.get("id") if isinstance(message, Mapping) else getattr(message, "id", None)
+
+
+def task_metadata(task: Any, step: int) -> dict[str, Any]:
+    """The ``langgraph_*`` keys of the metadata of ``task``'s chunks, in ``step``."""
+    return {
+        "langgraph_step": step,
+        "langgraph_node": task.name,
+        "langgraph_triggers": tuple(task.triggers),
+        "langgraph_path": task.path,
+        "langgraph_checkpoint_ns": task.ns,
+    }
 
 
 def _input_ids(task: Any, messages: Any, plain: frozenset[str]) -> set[Any]:
@@ -105,13 +116,6 @@ def output_messages(
                     continue
                 seen.add(message_id)
             if metadata is None:
-                metadata = {
-                    "ls_integration": "langgraph",
-                    "langgraph_step": step,
-                    "langgraph_node": task.name,
-                    "langgraph_triggers": tuple(task.triggers),
-                    "langgraph_path": task.path,
-                    "langgraph_checkpoint_ns": task.ns,
-                }
+                metadata = {"ls_integration": "langgraph", **task_metadata(task, step)}
             chunks.append((item, metadata))
     return chunks

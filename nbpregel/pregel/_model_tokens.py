@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import StreamMode
 from nbpregel.pregel._context import CURRENT
+from nbpregel.pregel._message_chunks import task_metadata
 
 if TYPE_CHECKING:
     from nbpregel.pregel._loop import RunLoop
@@ -32,18 +33,6 @@ __all__ = ["NOSTREAM", "with_token_streaming"]
 NOSTREAM: Final = "nostream"
 """A chat model with this tag is not streamed (LangGraph's tag)."""
 _CONFIG_MODULE: Final = "langchain_core.runnables.config"
-
-
-def task_metadata(loop: RunLoop, task: Task) -> dict[str, Any]:
-    """The ``langgraph_*`` metadata of ``task``'s chunks."""
-    return {
-        "langgraph_step": loop.step,
-        "langgraph_node": task.name,
-        "langgraph_triggers": tuple(task.triggers),
-        "langgraph_path": task.path,
-        "langgraph_checkpoint_ns": task.ns,
-        "checkpoint_ns": task.ns,
-    }
 
 
 @functools.cache
@@ -108,7 +97,9 @@ def with_token_streaming(loop: RunLoop, task: Task, fn: Callable[..., Any]) -> C
     handler = loop.token_handler
     if handler is None:
         handler = loop.token_handler = _handler_class()(loop)
-    config = {"callbacks": [handler], "metadata": task_metadata(loop, task)}
+    # LangChain adds the model's ``ls_*`` keys to these in the chunks' metadata.
+    metadata = {**task_metadata(task, loop.step), "checkpoint_ns": task.ns}
+    config = {"callbacks": [handler], "metadata": metadata}
     var = config_module.var_child_runnable_config
     if task.node.is_async:
 

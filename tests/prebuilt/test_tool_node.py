@@ -60,7 +60,9 @@ def parts(lib: str) -> tuple[Any, Any, Any, Any, Any]:
     return StateGraph, START, MessagesState, LangGraphToolNode, langgraph_condition
 
 
-def agent_loop(lib: str, calls: list[dict[str, Any]], tools: list[Any], **node_kwargs: Any) -> Any:
+def agent_loop(
+    lib: str, calls: list[dict[str, Any]], tools: list[Any], store: Any = None, **node_kwargs: Any
+) -> Any:
     """agent asks for ``calls`` once, then answers; tools runs them; the usual loop."""
     StateGraph, START, MessagesState, Node, condition = parts(lib)
 
@@ -75,7 +77,7 @@ def agent_loop(lib: str, calls: list[dict[str, Any]], tools: list[Any], **node_k
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", condition)
     builder.add_edge("tools", "agent")
-    return builder.compile()
+    return builder.compile(store=store)
 
 
 def shown(messages: list[Any]) -> list[tuple[Any, ...]]:
@@ -204,21 +206,8 @@ def test_state_and_store_are_injected_and_hidden_from_the_model(lib: str) -> Non
         {"name": "last_said", "args": {"prefix": "> "}, "id": "s"},
         {"name": "remember", "args": {"fact": "tea"}, "id": "r"},
     ]
-    StateGraph, START, MessagesState, Node, condition = parts(lib)
     store = InMemoryStore()
-
-    def agent(state: Any) -> dict[str, Any]:
-        if len(state["messages"]) == 1:
-            return {"messages": [AIMessage("", id="ask", tool_calls=calls)]}
-        return {"messages": [AIMessage("final", id="final")]}
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("agent", agent)
-    builder.add_node(Node([count_messages, last_said, remember]))
-    builder.add_edge(START, "agent")
-    builder.add_conditional_edges("agent", condition)
-    builder.add_edge("tools", "agent")
-    graph = builder.compile(store=store)
+    graph = agent_loop(lib, calls, [count_messages, last_said, remember], store=store)
     messages = graph.invoke({"messages": [HumanMessage("hi", id="h1")]})["messages"]
     assert [m.content for m in messages if isinstance(m, ToolMessage)] == ["2", "> hi", "kept"]
     assert store.get(("facts",), "last").value == {"fact": "tea"}
