@@ -256,7 +256,7 @@ class RunLoop(Emitter):
             self.interrupts.extend(task.interrupts)
             self._emit_interrupts(tuple(task.interrupts))
         elif task.error is None:
-            if self._want[_MESSAGES]:  # before its update, as LangGraph's
+            if self.streams_messages:  # before its update, as LangGraph's
                 if self.plain_messages is None:
                     self.plain_messages = plain_message_keys(self.channels)
                 plain = self.plain_messages
