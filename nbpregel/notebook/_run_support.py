@@ -15,13 +15,31 @@ __all__ = ["allow_nested_run", "running_loop", "takes_control", "with_thread_id"
 
 _log = logging.getLogger("nbpregel.notebook.run")
 _nested_loops: set[int] = set()
+_takes_control: dict[Any, bool] = {}
+"""Whether a ``stream`` function (a class's, mostly) takes ``control=``."""
 
 
 def takes_control(graph: Any) -> bool:
-    """Whether ``graph.stream`` takes ``control=`` (a LangGraph older than its drain does not)."""
+    """Whether ``graph.stream`` takes ``control=`` (a LangGraph older than its drain does not).
+
+    Known per ``stream`` function: reading a signature costs more than a short run's recording.
+    """
+    stream = getattr(graph, "stream", None)
+    function = getattr(stream, "__func__", stream)
     try:
-        return "control" in inspect.signature(graph.stream).parameters
-    except (TypeError, ValueError, AttributeError):
+        return _takes_control[function]
+    except KeyError:
+        pass
+    except TypeError:  # not hashable: asked anew
+        return _signature_takes_control(stream)
+    _takes_control[function] = known = _signature_takes_control(stream)
+    return known
+
+
+def _signature_takes_control(stream: Any) -> bool:
+    try:
+        return "control" in inspect.signature(stream).parameters
+    except (TypeError, ValueError):
         return False
 
 

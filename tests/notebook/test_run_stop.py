@@ -4,6 +4,7 @@ before its next superstep; *continue* (or ``resume()``) goes on from the saved c
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from run_graphs import CountState, gated_graph
@@ -100,3 +101,33 @@ def test_a_langgraph_graph_stops_and_continues_the_same_way(gate: threading.Even
     recorded.resume()
     assert recorded.wait(TIMEOUT) is RunStatus.DONE
     assert recorded.recorder.state() == {"count": 2}
+
+
+class _NoControl:
+    """A graph whose ``stream`` takes no ``control=``, as a LangGraph older than its drain."""
+
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+        self.nodes = graph.nodes
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        if "control" in kwargs:
+            raise TypeError("stream() got an unexpected keyword argument 'control'")
+        return self.graph.stream(input, config, **kwargs)
+
+
+def test_a_graph_without_control_runs_and_says_it_cannot_be_stopped(
+    gate: threading.Event,
+) -> None:
+    recorded = Run(_NoControl(gated_graph(gate)))
+    recorded.start({"count": 0})
+    wait_until(lambda: "slow" in set(recorded.recorder.tasks["node"]), "slow starts")
+    with pytest.raises(RuntimeError, match="takes no control="):
+        recorded.stop()
+    gate.set()
+    assert recorded.wait(TIMEOUT) is RunStatus.DONE  # never given control=
+    assert recorded.recorder.state() == {"count": 3}
+    again = Run(gated_graph(gate))  # known per stream function: an nbpregel graph still stops
+    again.start({"count": 0})
+    assert again.wait(TIMEOUT) is RunStatus.DONE
+    assert "control" in again._stream_kwargs()
