@@ -122,11 +122,19 @@ def _finish(
         if done is None:
             continue
         if delay is not None and not loop.abandoned:
-            retry = threading.Timer(delay, _ship, (loop, [task], done))
+            retry = threading.Timer(delay, _retry, (loop, task, done))
             retry.daemon = True
             retry.start()
         else:
             done.put(task)
+
+
+def _retry(loop: RunLoop, task: Task, done: Landing) -> None:
+    """Ship ``task`` again after its retry delay, unless its step ended meanwhile without it
+    (a timeout, or another task failing under fail_fast): then no one waits for it, and it
+    makes no more attempts, as a task retried in this process."""
+    if not loop.abandoned:
+        _ship(loop, [task], done)
 
 
 def _lost(task: Task, first: Task) -> str:

@@ -243,6 +243,34 @@ def test_a_retried_node_is_sent_again_and_counts_its_attempts(client: Any) -> No
     assert graph.invoke({"answers": []}) == {"answers": [], "attempt": 3}
 
 
+def fails_and_logs(state: Logged) -> dict[str, Any]:
+    with open(state["log"], "a") as log:
+        log.write("attempt\n")
+    raise ConnectionError("the service is down")
+
+
+def fails_later(state: Logged) -> dict[str, Any]:
+    time.sleep(0.3)  # after the other node's first attempt failed
+    raise ValueError("broken for good")
+
+
+def test_a_retry_waiting_when_its_step_fails_is_never_sent(client: Any, tmp_path: Any) -> None:
+    builder = StateGraph(Logged)
+    builder.add_node(
+        "retried", fails_and_logs, retry_policy=RetryPolicy(initial_interval=0.5, jitter=False)
+    )
+    builder.add_node("broken", fails_later)
+    builder.add_edge(START, "retried")
+    builder.add_edge(START, "broken")
+    graph = builder.compile(executor=client.get_executor())
+    graph.fail_fast = True  # the failure ends the step while the retry waits
+    log = tmp_path / "attempts"
+    with pytest.raises(ValueError, match="broken for good"):
+        graph.invoke({"log": str(log)})
+    time.sleep(1.0)  # past the retry's delay
+    assert log.read_text().split() == ["attempt"]
+
+
 def test_a_node_error_keeps_its_type_and_a_resume_ships_only_the_failed_task(
     client: Any, tmp_path: Any
 ) -> None:
