@@ -16,6 +16,7 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StateUpdate",
     "StreamWriter",
     "TracedTask",
 ]
@@ -233,6 +234,17 @@ class StateSnapshot(NamedTuple):
     parent_config: dict[str, Any] | None
     tasks: tuple[PregelTask, ...]
     interrupts: tuple[Interrupt, ...] = ()
+
+
+class StateUpdate(NamedTuple):
+    """One update of ``bulk_update_state``: ``values`` as if node ``as_node`` returned them.
+
+    ``task_id`` names the update's task (its id otherwise is the node's name).
+    """
+
+    values: dict[str, Any] | Any
+    as_node: str | None = None
+    task_id: str | None = None
 
 
 @runtime_checkable

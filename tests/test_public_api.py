@@ -59,6 +59,7 @@ EXPECTED = {
         "RetryPolicy",
         "Send",
         "StateSnapshot",
+        "StateUpdate",
         "StreamWriter",
         "TracedTask",
     },

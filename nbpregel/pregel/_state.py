@@ -1,5 +1,5 @@
-"""Reading and editing a thread's saved state: ``get_state``, ``get_state_history``,
-``update_state`` (and their async twins), as a mixin of ``Pregel``."""
+"""Reading a thread's saved state: ``get_state`` and ``get_state_history`` (and their async
+twins), as a mixin of ``Pregel`` (editing it: ``_state_edit``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.channels.base import BaseChannel
-from nbpregel.checkpoint.ids import new_checkpoint_id
 from nbpregel.constants import (
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_NS,
@@ -17,15 +16,12 @@ from nbpregel.constants import (
     INTERRUPT,
     NS_END,
     NS_SEP,
-    START,
-    TaskKind,
 )
-from nbpregel.errors import CheckpointError, InvalidUpdateError
+from nbpregel.errors import CheckpointError
 from nbpregel.pregel._chunks import output_of_writes
 from nbpregel.pregel._config import ConfigMixin
 from nbpregel.pregel._persist import Saved, finished_writes, writes_by_task
 from nbpregel.pregel._plan import plan_tasks, read_input
-from nbpregel.pregel._snapshot import CheckpointBuilder
 from nbpregel.pregel._task import Task
 from nbpregel.pregel._update import apply_writes
 from nbpregel.types import PregelTask, StateSnapshot
@@ -35,10 +31,10 @@ if TYPE_CHECKING:
     from nbpregel.pregel._node import PregelNode
     from nbpregel.pregel._spec import GraphSpec
 
-__all__ = ["StateMixin"]
+__all__ = ["Restored", "StateMixin", "with_ns"]
 
 
-class _Restored:
+class Restored:
     """Live channels and versions rebuilt from a saved checkpoint, as a run starts from it."""
 
     def __init__(self, spec: GraphSpec, saved: CheckpointTuple | None) -> None:
@@ -128,7 +124,7 @@ class StateMixin(ConfigMixin):
     ) -> StateSnapshot:
         if saved is None:
             return StateSnapshot({}, (), dict(config), None, None, None, (), ())
-        restored = _Restored(self.spec, saved)
+        restored = Restored(self.spec, saved)
         ns = saved.config["configurable"].get(CONFIG_KEY_CHECKPOINT_NS, "")
         tasks = restored.next_tasks(self.spec, ns)
         keys = self.spec.stream_channels
@@ -179,7 +175,7 @@ class StateMixin(ConfigMixin):
         config = self._run_config(config) or {}
         graph, saver = self._target(config)
         latest = not config.get("configurable", {}).get(CONFIG_KEY_CHECKPOINT_ID)
-        saved = saver.get_tuple(_with_ns(config))
+        saved = saver.get_tuple(with_ns(config))
         return graph._snapshot(saver, saved, config, apply_pending=latest, subgraphs=subgraphs)
 
     def get_state_history(
@@ -193,7 +189,7 @@ class StateMixin(ConfigMixin):
         """The thread's snapshots, newest first (``filter`` matches metadata keys)."""
         config = self._run_config(config) or {}
         graph, saver = self._target(config)
-        for saved in saver.list(_with_ns(config), filter=filter, before=before, limit=limit):
+        for saved in saver.list(with_ns(config), filter=filter, before=before, limit=limit):
             yield graph._snapshot(saver, saved, config, apply_pending=False)
 
     async def aget_state(
@@ -217,64 +213,8 @@ class StateMixin(ConfigMixin):
         for snapshot in snapshots:
             yield snapshot
 
-    # -- editing ---------------------------------------------------------------------------
 
-    def update_state(
-        self,
-        config: Mapping[str, Any],
-        values: Any,
-        as_node: str | None = None,
-    ) -> dict[str, Any]:
-        """Write ``values`` to the thread as if node ``as_node`` had returned them.
-
-        The values go through the reducers and the node's edges fire, so ``invoke(None,
-        config)`` continues from there. Without ``as_node`` the update is attributed to the node
-        that ran last (an error when that is ambiguous).
-
-        Returns:
-            The config of the new checkpoint.
-
-        Raises:
-            InvalidUpdateError: an unknown or ambiguous ``as_node``, or values the node could
-                not have written; nothing is saved then.
-        """
-        config = self._run_config(config) or {}
-        graph, saver = self._target(config)
-        if graph is not self:
-            return graph._update(saver, config, values, as_node)
-        return self._update(saver, config, values, as_node)
-
-    def _update(
-        self, saver: Any, config: Mapping[str, Any], values: Any, as_node: str | None
-    ) -> dict[str, Any]:
-        config = _with_ns(config)
-        saved = saver.get_tuple(config)
-        restored = _Restored(self.spec, saved)
-        node_name = as_node or _guess_as_node(self, restored)
-        node = self.nodes.get(node_name)
-        if node is None:
-            raise InvalidUpdateError(
-                f"as_node={node_name!r} is not a node: known nodes are "
-                f"{sorted(n for n in self.nodes if n != START)} (or START for input)"
-            )
-        carrier = Task.carrier(node_name, [])
-        carrier.kind = TaskKind.PULL
-        carrier.triggers = tuple(
-            ch for ch in node.triggers if ch in restored.versions.channel_versions
-        )
-        output = node.bound(values) if node.hidden else values
-        carrier.writes = node.writer(output, carrier, restored.channels) if node.writer else []
-        updated = apply_writes(restored.channels, [carrier], restored.versions)
-        return _save_update(saver, config, saved, restored, updated)
-
-    async def aupdate_state(
-        self, config: Mapping[str, Any], values: Any, as_node: str | None = None
-    ) -> dict[str, Any]:
-        """The async twin of ``update_state``."""
-        return await asyncio.to_thread(self.update_state, config, values, as_node)
-
-
-def _with_ns(config: Mapping[str, Any]) -> dict[str, Any]:
+def with_ns(config: Mapping[str, Any]) -> dict[str, Any]:
     configurable = dict(config.get("configurable", {}))
     if configurable.get(CONFIG_KEY_THREAD_ID) is None:
         raise CheckpointError(
@@ -289,38 +229,3 @@ def _read(channels: Mapping[str, BaseChannel[Any, Any]], keys: str | tuple[str, 
         channel = channels[keys]
         return channel.get() if channel.is_available() else None
     return read_input(channels, keys)
-
-
-def _guess_as_node(graph: StateMixin, restored: _Restored) -> str:
-    seen = restored.versions.versions_seen
-    if not any(v for versions in seen.values() for v in versions.values()):
-        return START
-    last = sorted(
-        (version, node)
-        for node, versions in seen.items()
-        if node in graph.nodes
-        for version in versions.values()
-    )
-    if len(last) == 1 or (len(last) > 1 and last[-1][0] != last[-2][0]):
-        return last[-1][1]
-    candidates = sorted({node for version, node in last if version == last[-1][0]})
-    raise InvalidUpdateError(
-        f"ambiguous update: nodes {candidates} ran last, so update_state cannot tell which "
-        f"one the values come from; pass as_node='...'"
-    )
-
-
-def _save_update(
-    saver: Any, config: dict[str, Any], saved: Any, restored: _Restored, updated: set[str]
-) -> dict[str, Any]:
-    checkpoint = CheckpointBuilder().build(
-        new_checkpoint_id(), restored.channels, restored.versions, updated, ran=None
-    )
-    # On an empty thread the update is the first checkpoint: step 0, as in LangGraph.
-    step = restored.step + 1 if saved is not None else 0
-    metadata = {"source": "update", "step": step, "parents": {}}
-    parent = saved.config if saved is not None else config
-    if saved is None:
-        parent = {"configurable": {**config["configurable"]}}
-        parent["configurable"].pop(CONFIG_KEY_CHECKPOINT_ID, None)
-    return saver.put(parent, checkpoint, metadata, checkpoint["channel_versions"])

@@ -19,7 +19,7 @@ from nbpregel.pregel._run import adrive, collect, drive, final_output
 from nbpregel.pregel._runnable import RunnableMixin
 from nbpregel.pregel._setup import new_loop
 from nbpregel.pregel._spec import GraphSpec, breakpoint_names
-from nbpregel.pregel._state import StateMixin
+from nbpregel.pregel._state_edit import EditMixin
 from nbpregel.types import CachePolicy, RetryPolicy, Send
 
 __all__ = ["Pregel"]
@@ -57,7 +57,7 @@ class _Breakpoints:
         graph.spec = dataclasses.replace(graph.spec, **change)
 
 
-class Pregel(StateMixin, CacheMixin, RunnableMixin):
+class Pregel(EditMixin, CacheMixin, RunnableMixin):
     """A graph of nodes and channels, run in supersteps (plan, execute, update).
 
     Args:

@@ -59,6 +59,8 @@ class Lib:
     END: str
     Send: Any
     Command: Any
+    StateUpdate: Any
+    InvalidUpdateError: type[Exception]
     interrupt: Callable[[Any], Any]
     RetryPolicy: Any
     CachePolicy: Any
@@ -86,6 +88,8 @@ def _nbpregel_lib() -> Lib:
         END=nbpregel.END,
         Send=nbpregel.Send,
         Command=nbpregel.Command,
+        StateUpdate=nbpregel.types.StateUpdate,
+        InvalidUpdateError=nbpregel.errors.InvalidUpdateError,
         interrupt=nbpregel.interrupt,
         RetryPolicy=nbpregel.RetryPolicy,
         CachePolicy=nbpregel.CachePolicy,
@@ -99,7 +103,7 @@ def _nbpregel_lib() -> Lib:
 
 def langgraph_lib() -> Lib:
     """LangGraph's spelling (imported on demand: LangGraph is a test-only dependency)."""
-    from langgraph import func, graph, types
+    from langgraph import errors, func, graph, types
     from langgraph.cache.memory import InMemoryCache
     from langgraph.checkpoint.memory import InMemorySaver
 
@@ -115,6 +119,8 @@ def langgraph_lib() -> Lib:
         END=graph.END,
         Send=types.Send,
         Command=types.Command,
+        StateUpdate=types.StateUpdate,
+        InvalidUpdateError=errors.InvalidUpdateError,
         interrupt=types.interrupt,
         RetryPolicy=types.RetryPolicy,
         CachePolicy=types.CachePolicy,

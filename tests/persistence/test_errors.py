@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from nbpregel import START, Command, InvalidUpdateError
+from nbpregel import END, START, Command, InvalidUpdateError
 from nbpregel.constants import INTERRUPT
 from nbpregel.errors import CheckpointError, InvalidResumeError
+from nbpregel.types import StateUpdate
 
 from .support import (
     NBPREGEL,
@@ -157,3 +158,49 @@ def test_update_state_without_a_checkpointer() -> None:
     app = build_chain(NBPREGEL, Calls())
     with pytest.raises(CheckpointError, match="checkpointer"):
         app.update_state(thread(), {"log": ["u"]}, as_node=START)
+
+
+REFUSED_BULK = {
+    "no supersteps": ([], ValueError, r"no supersteps"),
+    "an empty superstep": ([[]], ValueError, r"superstep 0 .* has no updates"),
+    "two updates without as_node": (
+        [[StateUpdate({"log": ["x"]}), StateUpdate({"log": ["y"]})]],
+        InvalidUpdateError,
+        r"superstep 0 has 2 updates.*give each StateUpdate an as_node",
+    ),
+    "a copy beside another update": (
+        [[StateUpdate(None, "__copy__"), StateUpdate({"log": ["x"]}, "x")]],
+        InvalidUpdateError,
+        r"as_node='__copy__'.*superstep of its own",
+    ),
+    "an unknown node in the second superstep": (
+        [[StateUpdate({"log": ["ok"]}, "x")], [StateUpdate({"log": ["no"]}, "nowhere")]],
+        InvalidUpdateError,
+        r"'nowhere' is not a node",
+    ),
+    "an unknown key in the second superstep": (
+        [[StateUpdate({"log": ["ok"]}, "x")], [StateUpdate({"typo": 1}, "y")]],
+        InvalidUpdateError,
+        r"unknown state key.*'typo'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_BULK))
+def test_a_refused_bulk_update_saves_none_of_its_supersteps(saver: Any, case: str) -> None:
+    supersteps, error, match = REFUSED_BULK[case]
+    app = build_fan(NBPREGEL, Calls(), checkpointer=saver, interrupt_before=["z"])
+    app.invoke(dict(START_STATE), thread())
+    assert_refused(saver, lambda: app.bulk_update_state(thread(), supersteps), error, match)
+    assert app.invoke(None, thread())["log"] == ["x", "y", "z"]
+
+
+def test_end_with_values_is_refused_naming_the_fix(saver: Any, api: Api) -> None:
+    app = build_chain(NBPREGEL, Calls(), checkpointer=saver, interrupt_before=["b"])
+    api.invoke(app, dict(START_STATE), thread())
+    assert_refused(
+        saver,
+        lambda: api.update_state(app, thread(), {"log": ["u"]}, as_node=END),
+        InvalidUpdateError,
+        r"'__end__' is not a node.*END with no values to end the thread",
+    )

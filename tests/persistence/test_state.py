@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from nbpregel import START, Command
+from nbpregel.types import StateUpdate
 
 from .support import (
     NBPREGEL,
@@ -337,3 +339,26 @@ def test_command_with_update_and_goto_on_a_new_thread(saver: Any) -> None:
         "n": 9,
     }
     assert calls.counts() == {"z": 1}
+
+
+def test_bulk_update_state_and_its_async_twin_save_one_checkpoint_per_superstep(
+    saver: Any,
+) -> None:
+    app = build_fan(NBPREGEL, Calls(), checkpointer=saver)
+    supersteps = [
+        [StateUpdate({"log": ["in"], "n": 1}, START)],
+        [StateUpdate({"log": ["x"]}, "x"), StateUpdate({"log": ["y"]}, "y")],
+    ]
+    sync_config = app.bulk_update_state(thread("sync"), supersteps)
+    async_config = asyncio.run(app.abulk_update_state(thread("async"), supersteps))
+    for name, config in (("sync", sync_config), ("async", async_config)):
+        history = list(app.get_state_history(thread(name)))
+        assert _summary(history) == [
+            (1, "update", ("z",), {"log": ["in", "x", "y"], "n": 1}),
+            (0, "update", ("x", "y"), {"log": ["in"], "n": 1}),
+        ]
+        assert history[0].parent_config == history[1].config
+        assert history[0].config == config
+    forked = asyncio.run(app.aupdate_state(thread("async"), None, as_node="__copy__"))
+    assert app.get_state(forked).metadata["source"] == "fork"
+    assert app.invoke(None, forked)["log"] == ["in", "x", "y", "z"]
