@@ -113,10 +113,10 @@ def test_instruction_counts_report_every_variant(valgrind_path: str, tmp_path: P
     args = ("--only", "chain10", "--steps", "11", "--json", str(out_json))
     completed = _run("instructions.py", *args, timeout=600)
     assert completed.returncode == 0, completed.stderr
-    row = rf"^\| chain10 \|(?: {NUMBER} \|){{3}}(?: [+-]{NUMBER}% \|){{2}} (?:yes|no) \|$"
+    row = rf"^\| chain10 \|(?: {NUMBER} \|){{4}}(?: [+-]{NUMBER}% \|){{3}} (?:yes|no) \|$"
     assert re.search(row, completed.stdout, re.MULTILINE), completed.stdout
     counts = json.loads(out_json.read_text())["chain10"]
-    assert set(counts) == {"invoke", "stream", "recorded"}
+    assert set(counts) == {"invoke", "stream", "recorded", "nb Run"}
     # A step of the engine runs tens of thousands of instructions, whatever the variant.
     assert all(10_000 < count < 10_000_000 for count in counts.values()), counts
 
