@@ -95,6 +95,15 @@ EXPECTED = {
     "nbpregel.prebuilt": {"InjectedState", "InjectedStore", "ToolNode", "tools_condition"},
     "nbpregel.checkpoint.postgres": {"AsyncPostgresSaver", "BasePostgresSaver", "PostgresSaver"},
     "nbpregel.func": {"entrypoint", "task"},
+    "nbpregel.config": {"get_config", "get_store", "get_stream_writer"},
+    "nbpregel.managed": {
+        "IsLastStep",
+        "IsLastStepManager",
+        "ManagedValue",
+        "RemainingSteps",
+        "RemainingStepsManager",
+        "managed_of",
+    },
     "nbpregel.pregel": {
         "NodeBuilder",
         "Pregel",

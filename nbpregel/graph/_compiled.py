@@ -14,7 +14,7 @@ from nbpregel.channels import (
 )
 from nbpregel.constants import END, JOIN_PREFIX, START, TASKS
 from nbpregel.errors import InvalidUpdateError
-from nbpregel.graph._schema import channels_for, coerce_to_schema
+from nbpregel.graph._schema import channels_for, coerce_to_schema, managed_for
 from nbpregel.graph._writers import StateWriter, branch_channel, update_items
 from nbpregel.graph.description import DrawableGraph
 from nbpregel.pregel._node import PregelNode
@@ -55,6 +55,7 @@ class CompiledStateGraph(Pregel):
         self.builder = builder
         self.state_keys = tuple(builder.channels)
         self._keys = frozenset(builder.channels)
+        self._managed = dict(builder.managed)
         channels: dict[str, BaseChannel[Any, Any]] = {
             key: spec.copy() for key, spec in builder.channels.items()
         }
@@ -123,14 +124,18 @@ class CompiledStateGraph(Pregel):
             state_keys=self.state_keys,
             state_mapper=coerce_to_schema(builder.state_schema),
             shared_only=shared_only,
+            managed=self._managed,
         )
 
     def _start_node(self, builder: StateGraph, edges: list[tuple[str, Any]]) -> PregelNode:
         input_keys = frozenset(channels_for(builder.input_schema))
+        managed = frozenset(managed_for(builder.input_schema))  # an input's are ignored
         writer = self._writer(builder, START, edges)
 
         def accept_input(value: Any) -> Any:
             writes, _ = update_items(START, value)
+            if managed:
+                writes = [(key, item) for key, item in writes if key not in managed]
             unknown = [key for key, _ in writes if key not in input_keys]
             if unknown:
                 raise InvalidUpdateError(
@@ -169,6 +174,7 @@ class CompiledStateGraph(Pregel):
             bound=action,
             writer=self._writer(builder, name, edges, shared_only=subgraph is not None),
             mapper=coerce_to_schema(schema),
+            managed=managed_for(schema),
             retry_policy=spec.retry_policy,
             cache_policy=spec.cache_policy,
             defer=spec.defer,

@@ -15,8 +15,16 @@ import typing_extensions
 
 from nbpregel.channels import BaseChannel, BinaryOperatorAggregate, LastValue
 from nbpregel.errors import GraphValidationError
+from nbpregel.managed import ManagedValue, managed_of
 
-__all__ = ["SchemaKind", "channels_for", "coerce_to_schema", "is_schema", "schema_kind"]
+__all__ = [
+    "SchemaKind",
+    "channels_for",
+    "coerce_to_schema",
+    "is_schema",
+    "managed_for",
+    "schema_kind",
+]
 
 SchemaKind = Literal["typeddict", "dataclass", "pydantic", "none"]
 
@@ -80,13 +88,36 @@ def channels_for(schema: Any) -> dict[str, BaseChannel[Any, Any]]:
             f"state schema must be a TypedDict, a dataclass or a pydantic model, got {schema!r}"
         )
     hints = _hints(schema)
+    return {
+        key: _channel_for(key, hints.get(key, Any))
+        for key in _keys(schema, kind, hints)
+        if managed_of(hints.get(key)) is None
+    }
+
+
+def managed_for(schema: Any) -> dict[str, type[ManagedValue]]:
+    """The managed values (``nbpregel.managed``) among the keys of ``schema``.
+
+    >>> from typing import TypedDict
+    >>> from nbpregel.managed import RemainingSteps
+    >>> State = TypedDict("State", {"topic": str, "left": RemainingSteps})
+    >>> {key: how.__name__ for key, how in managed_for(State).items()}
+    {'left': 'RemainingStepsManager'}
+    """
+    kind = schema_kind(schema)
+    if kind == "none":
+        return {}
+    hints = _hints(schema)
+    found = {key: managed_of(hints.get(key)) for key in _keys(schema, kind, hints)}
+    return {key: how for key, how in found.items() if how is not None}
+
+
+def _keys(schema: Any, kind: SchemaKind, hints: dict[str, Any]) -> list[str]:
     if kind == "pydantic":
-        keys = list(schema.model_fields)
-    elif kind == "dataclass":
-        keys = [field.name for field in dataclasses.fields(schema)]
-    else:
-        keys = list(hints)
-    return {key: _channel_for(key, hints.get(key, Any)) for key in keys}
+        return list(schema.model_fields)
+    if kind == "dataclass":
+        return [field.name for field in dataclasses.fields(schema)]
+    return list(hints)
 
 
 def coerce_to_schema(schema: Any) -> Callable[[Any], Any] | None:

@@ -6,10 +6,11 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nbpregel.channels.base import BaseChannel
+from nbpregel.channels.base import MISSING, BaseChannel
 from nbpregel.constants import BRANCH_PREFIX, END, TASKS
 from nbpregel.errors import EmptyChannelError, InvalidUpdateError
 from nbpregel.graph._branch import Branch
+from nbpregel.managed import ManagedValue
 from nbpregel.types import Command, Send
 
 __all__ = ["StateWriter", "branch_channel", "update_items"]
@@ -57,6 +58,7 @@ class StateWriter:
         "branches",
         "edges",
         "keys",
+        "managed",
         "name",
         "nodes",
         "routes",
@@ -76,8 +78,10 @@ class StateWriter:
         state_keys: tuple[str, ...],
         state_mapper: Any,
         shared_only: bool = False,
+        managed: Mapping[str, type[ManagedValue]] | None = None,
     ) -> None:
         self.name = name
+        self.managed = dict(managed or {})  # read-only keys the engine computes each step
         # A subgraph returns its whole state: only the keys it shares with this graph are
         # written back; its own keys stay inside it (a node's own dict is checked strictly).
         self.shared_only = shared_only
@@ -105,6 +109,12 @@ class StateWriter:
             else all(key in self.keys for key, _ in writes)
         ):
             unknown = [key for key, _ in writes if key not in self.keys]
+            managed = [key for key in unknown if key in self.managed]
+            if managed:
+                raise InvalidUpdateError(
+                    f"node {self.name!r} wrote {managed}, managed value(s) the engine computes "
+                    f"for each step (read-only): drop them from what the node returns"
+                )
             raise InvalidUpdateError(
                 f"node {self.name!r} returned unknown state key(s) {unknown}: the state "
                 f"has {sorted(self.keys)}; add the key to the state schema or fix the name"
@@ -113,7 +123,7 @@ class StateWriter:
         for target in goto:
             routed.append(self._route(target))
         if self.branches:
-            state = self._fresh_state(writes, channels)
+            state = self._fresh_state(writes, channels, task.input)
             for branch in self.branches:
                 for target in branch.route(state, self.nodes):
                     routed.append(self._route(target))
@@ -138,7 +148,10 @@ class StateWriter:
         return route
 
     def _fresh_state(
-        self, writes: list[tuple[str, Any]], channels: Mapping[str, BaseChannel[Any, Any]]
+        self,
+        writes: list[tuple[str, Any]],
+        channels: Mapping[str, BaseChannel[Any, Any]],
+        given: Any,
     ) -> Any:
         """The state as the routing function sees it: the step's state plus this node's writes."""
         grouped: dict[str, list[Any]] = {}
@@ -154,4 +167,17 @@ class StateWriter:
                 state[key] = channel.get()
             except EmptyChannelError:
                 pass
+        if self.managed:
+            state.update(_managed_values(self.managed, given))
         return self.state_mapper(state) if self.state_mapper is not None else state
+
+
+def _managed_values(managed: Mapping[str, Any], given: Any) -> dict[str, Any]:
+    """The managed values a routing function sees: those the node was given (its input has
+    them when its schema declares them)."""
+    found = {}
+    for key in managed:
+        value = given.get(key, MISSING) if type(given) is dict else getattr(given, key, MISSING)
+        if value is not MISSING:
+            found[key] = value
+    return found

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from nbpregel.constants import END, NS_END, NS_SEP, START
 from nbpregel.errors import GraphValidationError
 from nbpregel.graph._branch import Branch, literal_targets
-from nbpregel.graph._schema import channels_for, is_schema
+from nbpregel.graph._schema import channels_for, is_schema, managed_for
 from nbpregel.pregel._node import INJECTED
 from nbpregel.pregel.main import Pregel
 from nbpregel.types import CachePolicy, RetryPolicy
@@ -109,9 +109,12 @@ class StateGraph:
         self.input_schema = input_schema or state_schema
         self.output_schema = output_schema or state_schema
         self.channels = channels_for(state_schema)
+        self.managed = managed_for(state_schema)
         for schema in (self.input_schema, self.output_schema):
             for key, channel in channels_for(schema).items():
                 self.channels.setdefault(key, channel)
+            for key, how in managed_for(schema).items():
+                self.managed.setdefault(key, how)
         self.nodes: dict[str, NodeSpec] = {}
         self.edges: list[tuple[str, str]] = []
         self.joins: list[tuple[tuple[str, ...], str]] = []
@@ -160,6 +163,8 @@ class StateGraph:
             if schema is not None:
                 for key, channel in channels_for(schema).items():
                     self.channels.setdefault(key, channel)
+                for key, how in managed_for(schema).items():
+                    self.managed.setdefault(key, how)
         if destinations is None:
             dests = _command_destinations(action)
         elif isinstance(destinations, Mapping):
@@ -277,7 +282,8 @@ class StateGraph:
                 such as ``nbpregel.store.memory.InMemoryStore()``.
             interrupt_before: pause before these nodes (``"*"``: all).
             interrupt_after: pause after these nodes.
-            debug: accepted for compatibility; not used.
+            debug: the graph's runs print their ``updates`` and ``values`` chunks to stdout
+                (as LangGraph's ``debug``; the ``debug`` attribute of the compiled graph).
             name: the graph's name.
             step_timeout: seconds a superstep may take before it fails with ``TimeoutError``
                 (at the deadline: async nodes still running are cancelled, a sync one finishes
@@ -308,7 +314,7 @@ class StateGraph:
 
         validate(self)
         self.compiled = True
-        return CompiledStateGraph(
+        compiled = CompiledStateGraph(
             self,
             checkpointer=checkpointer,
             cache=cache,
@@ -320,3 +326,5 @@ class StateGraph:
             fail_fast=fail_fast,
             executor=executor,
         )
+        compiled.debug = debug
+        return compiled

@@ -190,6 +190,7 @@ class RunLoop(Emitter):
             # The state traced at the latest checkpoint, still the channels' (see Emitter).
             state=self.state_before if type(self.state_before) is dict else None,
             state_readers=self.spec.state_readers,
+            stop=self.stop,
         )
 
     def tick(self) -> bool:

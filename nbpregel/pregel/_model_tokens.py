@@ -10,13 +10,16 @@ seen). A model tagged ``nostream`` is not streamed, nor one called in a subgraph
 the caller streams with ``subgraphs=True`` (then the subgraph's run streams it itself).
 
 Nothing here runs unless the run streams ``messages`` and LangChain is loaded; LangChain is
-never imported by nbpregel itself.
+never imported by nbpregel itself. The handler subclasses a private LangChain class (what makes
+``invoke`` stream); with a langchain_core that lacks it, tokens are not streamed (the messages
+nodes return still are), and a warning says so, once.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,13 +36,21 @@ __all__ = ["NOSTREAM", "with_token_streaming"]
 NOSTREAM: Final = "nostream"
 """A chat model with this tag is not streamed (LangGraph's tag)."""
 _CONFIG_MODULE: Final = "langchain_core.runnables.config"
+_STREAMING_MODULE: Final = "langchain_core.tracers._streaming"
+_STREAMING_CLASS: Final = "_StreamingCallbackHandler"
 
 
 @functools.cache
-def _handler_class() -> type:
-    """The callback handler class (made once LangChain is loaded: it subclasses its classes)."""
-    from langchain_core.callbacks import BaseCallbackHandler
-    from langchain_core.tracers._streaming import _StreamingCallbackHandler
+def _handler_class() -> type | None:
+    """The callback handler class (made once LangChain is loaded: it subclasses its classes),
+    or ``None`` when this LangChain lacks them: tokens are then not streamed, and a warning
+    (once per process) says why."""
+    try:
+        from langchain_core.callbacks import BaseCallbackHandler
+        from langchain_core.tracers._streaming import _StreamingCallbackHandler
+    except ImportError as exc:
+        _warn_no_tokens(exc)
+        return None
 
     class TokenHandler(BaseCallbackHandler, _StreamingCallbackHandler):
         """Turns a chat model's new tokens into ``messages`` chunks of one run."""
@@ -87,16 +98,33 @@ def _handler_class() -> type:
     return TokenHandler
 
 
+def _warn_no_tokens(exc: ImportError) -> None:
+    """Say why a chat model's tokens will not be streamed (``_handler_class`` calls it once)."""
+    version = getattr(sys.modules.get("langchain_core"), "__version__", "unknown")
+    warnings.warn(
+        f"stream_mode='messages' cannot stream a chat model's tokens with this langchain_core "
+        f"({version}): {_STREAMING_MODULE}.{_STREAMING_CLASS}, the private base class LangChain "
+        f"streams tokens to, is missing ({exc}). The messages nodes return are still streamed; "
+        f"to get tokens, install a langchain_core that has it (as the one LangGraph 1.x needs) "
+        f"and report this to nbpregel",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+
+
 def with_token_streaming(loop: RunLoop, task: Task, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn``, calling the node with LangChain's config context set (see the module doc), or
-    ``fn`` itself when LangChain is not loaded (call it only when the run streams
-    ``messages``)."""
+    ``fn`` itself when LangChain is not loaded or lacks the handler's base classes (call it only
+    when the run streams ``messages``)."""
     config_module = sys.modules.get(_CONFIG_MODULE)
     if config_module is None:
         return fn
     handler = loop.token_handler
     if handler is None:
-        handler = loop.token_handler = _handler_class()(loop)
+        handler_class = _handler_class()
+        if handler_class is None:
+            return fn
+        handler = loop.token_handler = handler_class(loop)
     # LangChain adds the model's ``ls_*`` keys to these in the chunks' metadata.
     metadata = {**task_metadata(task, loop.step), "checkpoint_ns": task.ns}
     config = {"callbacks": [handler], "metadata": metadata}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from nbpregel.types import CachePolicy, RetryPolicy
+
+if TYPE_CHECKING:
+    from nbpregel.managed import ManagedValue
 
 __all__ = ["INJECTED", "NodeBuilder", "PregelNode", "Writer"]
 
@@ -47,6 +50,8 @@ class PregelNode:
         bound: the function to call, sync or async.
         writer: maps the function's result to writes; ``None`` writes nothing.
         mapper: optional transform of the input before the call (e.g. into a schema instance).
+        managed: the managed values (``nbpregel.managed``) added to the node's input, by key:
+            computed for each task from its superstep and the run's recursion limit.
         retry_policy: how to retry a failing call.
         cache_policy: when to reuse earlier writes.
         hidden: leave the node out of the ``updates`` stream (the input node).
@@ -71,6 +76,7 @@ class PregelNode:
         "hidden",
         "inline",
         "is_async",
+        "managed",
         "mapper",
         "metadata",
         "name",
@@ -100,6 +106,7 @@ class PregelNode:
         subgraph: Any | None = None,
         streams_while_running: bool | None = None,
         inline: bool = False,
+        managed: Mapping[str, type[ManagedValue]] | None = None,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -107,6 +114,7 @@ class PregelNode:
         self.bound = bound
         self.writer = writer
         self.mapper = mapper
+        self.managed: tuple[tuple[str, type[ManagedValue]], ...] = tuple((managed or {}).items())
         if isinstance(retry_policy, RetryPolicy):
             retry_policy = (retry_policy,)
         self.retry_policy: tuple[RetryPolicy, ...] = tuple(retry_policy or ())

@@ -150,6 +150,7 @@ def plan_tasks(
     values: LiveValues | None = None,
     state: dict[str, Any] | None = None,
     state_readers: frozenset[str] = frozenset(),
+    stop: int | None = None,
 ) -> list[Task]:
     """The tasks of the next superstep: PUSH tasks first (in ``Send`` order), then PULL tasks.
 
@@ -167,6 +168,8 @@ def plan_tasks(
         state: the state as the channels hold it now, when the caller read it already: the
             input of ``state_readers`` (the nodes that read exactly that) is a copy of it.
         state_readers: see ``state``.
+        stop: the first superstep the run may not take (its recursion limit), which the
+            inputs' managed values derive from; ``None`` leaves them out (a snapshot's tasks).
 
     Returns:
         The planned tasks, inputs read from ``channels``.
@@ -199,6 +202,8 @@ def plan_tasks(
                 value = _read_shared(node.reads, channels, values, read_cache)
         except EmptyChannelError:
             continue  # a node reading a single empty channel has nothing to run on
+        if node.managed and stop is not None and type(value) is dict:
+            value = {**value, **{key: how.get(step, stop) for key, how in node.managed}}
         if node.mapper is not None:
             value = node.mapper(value)  # the node's own input type (dataclass, pydantic model)
         tid = task_id(checkpoint_id, ns, step, name, "PULL", name)

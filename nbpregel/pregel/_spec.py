@@ -128,7 +128,7 @@ class GraphSpec:
         state_readers = frozenset(
             name
             for name, node in index.nodes.items()
-            if node.reads == stream_channels and node.mapper is None
+            if node.reads == stream_channels and node.mapper is None and not node.managed
         )
         return cls(
             index=index,

@@ -13,6 +13,12 @@ from nbpregel.constants import TASKS, StreamMode
 from nbpregel.errors import GraphValidationError
 from nbpregel.pregel._cache import CacheMixin
 from nbpregel.pregel._control import RunControl
+from nbpregel.pregel._debug_print import (
+    adrive_printing,
+    debug_default,
+    drive_printing,
+    with_printed,
+)
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.pregel._run import adrive, collect, drive, final_output
@@ -88,7 +94,12 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
             their own (also settable later, ``graph.retry_policy = RetryPolicy(...)``).
         cache_policy: the cache policy of the nodes and ``@task`` calls that have none of
             their own (they are then cached in ``cache``).
+        debug: runs print their ``updates`` and ``values`` chunks to stdout (see
+            ``nbpregel.pregel._debug_print``); ``None`` takes LangChain's ``set_debug`` flag
+            when LangChain is loaded. Also settable later, ``graph.debug = True``.
     """
+
+    debug: bool = False
 
     def __init__(
         self,
@@ -113,6 +124,7 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
         context_schema: type[Any] | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
+        debug: bool | None = None,
     ) -> None:
         built = {
             key: node.build(key) if isinstance(node, NodeBuilder) else node
@@ -139,6 +151,7 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
         self.context_schema = context_schema
         self.retry_policy = retry_policy
         self.cache_policy = cache_policy
+        self.debug = debug_default(debug)
         self._validate()
         self.spec = GraphSpec.build(
             GraphIndex.build(built),
@@ -229,6 +242,7 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
         checkpointer: Any | None = None,
         context: Any = None,
         control: RunControl | None = None,
+        debug: bool | None = None,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks as work happens.
 
@@ -248,16 +262,20 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
             control: a ``RunControl`` whose ``request_drain()`` stops the run cleanly before
                 its next superstep (``GraphDrained`` is raised; resume with ``None``). The
                 run makes its own when given none; nodes reach it as ``runtime.control``.
+            debug: print the run's ``updates`` and ``values`` chunks to stdout, as a graph
+                compiled with ``debug=True`` does (``False`` does not silence such a graph);
+                the chunks yielded do not change.
 
         Yields:
             Chunks shaped as the stream modes say.
         """
         modes, single = _modes(stream_mode or self.stream_mode)
+        printing = debug or self.debug  # checked once per run: no cost per step when off
         loop = new_loop(
             self,
             input,
             config,
-            modes,
+            with_printed(modes) if printing else modes,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
@@ -266,7 +284,10 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
             context=context,
             control=control,
         )
-        yield from drive(loop, single=single, subgraphs=subgraphs)
+        if printing:
+            yield from drive_printing(loop, modes, single=single, subgraphs=subgraphs)
+        else:
+            yield from drive(loop, single=single, subgraphs=subgraphs)
 
     async def astream(
         self,
@@ -281,14 +302,16 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
         checkpointer: Any | None = None,
         context: Any = None,
         control: RunControl | None = None,
+        debug: bool | None = None,
     ) -> AsyncIterator[Any]:
         """The async twin of ``stream``: same arguments, same chunks."""
         modes, single = _modes(stream_mode or self.stream_mode)
+        printing = debug or self.debug  # checked once per run: no cost per step when off
         loop = new_loop(
             self,
             input,
             config,
-            modes,
+            with_printed(modes) if printing else modes,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
@@ -297,7 +320,12 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
             context=context,
             control=control,
         )
-        async for chunk in adrive(loop, single=single, subgraphs=subgraphs):
+        chunks = (
+            adrive_printing(loop, modes, single=single, subgraphs=subgraphs)
+            if printing
+            else adrive(loop, single=single, subgraphs=subgraphs)
+        )
+        async for chunk in chunks:
             yield chunk
 
     def invoke(
@@ -306,6 +334,7 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
         config: Mapping[str, Any] | None = None,
         *,
         stream_mode: str = "values",
+        debug: bool | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end (or to a pause) and return its output.
@@ -315,9 +344,12 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
         (``context``, ``durability``, ``interrupt_before``, ...).
         """
         if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
-        if self._output_may_clear():
-            return collect(self.stream(input, config, stream_mode=["values", "updates"], **kwargs))
+            return list(self.stream(input, config, stream_mode=stream_mode, debug=debug, **kwargs))
+        if debug or self.debug or self._output_may_clear():
+            chunks = self.stream(
+                input, config, stream_mode=["values", "updates"], debug=debug, **kwargs
+            )
+            return collect(chunks)
         # The output channels keep their values, so the final read equals the last ``values``
         # chunk: run without building a chunk per step.
         loop = new_loop(self, input, config, (), **kwargs)
@@ -336,9 +368,11 @@ class Pregel(EditMixin, CacheMixin, RunnableMixin):
         config: Mapping[str, Any] | None = None,
         *,
         stream_mode: str = "values",
+        debug: bool | None = None,
         **kwargs: Any,
     ) -> Any:
         """The async twin of ``invoke``."""
+        kwargs["debug"] = debug
         if stream_mode != "values":
             return [c async for c in self.astream(input, config, stream_mode=stream_mode, **kwargs)]
         chunks = [
