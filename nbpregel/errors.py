@@ -6,7 +6,9 @@ The hierarchy::
     NbPregelError
     ├── EmptyChannelError          a channel was read before anything was written to it
     ├── InvalidUpdateError         a write the channel or the state schema cannot accept
-    │   └── InvalidMessageError    a message ``add_messages`` cannot use (also a ValueError)
+    │   ├── InvalidMessageError    a message ``add_messages`` cannot use (also a ValueError)
+    │   └── ToolCallError          a tool call left without exactly one ToolMessage answering it
+    │                              (``nbpregel.prebuilt``; also a ValueError)
     ├── InvalidContextError        a run's ``context=`` that does not fit its schema (a TypeError)
     ├── GraphValidationError       a graph that cannot be compiled (also a ValueError)
     ├── GraphRecursionError        the run used up its superstep budget (also a RecursionError)
@@ -45,6 +47,7 @@ __all__ = [
     "NbPregelError",
     "ParentCommand",
     "SerializationError",
+    "ToolCallError",
 ]
 
 
@@ -62,6 +65,11 @@ class InvalidUpdateError(NbPregelError):
 
 class InvalidMessageError(InvalidUpdateError, ValueError):
     """A message ``add_messages`` cannot use: unconvertible, id-less, or an unknown removal."""
+
+
+class ToolCallError(InvalidUpdateError, ValueError):
+    """A tool call without exactly one ``ToolMessage`` answering it: a tool's ``Command`` (or
+    list of results) that lacks it, or a chat history handed to a model with a call unanswered."""
 
 
 class InvalidContextError(NbPregelError, TypeError):

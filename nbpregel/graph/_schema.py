@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import typing_extensions
 
@@ -47,8 +47,10 @@ def is_schema(schema: Any) -> bool:
 
 
 def _hints(schema: type) -> dict[str, Any]:
+    """The keys' annotations, a TypedDict key's ``Required`` / ``NotRequired`` / ``ReadOnly``
+    taken off (``NotRequired[Annotated[list, add]]`` keeps its reducer)."""
     try:
-        return typing.get_type_hints(schema, include_extras=True)
+        hints = typing.get_type_hints(schema, include_extras=True)
     except Exception as exc:
         # Guessing from the raw strings would silently turn a reducer key into a plain one.
         raise GraphValidationError(
@@ -57,6 +59,27 @@ def _hints(schema: type) -> dict[str, Any]:
             f"schema (and its reducers) at module level, or drop `from __future__ import "
             f"annotations` where it is defined"
         ) from exc
+    return {key: _bare(hint) for key, hint in hints.items()}
+
+
+_QUALIFIERS: Final = frozenset(
+    qualifier
+    for module in (typing, typing_extensions)
+    for name in ("Required", "NotRequired", "ReadOnly")
+    if (qualifier := getattr(module, name, None)) is not None
+)
+
+
+def _bare(hint: Any) -> Any:
+    """``hint`` without the TypedDict qualifiers around it.
+
+    >>> from typing import Annotated, NotRequired
+    >>> _bare(NotRequired[Annotated[list, max]]) == Annotated[list, max]
+    True
+    """
+    while typing.get_origin(hint) in _QUALIFIERS:
+        (hint,) = typing.get_args(hint)
+    return hint
 
 
 def _channel_for(key: str, hint: Any) -> BaseChannel[Any, Any]:

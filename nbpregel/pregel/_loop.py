@@ -130,7 +130,9 @@ class RunLoop(Emitter):
             self.step += 1
         else:
             self._resume(command)
-        self.stop = self.step + self.recursion_limit
+        # As LangGraph's: the steps from the loaded checkpoint's next one up to ``stop``
+        # inclusive may run (a fresh run's input step is the first of them).
+        self.stop = saved.step + 2 + self.recursion_limit
 
     def _resume(self, command: Command[Any] | None) -> None:
         """Continue from the loaded checkpoint: answer interrupts, apply a Command, or replay.
@@ -206,15 +208,16 @@ class RunLoop(Emitter):
                 tasks = self._plan()
         if self._unreported is not None:
             self.report_checkpoint(tasks)
+        if self.step > self.stop:  # as LangGraph's: even with nothing left to run
+            raise GraphRecursionError(
+                f"recursion limit of {self.recursion_limit} supersteps reached without the graph "
+                f"finishing (it ran to superstep {self.stop}): raise it with "
+                f"config={{'recursion_limit': N}} if the graph needs more steps, or check for a "
+                f"cycle that never reaches END"
+            )
         if not tasks:
             self.status = RunStatus.DONE
             return False
-        if self.step >= self.stop:
-            raise GraphRecursionError(
-                f"recursion limit of {self.recursion_limit} supersteps reached without the graph "
-                f"finishing: raise it with config={{'recursion_limit': N}} if the graph needs more "
-                f"steps, or check for a cycle that never reaches END"
-            )
         self.tasks = tasks
         self.persistence.restore_task_writes(tasks)
         if self.interrupt_before and self._should_interrupt(self.interrupt_before):

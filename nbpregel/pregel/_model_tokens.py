@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.constants import StreamMode
 from nbpregel.pregel._context import CURRENT
+from nbpregel.pregel._event_nodes import event_wrapper
 from nbpregel.pregel._message_chunks import task_metadata
 
 if TYPE_CHECKING:
@@ -116,6 +117,9 @@ def with_token_streaming(loop: RunLoop, task: Task, fn: Callable[..., Any]) -> C
     """``fn``, calling the node with LangChain's config context set (see the module doc), or
     ``fn`` itself when LangChain is not loaded or lacks the handler's base classes (call it only
     when the run streams ``messages``)."""
+    events = event_wrapper(loop, task, fn)  # an ``astream_events`` run (``_event_nodes``)
+    if events is not None:
+        return events
     config_module = sys.modules.get(_CONFIG_MODULE)
     if config_module is None:
         return fn

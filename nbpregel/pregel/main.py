@@ -19,6 +19,7 @@ from nbpregel.pregel._debug_print import (
     drive_printing,
     with_printed,
 )
+from nbpregel.pregel._events import EventsMixin
 from nbpregel.pregel._node import NodeBuilder, PregelNode
 from nbpregel.pregel._plan import GraphIndex
 from nbpregel.pregel._run import adrive, collect, drive, final_output
@@ -63,7 +64,7 @@ class _Breakpoints:
         graph.spec = dataclasses.replace(graph.spec, **change)
 
 
-class Pregel(EditMixin, CacheMixin, RunnableMixin):
+class Pregel(EditMixin, CacheMixin, RunnableMixin, EventsMixin):
     """A graph of nodes and channels, run in supersteps (plan, execute, update).
 
     Args:

@@ -174,7 +174,8 @@ class VertexGraph(Pregel):
             input_mapper=self._input_writes,
             **settings,
         )
-        self.config = {"recursion_limit": max_supersteps}
+        # The loop runs supersteps 0 to the recursion limit, inclusive.
+        self.config = {"recursion_limit": max_supersteps - 1}
 
     def _input_writes(self, values: Any) -> list[tuple[str, Any]]:
         """Start the program: set the initial values and activate every vertex."""

@@ -226,7 +226,9 @@ class VertexProgram:
 
         Args:
             checkpointer: a saver, to resume, time travel or answer interrupts.
-            max_supersteps: supersteps a run may take (the run's ``recursion_limit`` wins).
+            max_supersteps: supersteps a run may take (supersteps 0 to ``max_supersteps - 1``:
+                the graph's ``recursion_limit`` is one less, in LangGraph's sense; a run's own
+                ``recursion_limit`` wins).
             interrupt_before: vertices to pause before.
             interrupt_after: vertices to pause after.
             step_timeout: seconds each superstep may take.

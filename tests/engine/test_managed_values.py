@@ -175,3 +175,44 @@ def test_the_config_module_reaches_the_run_from_a_node(lib_name: str) -> None:
     assert store.get(("notes",), "seen").value == {"thread": "t1"}
     with pytest.raises(Exception, match="outside"):
         get_store()
+
+
+@pytest.mark.parametrize("lib_name", LIBS)
+def test_required_and_not_required_keys_keep_their_reducers(lib_name: str) -> None:
+    import typing_extensions
+
+    lib = managed_lib(lib_name)
+
+    class Qualified(TypedDict, total=False):
+        kept: typing_extensions.NotRequired[Annotated[list, operator.add]]
+        also: typing_extensions.Required[Annotated[list, operator.add]]
+        left: typing_extensions.NotRequired[lib.RemainingSteps]  # type: ignore[name-defined]
+
+    builder = lib.StateGraph(Qualified)
+    builder.add_node("add", lambda state: {"kept": [state["left"]], "also": ["b"]})
+    builder.add_edge(lib.START, "add")
+    result = builder.compile().invoke({"kept": ["a"], "also": ["a"]}, {"recursion_limit": 5})
+    assert result == {"kept": ["a", 4], "also": ["a", "b"]}
+
+
+@pytest.mark.parametrize("lib_name", LIBS)
+def test_a_resumed_run_gets_the_same_budget_as_in_langgraph(lib_name: str) -> None:
+    lib = managed_lib(lib_name)
+
+    def step(state: dict[str, Any]) -> dict[str, Any]:
+        if state["n"] == 2:
+            lib.interrupt("go on?")
+        return {"n": state["n"] + 1, "log": [state["remaining_steps"]]}
+
+    builder = lib.StateGraph(schema(lib))
+    builder.add_node("step", step)
+    builder.add_edge(lib.START, "step")
+    builder.add_conditional_edges("step", lambda s: "step" if s["n"] < 100 else lib.END)
+    graph = builder.compile(checkpointer=lib.InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}, "recursion_limit": 6}
+    assert graph.invoke({"n": 0, "log": []}, config)["log"] == [5, 4]
+    with pytest.raises(Exception, match="recursion") as caught:
+        graph.invoke(lib.Command(resume="yes"), config)
+    assert type(caught.value).__name__ == "GraphRecursionError"
+    # The resumed run may go to the resumed step + the limit + 1, as a fresh one from its input.
+    assert graph.get_state(config).values["log"] == [5, 4, 7, 6, 5, 4, 3, 2, 1, 0]

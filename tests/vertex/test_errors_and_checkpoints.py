@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from nbpregel import Command, GraphRecursionError, interrupt
-from nbpregel.checkpoint import SqliteSaver
+from nbpregel.checkpoint import InMemorySaver, SqliteSaver
 from nbpregel.errors import GraphValidationError, InvalidUpdateError, NbPregelError
 from nbpregel.vertex import Vertex, VertexProgram, aggregate, send, vote_to_halt
 
@@ -136,11 +136,15 @@ def test_a_program_that_never_halts_stops_at_max_supersteps() -> None:
     def forever(vertex: Vertex, messages: tuple[Any, ...]) -> None:
         vertex.value = vertex.superstep
 
-    with pytest.raises(GraphRecursionError, match="recursion limit of 7"):
-        VertexProgram(forever, vertices=["a"]).compile(max_supersteps=7).invoke({})
-    app = VertexProgram(forever, vertices=["a"]).compile(max_supersteps=7)
-    with pytest.raises(GraphRecursionError, match="recursion limit of 3"):
-        app.invoke({}, {"recursion_limit": 3})  # the run's own limit wins
+    app = VertexProgram(forever, vertices=["a"], name="forever").compile(
+        InMemorySaver(), max_supersteps=7
+    )
+    config = {"configurable": {"thread_id": "1"}}
+    with pytest.raises(GraphRecursionError, match=r"ran to superstep 6\)"):
+        app.invoke({}, config)
+    assert app.get_state(config).values == {"a": 6}  # supersteps 0 to 6: seven of them
+    with pytest.raises(GraphRecursionError, match=r"recursion limit of 3 .*superstep 3\)"):
+        app.invoke({}, {"configurable": {"thread_id": "2"}, "recursion_limit": 3})  # wins
 
 
 def test_a_failed_superstep_resumes_without_recomputing_the_vertices_that_finished(
