@@ -44,6 +44,7 @@ def test_notebooks_exist() -> None:
         "05_vertex_programs.ipynb",
         "06_chat_agent.ipynb",
         "07_scaling_out.ipynb",
+        "08_prebuilt_agent.ipynb",
     }
     assert expected <= names, f"missing from {NOTEBOOKS_DIR}: {sorted(expected - names)}"
 
