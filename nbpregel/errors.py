@@ -15,6 +15,7 @@ The hierarchy::
     ├── CheckpointError            a saver or a checkpoint cannot be used
     │   └── SerializationError     a value that the safe serializer refuses (also a TypeError)
     ├── InvalidResumeError         a resume value or interrupt id that matches no interrupt
+    ├── NodeTimeoutError           an attempt of a node ran past its ``timeout=``
     └── GraphBubbleUp              control flow, not a failure: unwinds a task
         ├── GraphInterrupt         a node called ``interrupt()``; carries the interrupts
         ├── GraphDrained           the run stopped between supersteps, as its control asked
@@ -22,12 +23,18 @@ The hierarchy::
 
 A node's own exception is never wrapped: it propagates as itself, with a note naming the node
 and the superstep. A step that runs out of time raises the builtin ``TimeoutError``.
+
+``NodeError`` (defined in ``nbpregel.types``, importable from here as from LangGraph's
+``langgraph.errors``) is not an exception: it is what a node's ``error_handler`` receives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+# Not an error: what an error handler receives. Importable from here, as LangGraph's is.
+from nbpregel.types import NodeError as NodeError
 
 if TYPE_CHECKING:
     from nbpregel.types import Interrupt
@@ -45,6 +52,7 @@ __all__ = [
     "InvalidResumeError",
     "InvalidUpdateError",
     "NbPregelError",
+    "NodeTimeoutError",
     "ParentCommand",
     "SerializationError",
     "ToolCallError",
@@ -94,6 +102,65 @@ class SerializationError(CheckpointError, TypeError):
 
 class InvalidResumeError(NbPregelError, ValueError):
     """A resume value whose shape or interrupt id matches no pending interrupt."""
+
+
+class NodeTimeoutError(NbPregelError):
+    """An attempt of a node ran past its timeout (``add_node(..., timeout=...)``).
+
+    Not the builtin ``TimeoutError`` (an ``OSError``, which the default ``RetryPolicy`` never
+    retries): a timed-out attempt is retried like any passing failure.
+
+    Attributes:
+        node: the node whose attempt was cancelled.
+        kind: ``"run"`` (``run_timeout``, the whole attempt) or ``"idle"`` (``idle_timeout``,
+            no progress shown).
+        timeout: the limit that was reached, in seconds.
+        run_timeout: the node's run timeout in seconds, or ``None``.
+        idle_timeout: the node's idle timeout in seconds, or ``None``.
+        elapsed: seconds the attempt had run when it was cancelled.
+
+    Example:
+        >>> error = NodeTimeoutError("fetch", 2.5, "run", run_timeout=2.0)
+        >>> error.timeout, error.kind
+        (2.0, 'run')
+    """
+
+    def __init__(
+        self,
+        node: str,
+        elapsed: float,
+        kind: Literal["run", "idle"],
+        idle_timeout: float | None = None,
+        run_timeout: float | None = None,
+    ) -> None:
+        limit = {"run": run_timeout, "idle": idle_timeout}.get(kind)
+        if limit is None:
+            raise ValueError(
+                f"NodeTimeoutError(kind={kind!r}) needs kind 'run' with run_timeout, or 'idle' "
+                f"with idle_timeout"
+            )
+        super().__init__(node, elapsed, kind, idle_timeout, run_timeout)
+        self.node = node
+        self.elapsed = elapsed
+        self.kind = kind
+        self.timeout: float = limit
+        self.idle_timeout = idle_timeout
+        self.run_timeout = run_timeout
+
+    def __str__(self) -> str:
+        if self.kind == "idle":
+            return (
+                f"node {self.node!r} showed no progress for its idle timeout of "
+                f"{self.timeout:.3f}s (cancelled after {self.elapsed:.3f}s): call "
+                f"runtime.heartbeat() during long work, or raise idle_timeout"
+            )
+        return (
+            f"node {self.node!r} ran past its run timeout of {self.timeout:.3f}s (cancelled "
+            f"after {self.elapsed:.3f}s): raise the node's timeout=, or make it faster"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self.args)
 
 
 class GraphBubbleUp(NbPregelError):

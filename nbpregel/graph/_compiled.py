@@ -14,6 +14,7 @@ from nbpregel.channels import (
 )
 from nbpregel.constants import END, JOIN_PREFIX, START, TASKS
 from nbpregel.errors import InvalidUpdateError
+from nbpregel.graph._policies import Resolved, resolve
 from nbpregel.graph._schema import channels_for, coerce_to_schema, managed_for
 from nbpregel.graph._writers import StateWriter, branch_channel, update_items
 from nbpregel.graph.description import DrawableGraph
@@ -163,10 +164,12 @@ class CompiledStateGraph(Pregel):
     ) -> PregelNode:
         reads = tuple(channels_for(spec.input_schema)) if spec.input_schema else self.state_keys
         schema = spec.input_schema or builder.state_schema
+        options = resolve(name, spec, builder.node_defaults)
         action = spec.action
         subgraph = action if isinstance(action, Pregel) else None
         if subgraph is not None:
-            action = subgraph.invoke
+            # A timeout cancels async code only: a subgraph with one runs on the event loop.
+            action = subgraph.invoke if options.timeout is None else subgraph.ainvoke
         return PregelNode(
             name=name,
             triggers=triggers,
@@ -175,11 +178,31 @@ class CompiledStateGraph(Pregel):
             writer=self._writer(builder, name, edges, shared_only=subgraph is not None),
             mapper=coerce_to_schema(schema),
             managed=managed_for(schema),
-            retry_policy=spec.retry_policy,
-            cache_policy=spec.cache_policy,
+            retry_policy=options.retry_policy,
+            cache_policy=options.cache_policy,
             defer=spec.defer,
             metadata=spec.metadata,
             subgraph=subgraph,
+            timeout=options.timeout,
+            error_handler=self._error_handler(builder, options, reads),
+        )
+
+    def _error_handler(
+        self, builder: StateGraph, options: Resolved, reads: str | tuple[str, ...]
+    ) -> PregelNode | None:
+        """The node an error handler runs as (``nbpregel.pregel._fault``): hidden, with no
+        edges of its own; given the failed node's input."""
+        if options.handler is None or options.handler_name is None:
+            return None
+        return PregelNode(
+            name=options.handler_name,
+            triggers=(),
+            reads=reads,
+            bound=options.handler,
+            writer=self._writer(builder, options.handler_name, []),
+            retry_policy=options.handler_retry_policy,
+            hidden=True,
+            timeout=options.handler_timeout,
         )
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:

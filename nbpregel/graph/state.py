@@ -6,15 +6,18 @@ import dataclasses
 import inspect
 import typing
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from nbpregel.constants import END, NS_END, NS_SEP, START
 from nbpregel.errors import GraphValidationError
+from nbpregel.graph import _policies as policies
 from nbpregel.graph._branch import Branch, literal_targets
+from nbpregel.graph._policies import NodeDefaults, check_fault_options
 from nbpregel.graph._schema import channels_for, is_schema, managed_for
 from nbpregel.pregel._node import INJECTED
 from nbpregel.pregel.main import Pregel
-from nbpregel.types import CachePolicy, RetryPolicy
+from nbpregel.types import CachePolicy, RetryPolicy, TimeoutPolicy, TracePolicy
 
 if TYPE_CHECKING:
     from nbpregel.graph._compiled import CompiledStateGraph
@@ -34,6 +37,8 @@ class NodeSpec:
     defer: bool
     destinations: dict[str, str] | None
     metadata: dict[str, Any]
+    timeout: TimeoutPolicy | None = None
+    error_handler: Callable[..., Any] | None = None
 
 
 def _first_param_schema(action: Any) -> Any:
@@ -119,6 +124,7 @@ class StateGraph:
         self.edges: list[tuple[str, str]] = []
         self.joins: list[tuple[tuple[str, ...], str]] = []
         self.branches: dict[str, list[Branch]] = {}
+        self.node_defaults = NodeDefaults()
         self.compiled = False
 
     # -- declaring -------------------------------------------------------------------------
@@ -133,7 +139,10 @@ class StateGraph:
         input_schema: Any | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
+        error_handler: Callable[..., Any] | None = None,
         destinations: Mapping[str, str] | Sequence[str] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
+        trace_policy: TracePolicy | None = None,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
 
@@ -146,11 +155,23 @@ class StateGraph:
                 parameter's annotation, else the whole state).
             retry_policy: retry the node on failure.
             cache_policy: reuse the node's writes for equal inputs.
+            error_handler: a function run in the node's place, in the same step, once the node
+                failed with an exception (its retries used up): it gets the node's input and,
+                declared as ``error: NodeError``, the failure. Its update is applied (the
+                node's edges are not followed), or its ``Command(goto=...)`` routes the run;
+                its own failure fails the run. Streamed as ``__error_handler__<node>``.
             destinations: nodes a ``Command``-returning node may go to (for drawing and
                 validation); a dict maps node -> edge label.
+            timeout: seconds (or a ``timedelta``) each attempt of an async node may take, or a
+                ``TimeoutPolicy`` with an ``idle_timeout`` that ``runtime.heartbeat()``
+                restarts. An attempt past it is cancelled and fails with ``NodeTimeoutError``
+                (which ``retry_policy`` may retry).
+            trace_policy: LangGraph's LangSmith tracing option: accepted, and changes nothing.
 
         Raises:
-            GraphValidationError: for a reserved or duplicate name.
+            GraphValidationError: for a reserved or duplicate name, a timeout that is not
+                positive seconds or that is given to a sync node, an ``error_handler`` that
+                is not a function or whose parameters the engine cannot fill.
         """
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", type(node).__name__)
@@ -159,6 +180,11 @@ class StateGraph:
         self._check_name(node)
         if not isinstance(action, Pregel):
             _check_parameters(node, action)
+        limit = policies.coerce_timeout(timeout, f"node {node!r}")
+        if limit is not None and not policies.is_async_action(action):
+            raise policies.sync_timeout_error(node, "timeout=")
+        if error_handler is not None:
+            policies.check_handler(error_handler, f"node {node!r}")
         for schema in (input_schema or _first_param_schema(action),):
             if schema is not None:
                 for key, channel in channels_for(schema).items():
@@ -180,7 +206,46 @@ class StateGraph:
             defer=defer,
             destinations=dests,
             metadata=dict(metadata or {}),
+            timeout=limit,
+            error_handler=error_handler,
         )
+        return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: Callable[..., Any] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
+    ) -> StateGraph:
+        """Give every node (added before or after) what it was not given by ``add_node``.
+
+        Applied at ``compile``; a node's own value wins, then these, then the compiled graph's
+        ``retry_policy``; a subgraph keeps its own. The retry policy and timeout apply to error
+        handlers too (a default timeout then needs async nodes and handlers); the cache policy
+        and error handler only to the nodes (the default handler runs as
+        ``__default_error_handler__``). A later call changes only what it is given.
+
+        Raises:
+            GraphValidationError: a timeout that is not positive seconds, or an
+                ``error_handler`` that is not a function the engine can call.
+
+        Example:
+            >>> from typing import TypedDict
+            >>> from nbpregel.errors import NodeError
+            >>> class State(TypedDict):
+            ...     status: str
+            >>> def fails(state: State) -> State:
+            ...     raise KeyError("no such page")
+            >>> def recover(state: State, error: NodeError) -> State:
+            ...     return {"status": f"{error.node} failed: {error.error!r}"}
+            >>> graph = StateGraph(State).set_node_defaults(error_handler=recover)
+            >>> _ = graph.add_node("fetch", fails).add_edge(START, "fetch")
+            >>> graph.compile().invoke({"status": ""})
+            {'status': "fetch failed: KeyError('no such page')"}
+        """
+        self.node_defaults.update(retry_policy, cache_policy, error_handler, timeout)
         return self
 
     def _check_name(self, name: str) -> None:
@@ -313,6 +378,7 @@ class StateGraph:
         from nbpregel.graph._validate import validate
 
         validate(self)
+        check_fault_options(self.nodes, self.node_defaults)
         self.compiled = True
         compiled = CompiledStateGraph(
             self,

@@ -1,7 +1,9 @@
 """Execute phase, the part shared by both drivers: call a node once, turn the result into writes.
 
 Retries, interrupts and errors are decided here; the drivers only schedule the calls (threads,
-the event loop, or a user's executor) and wait for them.
+the event loop, or a user's executor) and wait for them. So are the fault-tolerance options of
+``add_node``: an async node's ``timeout`` (``_timeout``) and a node's ``error_handler``, which
+takes the task over once the node failed for good (``_fault``).
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import functools
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
-from nbpregel.errors import GraphInterrupt, InvalidUpdateError, ParentCommand
-from nbpregel.pregel import _orphans
+from nbpregel.errors import GraphBubbleUp, GraphInterrupt, InvalidUpdateError, ParentCommand
+from nbpregel.pregel import _fault, _orphans
 from nbpregel.pregel._context import CURRENT, TaskRuntime
 from nbpregel.pregel._model_tokens import with_token_streaming
 from nbpregel.pregel._runtime import task_runtime
 from nbpregel.pregel._task import Task, TaskStatus
+from nbpregel.pregel._timeout import run_timed
 from nbpregel.types import Command, RetryPolicy
 
 if TYPE_CHECKING:
@@ -55,6 +58,8 @@ def begin_attempt(loop: RunLoop, task: Task) -> Any:
     task.attempts += 1
     if task.started_at is None:
         task.started_at = time.time()
+        if task.node.error_handler is not None:
+            _fault.resume_handler(loop, task)  # its node failed before: the handler runs
     runtime = TaskRuntime(
         loop=loop, task=task, resume=list(task.resume), next_resume=task.next_resume
     )
@@ -96,11 +101,14 @@ def finish_attempt(
         try:
             writer = task.node.writer
             task.writes = writer(output, task, loop.channels) if writer is not None else []
-            task.status = TaskStatus.OK
-            _stop_clock(task)
-            return None
         except Exception as writer_exc:
             exc = writer_exc
+        else:
+            task.status = TaskStatus.OK
+            _stop_clock(task)
+            if task.node.handling is not None:
+                _fault.handled(loop, task)  # an error handler's outcome
+            return None
     if isinstance(exc, ParentCommand):
         task.error = exc
         task.status = TaskStatus.ERROR
@@ -109,6 +117,8 @@ def finish_attempt(
         task.interrupts = list(exc.interrupts)
         task.status = TaskStatus.INTERRUPTED
         _stop_clock(task)
+        if task.node.handling is not None:
+            _fault.handled(loop, task)
         return None
     policies = task.node.retry_policy or loop.retry_policy
     if isinstance(exc, Exception) and policies:
@@ -117,10 +127,20 @@ def finish_attempt(
             task.writes = []
             return delay
     exc.add_note(f"during task {task.name!r} (id {task.id}) in superstep {loop.step}")
+    if task.node.error_handler is not None and _handles(exc):
+        return _fault.hand_over(loop, task, exc)
     task.error = exc
     task.status = TaskStatus.ERROR
     _stop_clock(task)
+    if task.node.handling is not None:
+        _fault.handled(loop, task)
     return None
+
+
+def _handles(exc: BaseException) -> TypeGuard[Exception]:
+    """Whether an error handler takes over from a node that failed with ``exc``: any
+    exception but control flow (interrupts and the like) and the run being stopped."""
+    return isinstance(exc, Exception) and not isinstance(exc, GraphBubbleUp)
 
 
 def _stop_clock(task: Task) -> None:
@@ -185,11 +205,20 @@ async def arun_task(loop: RunLoop, task: Task) -> Task:
 
 
 async def _attempt_here(loop: RunLoop, task: Task) -> tuple[Any, BaseException | None]:
-    """Run one attempt in this process: an async node on the running event loop, a sync one
-    in a worker thread; returns its output and error."""
+    """Run one attempt in this process: an async node on the running event loop (within its
+    timeout, if it has one), a sync one in a worker thread; returns its output and error."""
+    node = task.node
+    if node.is_async and node.timeout is not None:
+        try:
+            prepare = functools.partial(call_args, loop, task)
+            return await run_timed(node.name, node.timeout, prepare), None
+        except asyncio.CancelledError:
+            raise
+        except BaseException as err:
+            return None, err
     fn, value, kwargs = call_args(loop, task)
     try:
-        if task.node.is_async:
+        if node.is_async:
             return await fn(value, **kwargs), None
         ctx = contextvars.copy_context()
         alone = functools.partial(_orphans.call_alone, task.id, loop.spec.ends_early, fn)

@@ -6,9 +6,10 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nbpregel.types import CachePolicy, RetryPolicy
+from nbpregel.types import CachePolicy, RetryPolicy, TimeoutPolicy
 
 if TYPE_CHECKING:
+    from nbpregel.errors import NodeError
     from nbpregel.managed import ManagedValue
 
 __all__ = ["INJECTED", "NodeBuilder", "PregelNode", "Writer"]
@@ -66,6 +67,11 @@ class PregelNode:
         quick: the node's latest traced task finished within ``QUICK_S`` (``False`` until a
             ``trace`` stream saw one finish): a step of quick tasks may have its ``trace``
             events held back a little, to travel with the next steps' events.
+        timeout: how long each attempt of the (async) node may run (``nbpregel.pregel._timeout``).
+        error_handler: the node run in its place once it failed for good
+            (``nbpregel.pregel._fault``), or ``None``.
+        handling: on the copy of an error handler that runs for one failure, that failure
+            (``None`` on every other node).
     """
 
     __slots__ = (
@@ -73,6 +79,8 @@ class PregelNode:
         "bound",
         "cache_policy",
         "defer",
+        "error_handler",
+        "handling",
         "hidden",
         "inline",
         "is_async",
@@ -85,6 +93,7 @@ class PregelNode:
         "retry_policy",
         "streams_while_running",
         "subgraph",
+        "timeout",
         "triggers",
         "writer",
     )
@@ -107,6 +116,8 @@ class PregelNode:
         streams_while_running: bool | None = None,
         inline: bool = False,
         managed: Mapping[str, type[ManagedValue]] | None = None,
+        timeout: TimeoutPolicy | None = None,
+        error_handler: PregelNode | None = None,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -130,6 +141,9 @@ class PregelNode:
         self.inline = inline and not self.is_async
         self.accepts = _accepted_kwargs(bound)
         self.quick = False
+        self.timeout = timeout
+        self.error_handler = error_handler
+        self.handling: NodeError | None = None
 
     def __repr__(self) -> str:
         return f"PregelNode({self.name!r}, triggers={self.triggers!r})"

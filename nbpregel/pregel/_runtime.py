@@ -17,6 +17,7 @@ from nbpregel.constants import CONFIG_KEY_THREAD_ID, PREVIOUS
 from nbpregel.errors import InvalidContextError, NbPregelError
 from nbpregel.pregel._context import CURRENT, WorkerRun
 from nbpregel.pregel._control import RunControl
+from nbpregel.pregel._timeout import ACTIVE
 from nbpregel.types import StreamWriter
 
 if TYPE_CHECKING:
@@ -91,7 +92,10 @@ class Runtime(Generic[ContextT]):
             dataclass or pydantic model); ``None`` when the run was given none.
         store: the store the graph was compiled with (``compile(store=...)``), or ``None``.
         stream_writer: emits its argument as a ``custom`` stream chunk.
-        heartbeat: nodes may call it during long work (it does nothing in nbpregel).
+        heartbeat: call it during long work to show progress: it restarts the
+            ``idle_timeout`` of the attempt it runs in (``add_node(..., timeout=...)``, also
+            of a node running this one, as a subgraph's or a ``@task`` call's); elsewhere it
+            does nothing.
         previous: an entrypoint's value saved by the thread's last run (``None`` elsewhere).
         execution_info: the running task's ids and attempt number.
         server_info: ``None`` (set by LangGraph's server, which nbpregel does not have).
@@ -176,12 +180,20 @@ def task_runtime(
     loop: RunLoop, task: Task, *, store: Any = MISSING, stream_writer: Any = None
 ) -> Runtime[Any]:
     """The ``Runtime`` of ``task``, run by ``loop``, as of its current attempt (with another
-    ``store`` or ``stream_writer`` when given: a task shipped to another process)."""
+    ``store`` or ``stream_writer`` when given: a task shipped to another process).
+
+    Inside an attempt with a timeout (``_timeout``), ``heartbeat`` and ``stream_writer`` show
+    that attempt's progress."""
     config = loop.run_config
+    heartbeat: Callable[[], None] = _no_op
+    clock = ACTIVE.get()
+    if clock is not None and stream_writer is None:  # (a shipped task's runtime travels)
+        heartbeat, stream_writer = clock.touch, clock.writer(loop.custom)
     return Runtime(
         context=loop.context,
         store=loop.store if store is MISSING else store,
         stream_writer=stream_writer or loop.custom,
+        heartbeat=heartbeat,
         previous=saved_previous(loop),
         execution_info=ExecutionInfo(
             checkpoint_id=loop.persistence.checkpoint_id or None,
