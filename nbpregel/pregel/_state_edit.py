@@ -110,12 +110,11 @@ class EditMixin(StateMixin):
         target = graph if isinstance(graph, EditMixin) else self
         puts = target._build_updates(saver.get_tuple(with_ns(config)), with_ns(config), steps)
         saved: Mapping[str, Any] = config
-        for index, put in enumerate(puts):
-            parent = saved if index else put.parent
+        for put in puts:  # each parent is the checkpoint saved before (or the fork's sibling's)
             for task in put.done:
-                saver.put_writes(parent, list(task.writes) or [(NO_WRITES, None)], task.id)
+                saver.put_writes(put.parent, list(task.writes) or [(NO_WRITES, None)], task.id)
             saved = saver.put(
-                parent, put.checkpoint, put.metadata, put.checkpoint["channel_versions"]
+                put.parent, put.checkpoint, put.metadata, put.checkpoint["channel_versions"]
             )
         return dict(saved)
 

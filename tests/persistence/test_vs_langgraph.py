@@ -417,6 +417,20 @@ def a_copy_forks_and_an_end_update_leaves_nothing_to_run(lib: Lib, saver: Any) -
 
 
 @scenario
+def a_fork_within_a_bulk_update_is_a_sibling(lib: Lib, saver: Any) -> list[Any]:
+    app = build_chain(lib, Calls(), checkpointer=saver, interrupt_before=["c"])
+    app.invoke(dict(START_STATE), thread())
+    update = lib.StateUpdate
+    supersteps = [
+        [update({"log": ["x"]}, "b")],
+        [update(None, "__copy__")],
+        [update({"log": ["y"]}, "b")],
+    ]
+    app.bulk_update_state(thread(), supersteps)
+    return [state_of(app, thread()), history_of(app, thread())]
+
+
+@scenario
 def an_update_names_its_task_by_id_among_sends(lib: Lib, saver: Any) -> list[Any]:
     app = build_parallel_asks(lib, Calls(), checkpointer=saver)
     app.invoke(dict(START_STATE), thread())
