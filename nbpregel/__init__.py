@@ -6,9 +6,9 @@ The engine (this package without ``nbpregel.notebook``) imports no notebook libr
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from nbpregel._lazy import load_lazy
 from nbpregel.constants import END, START
 from nbpregel.errors import (
     EmptyChannelError,
@@ -71,12 +71,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nbpregel' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return load_lazy(globals(), _LAZY, name)
 
 
 def __dir__() -> list[str]:

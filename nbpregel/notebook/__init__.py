@@ -6,9 +6,9 @@ The widget classes and the recorder are imported on first use, so that drawing a
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from nbpregel._lazy import load_lazy
 from nbpregel.notebook.dot import dot_source, to_dot
 from nbpregel.notebook.run import run
 from nbpregel.notebook.show import graph_mimebundle, show
@@ -46,21 +46,16 @@ __all__ = [
 # are imported above: once imported, a submodule would otherwise shadow the function of the same
 # name.)
 _LAZY = {
-    "GraphView": "graph_view",
-    "NodeState": "graph_view",
-    "InterruptPrompt": "prompt",
-    "Recorder": "recorder",
-    "RunView": "run_view",
+    "GraphView": "nbpregel.notebook.graph_view",
+    "NodeState": "nbpregel.notebook.graph_view",
+    "InterruptPrompt": "nbpregel.notebook.prompt",
+    "Recorder": "nbpregel.notebook.recorder",
+    "RunView": "nbpregel.notebook.run_view",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    return load_lazy(globals(), _LAZY, name)
 
 
 def __dir__() -> list[str]:

@@ -31,9 +31,9 @@ Everything but ``tools_condition`` needs ``langchain_core``, imported on first u
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from nbpregel._lazy import load_lazy
 from nbpregel.prebuilt._condition import tools_condition
 
 __all__ = [
@@ -61,20 +61,15 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
-        value = getattr(importlib.import_module(module), name)
+        return load_lazy(globals(), _LAZY, name)
     except ModuleNotFoundError as exc:
         if exc.name is None or not exc.name.startswith("langchain_core"):
             raise
         raise ImportError(
             f"nbpregel.prebuilt.{name} runs LangChain tools and chat models and needs "
-            f"langchain_core: pip install langchain-core"
+            f"langchain_core: pip install 'nbpregel[agents]' (or langchain-core)"
         ) from exc
-    globals()[name] = value
-    return value
 
 
 def __dir__() -> list[str]:

@@ -18,10 +18,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.tools import tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field
 
-__all__ = ["Record", "ScriptedChatModel", "call", "strip_ids"]
+__all__ = ["Record", "ScriptedChatModel", "add", "call", "publish", "strip_ids"]
 
 
 class Record:
@@ -97,3 +98,15 @@ def strip_ids(value: Any, keep: Callable[[Any], bool] = lambda _: False) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(strip_ids(item, keep) for item in value)
     return value
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool(return_direct=True)
+def publish(text: str) -> str:
+    """Publish the text: the agent's answer."""
+    return f"published {text}"

@@ -64,7 +64,7 @@ def test_without_langchain_the_error_says_what_to_install() -> None:
             print(exc)
         """
     )
-    assert "pip install langchain-core" in out and "create_react_agent" in out
+    assert "nbpregel[agents]" in out and "create_react_agent" in out
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

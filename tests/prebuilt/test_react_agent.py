@@ -12,28 +12,15 @@ pytest.importorskip("langchain_core", reason="the agent runs LangChain chat mode
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.tools import tool
 
 from nbpregel.errors import GraphValidationError
 from nbpregel.prebuilt import create_react_agent
 
-from .fake_chat import ScriptedChatModel, call, strip_ids
+from .fake_chat import ScriptedChatModel, add, call, publish, strip_ids
 from .libs import LIBS, edges, in_call_order, lib_of, shown
 
 pytestmark = pytest.mark.timeout(60)
 START_INPUT = {"messages": [HumanMessage("what is 1+2 and 3+4?", id="h1")]}
-
-
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-@tool(return_direct=True)
-def publish(text: str) -> str:
-    """Publish the text: the agent's answer."""
-    return f"published {text}"
 
 
 def two_calls() -> ScriptedChatModel:

@@ -12,30 +12,17 @@ import pytest
 pytest.importorskip("langchain_core", reason="the agent runs LangChain chat models and tools")
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from nbpregel.errors import GraphValidationError, ToolCallError
 from nbpregel.prebuilt import create_react_agent
 from nbpregel.prebuilt.chat_agent_executor import AgentState, AgentStatePydantic
 
-from .fake_chat import ScriptedChatModel, call, strip_ids
+from .fake_chat import ScriptedChatModel, add, call, publish, strip_ids
 from .libs import LIBS, edges, in_call_order, lib_of, shown
 
 pytestmark = pytest.mark.timeout(60)
 SORRY = "Sorry, need more steps to process this request."
-
-
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-@tool(return_direct=True)
-def publish(text: str) -> str:
-    """Publish the text: the agent's answer."""
-    return f"published {text}"
 
 
 class Answer(BaseModel):
