@@ -98,8 +98,22 @@ def output_of_writes(writes: Sequence[tuple[str, Any]], output_keys: OutputKeys)
 
 
 def task_update(task: Task, output_keys: OutputKeys) -> dict[str, Any]:
-    """The ``updates`` chunk for a finished task: ``{node: update}``."""
-    chunk = {task.name: output_of_writes(task.writes, output_keys)}
+    """The ``updates`` chunk for a finished task: ``{node: update}``.
+
+    A task that wrote a key more than once (a node returning several ``Command``s) shows one
+    dict per write, in order, as LangGraph does.
+
+    Example:
+        >>> task = Task.carrier("two", [("log", ["a"]), ("n", 1), ("log", ["b"])])
+        >>> task_update(task, ("log", "n"))
+        {'two': [{'log': ['a']}, {'n': 1}, {'log': ['b']}]}
+    """
+    writes = task.writes
+    update = output_of_writes(writes, output_keys)
+    if type(update) is dict and len(writes) > len(update):  # routing writes, or a repeat
+        if sum(1 for channel, _ in writes if channel in update) > len(update):
+            update = [{channel: value} for channel, value in writes if channel in update]
+    chunk = {task.name: update}
     if task.status == TaskStatus.CACHED:
         chunk["__metadata__"] = {"cached": True}
     return chunk

@@ -11,7 +11,8 @@ import pytest
 
 from nbpregel import START, StateGraph, get_stream_writer
 
-from .graphs import CASES, NBPREGEL, fresh
+from .graphs import CASES, NBPREGEL, Log, fresh
+from .runtime_libs import LIBS, lib_of
 
 
 class S(TypedDict):
@@ -198,3 +199,22 @@ def test_debug_mode_wraps_task_events_with_step_and_timestamp() -> None:
 
 def test_invoke_returns_the_final_values() -> None:
     assert fan_out().invoke({"log": [], "n": 0}) == {"log": ["a", "b", "c", "d"], "n": 0}
+
+
+@pytest.mark.parametrize("lib_name", LIBS)
+def test_a_key_written_twice_by_one_task_streams_each_write(lib_name: str) -> None:
+    lib = lib_of(lib_name)
+
+    def two(state: dict[str, Any]) -> list[Any]:
+        return [lib.Command(update={"log": ["a"], "n": 1}), lib.Command(update={"log": ["b"]})]
+
+    builder = lib.StateGraph(Log)
+    builder.add_node("two", two)
+    builder.add_node("one", lambda state: {"log": ["c"], "n": 2})
+    builder.add_edge(lib.START, "two")
+    builder.add_edge("two", "one")
+    chunks = list(builder.compile().stream({"log": [], "n": 0}, stream_mode="updates"))
+    assert chunks == [
+        {"two": [{"log": ["a"]}, {"n": 1}, {"log": ["b"]}]},
+        {"one": {"log": ["c"], "n": 2}},
+    ]
