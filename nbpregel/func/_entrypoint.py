@@ -12,18 +12,20 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from nbpregel.channels import EphemeralValue, LastValue
 from nbpregel.constants import END, PREVIOUS, START
 from nbpregel.errors import GraphValidationError
+from nbpregel.func._task import checked_timeout
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
 from nbpregel.pregel._context import CURRENT
 from nbpregel.pregel._futures import ajoin_calls, join_calls
 from nbpregel.pregel._node import PregelNode
 from nbpregel.pregel._runtime import saved_previous
 from nbpregel.pregel.main import Pregel
-from nbpregel.types import CachePolicy, RetryPolicy
+from nbpregel.types import CachePolicy, RetryPolicy, TimeoutPolicy
 
 __all__ = ["EntrypointGraph", "entrypoint"]
 
@@ -110,16 +112,19 @@ class EntrypointGraph(Pregel):
         context_schema: type[Any] | None = None,
         cache_policy: CachePolicy | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
     ) -> None:
         takes_previous = _takes_previous(func)
         probe = PregelNode(name="probe", triggers=(START,), reads=START, bound=func)
+        name = getattr(func, "__name__", type(func).__name__)
         node = PregelNode(
-            name=getattr(func, "__name__", type(func).__name__),
+            name=name,
             triggers=(START,),
             reads=START,
             bound=_body(func, is_async=probe.is_async, previous=takes_previous),
             writer=_write_result,
             streams_while_running=True,
+            timeout=checked_timeout(f"@entrypoint {name!r}", func, timeout),
         )
         node.accepts = probe.accepts  # what the engine injects: config, writer, runtime, store
         super().__init__(
@@ -180,6 +185,9 @@ class entrypoint:  # lower case, as LangGraph spells it
         retry_policy: how to retry the entrypoint and every ``@task`` it calls that has no
             retry policy of its own, as LangGraph's: a failing task is retried alone, not the
             whole entrypoint.
+        timeout: how long each attempt of an async entrypoint function may run before it is
+            cancelled with ``NodeTimeoutError`` (seconds, a ``timedelta`` or a
+            ``TimeoutPolicy``); its ``@task`` calls take their own (``@task(timeout=...)``).
 
     Example:
         >>> from nbpregel.checkpoint import InMemorySaver
@@ -211,7 +219,9 @@ class entrypoint:  # lower case, as LangGraph spells it
         context_schema: type[Any] | None = None,
         cache_policy: CachePolicy | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
     ) -> None:
+        self.timeout = timeout
         self.checkpointer = checkpointer
         self.store = store
         self.context_schema = context_schema
@@ -229,4 +239,5 @@ class entrypoint:  # lower case, as LangGraph spells it
             context_schema=self.context_schema,
             cache_policy=self.cache_policy,
             retry_policy=self.retry_policy,
+            timeout=self.timeout,
         )

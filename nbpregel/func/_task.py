@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from nbpregel.constants import PUSH_TRIGGER, RETURN
+from nbpregel.errors import GraphValidationError
 from nbpregel.pregel._cache import node_namespace
 from nbpregel.pregel._call import call_task
-from nbpregel.pregel._node import PregelNode
-from nbpregel.types import CachePolicy, RetryPolicy
+from nbpregel.pregel._node import PregelNode, _is_async_callable
+from nbpregel.types import CachePolicy, RetryPolicy, TimeoutPolicy
 
-__all__ = ["TaskFunction", "task"]
+__all__ = ["TaskFunction", "checked_timeout", "task"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -31,6 +33,8 @@ class TaskFunction(Generic[P, T]):
         name: the task's name in streams and saved writes.
         retry_policy: how failing calls are retried.
         cache_policy: when a cached result is reused (the graph needs a ``cache``).
+        timeout: how long each attempt of an async task may run (``TimeoutPolicy``), or
+            ``None``.
     """
 
     def __init__(
@@ -40,6 +44,7 @@ class TaskFunction(Generic[P, T]):
         name: str | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
     ) -> None:
         if not callable(func):
             raise TypeError(f"@task needs a function, got {func!r}")
@@ -49,6 +54,7 @@ class TaskFunction(Generic[P, T]):
         self.__name__: str = self.name
         self.retry_policy = retry_policy
         self.cache_policy = cache_policy
+        self.timeout = checked_timeout(f"@task {self.name!r}", func, timeout)
         self.node = PregelNode(
             name=self.name,
             triggers=(PUSH_TRIGGER,),
@@ -57,6 +63,7 @@ class TaskFunction(Generic[P, T]):
             writer=_write_return,
             retry_policy=retry_policy,
             cache_policy=cache_policy,
+            timeout=self.timeout,
         )
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:
@@ -86,6 +93,7 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy | None = None,
+    timeout: float | timedelta | TimeoutPolicy | None = None,
 ) -> Callable[[Callable[P, T]], TaskFunction[P, T]]: ...
 
 
@@ -99,6 +107,7 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy | None = None,
+    timeout: float | timedelta | TimeoutPolicy | None = None,
 ) -> TaskFunction[P, T] | Callable[[Callable[P, T]], TaskFunction[P, T]]:
     """Make ``func`` a task: inside a running graph, a call runs it as a checkpointed task.
 
@@ -114,6 +123,9 @@ def task(
         retry_policy: retry failing calls (one policy or several, first match wins).
         cache_policy: reuse the result of an earlier call with equal arguments (``key_func``
             gets the call's arguments); the entrypoint needs ``cache=``.
+        timeout: seconds (or a ``timedelta``, or a ``TimeoutPolicy``) each attempt of an
+            async task may run before it is cancelled with ``NodeTimeoutError`` (which retry
+            policies retry), as a node's ``timeout``.
 
     Returns:
         A :class:`TaskFunction` (or a decorator making one, when called with options only).
@@ -132,6 +144,33 @@ def task(
     """
 
     def decorate(fn: Callable[P, T]) -> TaskFunction[P, T]:
-        return TaskFunction(fn, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
+        return TaskFunction(
+            fn, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout
+        )
 
     return decorate if func is None else decorate(func)
+
+
+def checked_timeout(
+    where: str, func: Callable[..., Any], timeout: float | timedelta | TimeoutPolicy | None
+) -> TimeoutPolicy | None:
+    """``timeout`` as a policy for the function ``func`` (``where`` names it), refused for a
+    sync function (a thread cannot be stopped).
+
+    Raises:
+        GraphValidationError: not positive seconds, a ``timedelta`` or a ``TimeoutPolicy``;
+            or a timeout for a sync function.
+    """
+    try:
+        policy = TimeoutPolicy.coerce(timeout)
+    except ValueError as exc:
+        raise GraphValidationError(
+            f"{where}: {exc}; pass a number of seconds > 0, a timedelta, or "
+            f"TimeoutPolicy(run_timeout=..., idle_timeout=...)"
+        ) from None
+    if policy is not None and not _is_async_callable(func):
+        raise GraphValidationError(
+            f"{where} is sync, so it cannot take a timeout: a thread running a sync function "
+            f"cannot be stopped. Make it `async def` (await its slow calls), or drop the timeout"
+        )
+    return policy
