@@ -110,9 +110,12 @@ def task_update(task: Task, output_keys: OutputKeys) -> dict[str, Any]:
     """
     writes = task.writes
     update = output_of_writes(writes, output_keys)
-    if type(update) is dict and len(writes) > len(update):  # routing writes, or a repeat
-        if sum(1 for channel, _ in writes if channel in update) > len(update):
-            update = [{channel: value} for channel, value in writes if channel in update]
+    if (
+        type(update) is dict
+        and len(writes) > len(update)  # routing writes, or a repeat: count to know
+        and sum(1 for channel, _ in writes if channel in update) > len(update)
+    ):
+        update = [{channel: value} for channel, value in writes if channel in update]
     chunk = {task.name: update}
     if task.status == TaskStatus.CACHED:
         chunk["__metadata__"] = {"cached": True}
