@@ -25,6 +25,8 @@ __all__ = [
     "RESUME",
     "RETURN",
     "START",
+    "TAG_HIDDEN",
+    "TAG_NOSTREAM",
     "TASKS",
     "Durability",
     "StreamMode",
@@ -36,6 +38,12 @@ START: Final = sys.intern("__start__")
 """The virtual node a graph's input comes from."""
 END: Final = sys.intern("__end__")
 """The virtual node that ends a path through the graph."""
+
+TAG_NOSTREAM: Final = "nostream"
+"""Tag a chat model with it (``model.with_config(tags=[TAG_NOSTREAM])``) and its tokens are not
+streamed in ``messages`` mode (LangGraph's tag)."""
+TAG_HIDDEN: Final = "langsmith:hidden"
+"""The tag of runs that tracing hides (``astream_events`` gives it to the input's run)."""
 
 TASKS: Final = sys.intern("__pregel_tasks")
 """The channel that carries ``Send`` packets: each becomes one PUSH task in the next step."""

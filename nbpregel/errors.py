@@ -18,6 +18,7 @@ The hierarchy::
     ├── NodeTimeoutError           an attempt of a node ran past its ``timeout=``
     └── GraphBubbleUp              control flow, not a failure: unwinds a task
         ├── GraphInterrupt         a node called ``interrupt()``; carries the interrupts
+        │   └── NodeInterrupt      raised by a node to pause there (LangGraph's older way)
         ├── GraphDrained           the run stopped between supersteps, as its control asked
         └── ParentCommand          a subgraph node returned ``Command(graph=Command.PARENT)``
 
@@ -52,6 +53,7 @@ __all__ = [
     "InvalidResumeError",
     "InvalidUpdateError",
     "NbPregelError",
+    "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",
     "SerializationError",
@@ -176,6 +178,28 @@ class GraphInterrupt(GraphBubbleUp):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.interrupts,))
+
+
+class NodeInterrupt(GraphInterrupt):
+    """Raise it in a node to pause the run there (LangGraph's older dynamic breakpoint, kept
+    for ported notebooks; ``interrupt(value)`` is the way to ask and get an answer).
+
+    The run pauses with ``Interrupt(value)``; when the thread continues (``invoke(None,
+    config)``, after an ``update_state`` say), the node runs again from its start.
+
+    Example:
+        >>> NodeInterrupt("too big").interrupts[0].value
+        'too big'
+    """
+
+    def __init__(self, value: Any, id: str | None = None) -> None:
+        from nbpregel.pregel._context import current_interrupt_id
+        from nbpregel.types import Interrupt
+
+        super().__init__([Interrupt(value=value, id=id or current_interrupt_id())])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (GraphInterrupt, (self.interrupts,))
 
 
 class GraphDrained(GraphBubbleUp):

@@ -8,10 +8,14 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, Protocol, TypeVar, runtime_checkable
 
+from nbpregel.constants import Durability, StreamMode
+
 __all__ = [
     "All",
     "CachePolicy",
+    "Checkpointer",
     "Command",
+    "Durability",
     "Interrupt",
     "NodeError",
     "Overwrite",
@@ -20,10 +24,12 @@ __all__ = [
     "Send",
     "StateSnapshot",
     "StateUpdate",
+    "StreamMode",
     "StreamWriter",
     "TimeoutPolicy",
     "TracePolicy",
     "TracedTask",
+    "interrupt",  # noqa: F822 (made on first access: see __getattr__)
 ]
 
 N = TypeVar("N")
@@ -397,3 +403,19 @@ class TracedTask(Protocol):
     writes: Sequence[tuple[str, Any]]
     started_at: float | None
     duration_ms: float | None
+
+
+Checkpointer = Any
+"""What ``compile(checkpointer=...)`` takes, as LangGraph's alias names it: a saver
+(``BaseCheckpointSaver``), ``None`` (a subgraph uses its parent's), or ``False`` (a subgraph
+keeps no history)."""
+
+
+def __getattr__(name: str) -> Any:
+    """``interrupt``, as LangGraph's ``langgraph.types`` has it (loaded on first use: the run
+    helpers import this module)."""
+    if name == "interrupt":
+        from nbpregel.pregel._context import interrupt
+
+        return interrupt
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,7 @@ work from any node, sync or async, in any thread.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.channels.base import MISSING
 from nbpregel.errors import GraphInterrupt, NbPregelError
@@ -23,6 +23,7 @@ __all__ = [
     "TaskRuntime",
     "WorkerRun",
     "WorkerTask",
+    "current_interrupt_id",
     "get_config",
     "get_stream_writer",
     "interrupt",
@@ -122,6 +123,16 @@ def get_stream_writer() -> StreamWriter:
 def get_config() -> dict[str, Any]:
     """The config of the running task (``configurable`` holds thread and namespace)."""
     return _runtime("get_config").loop.run_config
+
+
+def current_interrupt_id() -> str:
+    """The id an interrupt of the running task gets (``PLACEHOLDER_ID`` outside a task)."""
+    runtime = CURRENT.get()
+    return PLACEHOLDER_ID if runtime is None else interrupt_id(runtime.task.ns)
+
+
+PLACEHOLDER_ID: Final = "placeholder-id"
+"""The id of an interrupt made outside a running task."""
 
 
 def interrupt(value: Any) -> Any:

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import StreamMode
+from nbpregel.constants import TAG_HIDDEN, StreamMode
 from nbpregel.pregel._event_sink import CHAIN, SCOPE, RunInfo, Scope
 from nbpregel.pregel._message_chunks import task_metadata
 
@@ -40,7 +40,7 @@ STEP_TAG: Final = "graph:step:{}"
 """The tag of a node's run: its step."""
 CALL_TAG: Final = "seq:step:1"
 """The tag of what runs inside a node (a ``@task`` call, a subgraph, LangChain's runs)."""
-HIDDEN_TAG: Final = "langsmith:hidden"
+HIDDEN_TAG: Final = TAG_HIDDEN
 """The tag of the input node's run (shown only when a conditional edge leaves START)."""
 
 

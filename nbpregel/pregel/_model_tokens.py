@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from nbpregel.constants import StreamMode
+from nbpregel.constants import TAG_NOSTREAM, StreamMode
 from nbpregel.pregel._context import CURRENT
 from nbpregel.pregel._event_nodes import event_wrapper
 from nbpregel.pregel._message_chunks import task_metadata
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NOSTREAM", "with_token_streaming"]
 
-NOSTREAM: Final = "nostream"
+NOSTREAM: Final = TAG_NOSTREAM
 """A chat model with this tag is not streamed (LangGraph's tag)."""
 _CONFIG_MODULE: Final = "langchain_core.runnables.config"
 _STREAMING_MODULE: Final = "langchain_core.tracers._streaming"
