@@ -6,10 +6,12 @@ Declare one in a state schema, as LangGraph's ``langgraph.managed`` does::
         messages: Annotated[list, add_messages]
         remaining_steps: RemainingSteps
 
-A node reading the state then finds ``state["remaining_steps"]``: how many supersteps the run
-may still take, its own included (``1`` in the last one before the recursion limit).
-``IsLastStep`` is ``True`` in that last superstep. They are not channels: they are never saved,
-streamed or returned, an input's value for them is ignored, and a node writing one is refused.
+A node reading the state then finds ``state["remaining_steps"]``: how many more supersteps
+the recursion limit lets the run take after the current one (``0`` in the last one).
+``IsLastStep`` is ``True`` when that count is ``1``, as LangGraph computes it: stop there (route
+to END) and the run ends one superstep before its limit. The counts are LangGraph's, fresh or
+resumed. They are not channels: they are never saved, streamed or returned, an input's value for
+them is ignored, and a node writing one is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ __all__ = [
 
 class ManagedValue:
     """A kind of managed value: ``get(step, stop)`` is its value for a task of superstep
-    ``step`` of a run that may not reach superstep ``stop``."""
+    ``step`` of a run whose last allowed superstep is ``stop``."""
 
     @staticmethod
     def get(step: int, stop: int) -> Any:
@@ -37,7 +39,7 @@ class ManagedValue:
 
 
 class RemainingStepsManager(ManagedValue):
-    """The supersteps the run may still take, the current one included.
+    """The supersteps the run may still take after the current one.
 
     Example:
         >>> RemainingStepsManager.get(3, 10)
@@ -50,7 +52,7 @@ class RemainingStepsManager(ManagedValue):
 
 
 class IsLastStepManager(ManagedValue):
-    """Whether the current superstep is the last the recursion limit allows.
+    """Whether one superstep is left after the current one (LangGraph's "last step").
 
     Example:
         >>> IsLastStepManager.get(9, 10), IsLastStepManager.get(8, 10)
@@ -63,9 +65,9 @@ class IsLastStepManager(ManagedValue):
 
 
 RemainingSteps = Annotated[int, RemainingStepsManager]
-"""A state key holding how many supersteps the run may still take (see the module doc)."""
+"""A state key holding how many more supersteps the run may take (see the module doc)."""
 IsLastStep = Annotated[bool, IsLastStepManager]
-"""A state key that is ``True`` in the last superstep the recursion limit allows."""
+"""A state key that is ``True`` when one superstep is left (see the module doc)."""
 
 
 def managed_of(hint: Any) -> type[ManagedValue] | None:

@@ -1,7 +1,7 @@
 """The nodes and routers of ``create_react_agent``'s graph, around one :class:`AgentLoop`.
 
 ``remaining_steps`` is a managed value (``nbpregel.managed.RemainingSteps``): the engine puts
-the supersteps the run may still take, this one included, in the agent node's state.
+how many more supersteps the run may take after the current one, in the agent node's state.
 """
 
 from __future__ import annotations

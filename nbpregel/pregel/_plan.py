@@ -168,8 +168,8 @@ def plan_tasks(
         state: the state as the channels hold it now, when the caller read it already: the
             input of ``state_readers`` (the nodes that read exactly that) is a copy of it.
         state_readers: see ``state``.
-        stop: the first superstep the run may not take (its recursion limit), which the
-            inputs' managed values derive from; ``None`` leaves them out (a snapshot's tasks).
+        stop: the last superstep the run may take (its recursion budget), which the inputs'
+            managed values derive from; ``None`` leaves them out (a snapshot's tasks).
 
     Returns:
         The planned tasks, inputs read from ``channels``.
