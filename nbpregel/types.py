@@ -384,6 +384,8 @@ class TracedTask(Protocol):
         attempts: how many times it ran (retries included; 0 when it came from a cache or
             from saved writes).
         error: the exception it failed with.
+        handled: the exception its node failed with when the node's ``error_handler`` ran in
+            its place (the task then ends as the handler does), else ``None``.
         interrupts: the interrupts it raised (an empty sequence when none).
         writes: every ``(channel, value)`` it wrote, routing channels included (once
             finished: a tuple, or a ``WriteMap`` of many channels written once each).
@@ -399,6 +401,7 @@ class TracedTask(Protocol):
     status: str
     attempts: int
     error: BaseException | None
+    handled: BaseException | None
     interrupts: Sequence[Interrupt]
     writes: Sequence[tuple[str, Any]]
     started_at: float | None

@@ -108,6 +108,8 @@ class TaskRecord:
         them, and records are read-only).
         """
         error = task.error
+        if error is None:
+            error = task.handled  # failed, and its error handler took over: shown, not hidden
         self.error = None if error is None else repr(error)
         self.status = _TRACED_STATUS.get(task.status, TaskStatus.RUNNING)
         self.attempts = task.attempts

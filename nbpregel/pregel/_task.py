@@ -159,6 +159,13 @@ class Task:
         return f"{self.parent_ns}{NS_SEP}{own}" if self.parent_ns else own
 
     @property
+    def handled(self) -> BaseException | None:
+        """The error its node failed with when its ``error_handler`` ran in its place (the
+        task then ends as the handler does), else ``None``."""
+        failure = getattr(self.node, "handling", None)
+        return None if failure is None else failure.error
+
+    @property
     def path(self) -> tuple[str, int | str]:
         """LangGraph-style path: ``("__pregel_push", index)`` or ``("__pregel_pull", name)``."""
         if self.kind is TaskKind.PUSH:
