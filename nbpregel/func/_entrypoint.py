@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from nbpregel.channels import EphemeralValue, LastValue
 from nbpregel.constants import END, PREVIOUS, START
 from nbpregel.errors import GraphValidationError
-from nbpregel.func._task import checked_timeout
+from nbpregel.graph._policies import async_timeout
 from nbpregel.graph.description import DrawableEdge, DrawableGraph, DrawableNode
 from nbpregel.pregel._context import CURRENT
 from nbpregel.pregel._futures import ajoin_calls, join_calls
@@ -124,7 +124,7 @@ class EntrypointGraph(Pregel):
             bound=_body(func, is_async=probe.is_async, previous=takes_previous),
             writer=_write_result,
             streams_while_running=True,
-            timeout=checked_timeout(f"@entrypoint {name!r}", func, timeout),
+            timeout=async_timeout(f"@entrypoint {name!r}", func, timeout),
         )
         node.accepts = probe.accepts  # what the engine injects: config, writer, runtime, store
         super().__init__(

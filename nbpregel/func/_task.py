@@ -8,13 +8,13 @@ from datetime import timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from nbpregel.constants import PUSH_TRIGGER, RETURN
-from nbpregel.errors import GraphValidationError
+from nbpregel.graph._policies import async_timeout
 from nbpregel.pregel._cache import node_namespace
 from nbpregel.pregel._call import call_task
-from nbpregel.pregel._node import PregelNode, _is_async_callable
+from nbpregel.pregel._node import PregelNode
 from nbpregel.types import CachePolicy, RetryPolicy, TimeoutPolicy
 
-__all__ = ["TaskFunction", "checked_timeout", "task"]
+__all__ = ["TaskFunction", "task"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -54,7 +54,7 @@ class TaskFunction(Generic[P, T]):
         self.__name__: str = self.name
         self.retry_policy = retry_policy
         self.cache_policy = cache_policy
-        self.timeout = checked_timeout(f"@task {self.name!r}", func, timeout)
+        self.timeout = async_timeout(f"@task {self.name!r}", func, timeout)
         self.node = PregelNode(
             name=self.name,
             triggers=(PUSH_TRIGGER,),
@@ -149,28 +149,3 @@ def task(
         )
 
     return decorate if func is None else decorate(func)
-
-
-def checked_timeout(
-    where: str, func: Callable[..., Any], timeout: float | timedelta | TimeoutPolicy | None
-) -> TimeoutPolicy | None:
-    """``timeout`` as a policy for the function ``func`` (``where`` names it), refused for a
-    sync function (a thread cannot be stopped).
-
-    Raises:
-        GraphValidationError: not positive seconds, a ``timedelta`` or a ``TimeoutPolicy``;
-            or a timeout for a sync function.
-    """
-    try:
-        policy = TimeoutPolicy.coerce(timeout)
-    except ValueError as exc:
-        raise GraphValidationError(
-            f"{where}: {exc}; pass a number of seconds > 0, a timedelta, or "
-            f"TimeoutPolicy(run_timeout=..., idle_timeout=...)"
-        ) from None
-    if policy is not None and not _is_async_callable(func):
-        raise GraphValidationError(
-            f"{where} is sync, so it cannot take a timeout: a thread running a sync function "
-            f"cannot be stopped. Make it `async def` (await its slow calls), or drop the timeout"
-        )
-    return policy

@@ -22,6 +22,7 @@ from nbpregel.types import CachePolicy, RetryPolicy, TimeoutPolicy
 __all__ = [
     "NodeDefaults",
     "Resolved",
+    "async_timeout",
     "check_fault_options",
     "check_handler",
     "coerce_timeout",
@@ -192,7 +193,7 @@ def check_fault_options(nodes: Mapping[str, Any], defaults: NodeDefaults) -> Non
     for name, spec in nodes.items():
         options = resolve(name, spec, defaults)
         if options.timeout is not None and not is_async_action(spec.action):
-            raise sync_timeout_error(name, "set_node_defaults(timeout=...)")
+            raise sync_timeout_error(f"node {name!r}", "set_node_defaults(timeout=...)")
         if options.handler_name is not None and options.handler_name in nodes:
             raise GraphValidationError(
                 f"node {name!r}: its error handler is named {options.handler_name!r}, which "
@@ -207,10 +208,24 @@ def check_fault_options(nodes: Mapping[str, Any], defaults: NodeDefaults) -> Non
             )
 
 
-def sync_timeout_error(name: str, source: str) -> GraphValidationError:
-    """The error for a timeout given (by ``source``) to the sync node ``name``."""
+def sync_timeout_error(subject: str, source: str) -> GraphValidationError:
+    """The error for a timeout given (by ``source``) to a sync function (``subject``: ``node
+    'x'``, ``@task 'x'``...)."""
     return GraphValidationError(
-        f"node {name!r} is sync, so it cannot take a timeout ({source}): a thread running a "
-        f"sync function cannot be stopped. Make the node `async def` (await its slow calls), "
-        f"or drop the timeout"
+        f"{subject} is sync, so it cannot take a timeout ({source}): a thread running a sync "
+        f"function cannot be stopped. Make it `async def` (await its slow calls), or drop the "
+        f"timeout"
     )
+
+
+def async_timeout(subject: str, action: Any, timeout: TimeoutLike) -> TimeoutPolicy | None:
+    """``timeout`` as a policy for ``action`` (a node's, a ``@task``'s or an entrypoint's
+    function; ``subject`` names it in errors).
+
+    Raises:
+        GraphValidationError: a bad timeout, or a timeout for a sync function.
+    """
+    limit = coerce_timeout(timeout, subject)
+    if limit is not None and not is_async_action(action):
+        raise sync_timeout_error(subject, "timeout=")
+    return limit

@@ -180,9 +180,7 @@ class StateGraph:
         self._check_name(node)
         if not isinstance(action, Pregel):
             _check_parameters(node, action)
-        limit = policies.coerce_timeout(timeout, f"node {node!r}")
-        if limit is not None and not policies.is_async_action(action):
-            raise policies.sync_timeout_error(node, "timeout=")
+        limit = policies.async_timeout(f"node {node!r}", action, timeout)
         if error_handler is not None:
             policies.check_handler(error_handler, f"node {node!r}")
         for schema in (input_schema or _first_param_schema(action),):
