@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
 import typing_extensions
@@ -24,6 +24,7 @@ __all__ = [
     "is_schema",
     "managed_for",
     "schema_kind",
+    "state_value",
 ]
 
 SchemaKind = Literal["typeddict", "dataclass", "pydantic", "none"]
@@ -151,3 +152,14 @@ def coerce_to_schema(schema: Any) -> Callable[[Any], Any] | None:
     if kind == "pydantic":
         return lambda values: schema.model_validate(values)
     return None
+
+
+def state_value(state: Any, key: str, default: Any = None) -> Any:
+    """``state[key]`` for a dict state, ``state.key`` for a dataclass or pydantic one.
+
+    >>> state_value({"n": 1}, "n"), state_value({"n": 1}, "m", 0)
+    (1, 0)
+    """
+    if isinstance(state, Mapping):
+        return state.get(key, default)
+    return getattr(state, key, default)

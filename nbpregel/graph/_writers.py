@@ -10,6 +10,7 @@ from nbpregel.channels.base import MISSING, BaseChannel
 from nbpregel.constants import BRANCH_PREFIX, END, TASKS
 from nbpregel.errors import EmptyChannelError, InvalidUpdateError
 from nbpregel.graph._branch import Branch
+from nbpregel.graph._schema import state_value
 from nbpregel.managed import ManagedValue
 from nbpregel.types import Command, Send
 
@@ -175,9 +176,5 @@ class StateWriter:
 def _managed_values(managed: Mapping[str, Any], given: Any) -> dict[str, Any]:
     """The managed values a routing function sees: those the node was given (its input has
     them when its schema declares them)."""
-    found = {}
-    for key in managed:
-        value = given.get(key, MISSING) if type(given) is dict else getattr(given, key, MISSING)
-        if value is not MISSING:
-            found[key] = value
-    return found
+    found = {key: state_value(given, key, MISSING) for key in managed}
+    return {key: value for key, value in found.items() if value is not MISSING}

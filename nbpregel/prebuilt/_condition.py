@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from nbpregel.graph._schema import state_value
+
 __all__ = ["ai_tool_calls", "messages_of", "state_value", "tools_condition"]
 
 
@@ -27,13 +29,6 @@ def messages_of(state: Any, messages_key: str) -> list[Any]:
             f"pass the state that holds them, or set messages_key="
         )
     return messages
-
-
-def state_value(state: Any, key: str, default: Any = None) -> Any:
-    """``state[key]`` for a dict state, ``state.key`` for a dataclass or pydantic one."""
-    if isinstance(state, Mapping):
-        return state.get(key, default)
-    return getattr(state, key, default)
 
 
 def ai_tool_calls(message: Any) -> list[Any]:

@@ -89,9 +89,8 @@ def _start(
     futures: list[concurrent.futures.Future[Any]] = []
     sync_tasks = []
     if loop.ships:
-        remote = [task for task in todo if shipped(loop, task.node)]
+        remote, todo = _split_shipped(loop, todo)
         futures.extend(ship_step(loop, remote, done))
-        todo = [task for task in todo if not shipped(loop, task.node)]
     for task in todo:
         if task.node.is_async:
             future = asyncio.run_coroutine_threadsafe(arun_task(loop, task), background_loop())
@@ -109,6 +108,15 @@ def _start(
         for task in sync_tasks:  # a user's executor gets one call per task
             futures.append(_submit(loop.local_executor, loop, task, done))
     return crew, futures
+
+
+def _split_shipped(loop: RunLoop, tasks: list[Task]) -> tuple[list[Task], list[Task]]:
+    """``tasks`` sent to another process (``_remote.shipped``), and those run here."""
+    away: list[Task] = []
+    here: list[Task] = []
+    for task in tasks:
+        (away if shipped(loop, task.node) else here).append(task)
+    return away, here
 
 
 def _submit(executor: Any, loop: RunLoop, task: Task, done: queue.SimpleQueue[Any]) -> Any:
@@ -262,13 +270,12 @@ async def arun_step(loop: RunLoop) -> AsyncIterator[bool]:
 
     loop.wake = wake
     futures: dict[asyncio.Task[Task], Task] = {}
-    remote = [task for task in todo if shipped(loop, task.node)] if loop.ships else []
+    remote, here = _split_shipped(loop, todo) if loop.ships else ([], todo)
     away = {task.id: task for task in remote}  # shipped, not back yet
-    for task in todo:
-        if task.id not in away:
-            future = asyncio.ensure_future(arun_task(loop, task))
-            futures[future] = task
-            future.add_done_callback(events.put_nowait)
+    for task in here:
+        future = asyncio.ensure_future(arun_task(loop, task))
+        futures[future] = task
+        future.add_done_callback(events.put_nowait)
     # A shipped task comes back (in the executor's callback) as itself.
     remote_futures = ship_step(loop, remote, _Landing(running, events))
     deadline = None if timeout is None else running.time() + timeout
