@@ -142,7 +142,7 @@ class EditMixin(StateMixin):
         ns = config["configurable"][CONFIG_KEY_CHECKPOINT_NS]
         for updates in steps:
             restored = Restored(self.spec, saved)
-            due = Restored(self.spec, saved).next_tasks(self.spec, ns) if saved else []
+            due = restored.next_tasks(self.spec, ns) if saved else []  # plans, changes nothing
             source = "update"
             done: list[Task] = []
             (first,) = updates[:1]
