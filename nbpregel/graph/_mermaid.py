@@ -38,9 +38,9 @@ def mermaid_text(graph: DrawableGraph) -> str:
         n1["#60;b#62;"]
         n0 -. "yes" .-> n1
     """
-    ids = {node.id: f"n{index}" for index, node in enumerate(graph.nodes)}
+    ids = {node.id: f"n{index}" for index, node in enumerate(graph.nodes.values())}
     lines = ["flowchart TD"]
-    for node in graph.nodes:
+    for node in graph.nodes.values():
         opening, closing = _SHAPES[node.kind]
         lines.append(f'    {ids[node.id]}{opening}"{_quoted(node.name)}"{closing}')
     for edge in graph.edges:

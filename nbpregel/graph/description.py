@@ -9,7 +9,7 @@ itself needs a browser or a web service.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -72,29 +72,80 @@ class DrawableEdge:
     join: str | None = None
 
     @property
+    def data(self) -> str | None:
+        """The label, under LangGraph's name for it (``Edge.data``)."""
+        return self.label
+
+    @property
     def id(self) -> str:
         """A stable id for the edge, unique in its graph."""
         return f"{self.source}->{self.target}" + (f"[{self.label}]" if self.label else "")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, init=False)
 class DrawableGraph:
-    """The nodes and edges of a compiled graph, in definition order."""
+    """The nodes and edges of a compiled graph, in definition order.
 
-    nodes: tuple[DrawableNode, ...]
+    ``nodes`` maps each node's id to the node, as LangGraph's ``get_graph().nodes`` does
+    (``"agent" in graph.nodes``, ``graph.nodes["agent"]``); iterate ``nodes.values()`` for the
+    nodes themselves. It is built from the nodes in order (a sequence or such a mapping).
+
+    Example:
+        >>> graph = DrawableGraph((DrawableNode("a", "a"), DrawableNode("b", "b")), ())
+        >>> list(graph.nodes), graph.nodes["b"].name
+        (['a', 'b'], 'b')
+
+    Raises:
+        ValueError: two nodes have the same id, or a mapping's key is not its node's id.
+    """
+
+    nodes: dict[str, DrawableNode]
     edges: tuple[DrawableEdge, ...]
-    name: str = "graph"
+    name: str
+
+    def __init__(
+        self,
+        nodes: Iterable[DrawableNode] | Mapping[str, DrawableNode],
+        edges: Iterable[DrawableEdge],
+        name: str = "graph",
+    ) -> None:
+        listed = list(nodes.values() if isinstance(nodes, Mapping) else nodes)
+        by_id = {node.id: node for node in listed}
+        if len(by_id) != len(listed):
+            ids = [node.id for node in listed]
+            repeated = sorted({node_id for node_id in ids if ids.count(node_id) > 1})
+            raise ValueError(f"a drawable graph's node ids must be unique: {repeated} repeat")
+        if isinstance(nodes, Mapping) and list(nodes) != list(by_id):
+            raise ValueError(
+                f"a drawable graph's nodes mapping must key each node by its id: keys "
+                f"{list(nodes)}, ids {list(by_id)}"
+            )
+        object.__setattr__(self, "nodes", by_id)
+        object.__setattr__(self, "edges", tuple(edges))
+        object.__setattr__(self, "name", name)
 
     def node(self, node_id: str) -> DrawableNode:
         """The node with ``node_id``; raises ``KeyError`` naming the known ids."""
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(f"no node {node_id!r} in graph (known: {[n.id for n in self.nodes]})")
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise KeyError(f"no node {node_id!r} in graph (known: {list(self.nodes)})") from None
+
+    def first_node(self) -> DrawableNode | None:
+        """The ``start`` node (LangGraph's ``first_node``), or ``None`` if the graph has none."""
+        return next((node for node in self.nodes.values() if node.kind == "start"), None)
+
+    def last_node(self) -> DrawableNode | None:
+        """The ``end`` node (LangGraph's ``last_node``), or ``None`` if the graph has none."""
+        return next((node for node in self.nodes.values() if node.kind == "end"), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """The graph as JSON-ready data."""
-        return dataclasses.asdict(self)
+        """The graph as JSON-ready data: its nodes and edges as lists of dicts, in order."""
+        return {
+            "nodes": [dataclasses.asdict(node) for node in self.nodes.values()],
+            "edges": [dataclasses.asdict(edge) for edge in self.edges],
+            "name": self.name,
+        }
 
     def draw_mermaid(self, **options: Any) -> str:
         """The graph as Mermaid flowchart text. LangGraph's styling options are accepted and

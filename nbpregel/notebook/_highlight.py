@@ -113,7 +113,7 @@ class EdgeIndex:
         for edge in graph.edges:
             edges.setdefault((edge.source, edge.target), []).append(edge.id)
         self._edges = {key: tuple(ids) for key, ids in edges.items()}
-        self.node_ids: frozenset[str] = frozenset(node.id for node in graph.nodes)
+        self.node_ids: frozenset[str] = frozenset(graph.nodes)
 
     def between(self, source: str, target: str) -> tuple[str, ...]:
         """The ids of the edges from ``source`` to ``target`` (none if not drawn)."""
@@ -218,7 +218,7 @@ class Highlighter:
     def _resolve(self, nodes: tuple[str, ...]) -> tuple[EdgeIndex, str] | None:
         graph, prefix = self.graph, ""
         for name in nodes:
-            node = next((n for n in graph.nodes if n.id == name), None)
+            node = graph.nodes.get(name)
             if node is None or node.subgraph is None or not node.subgraph.nodes:
                 return None
             graph, prefix = node.subgraph, qualify(prefix, name)

@@ -206,7 +206,7 @@ class _Builder:
         self._joins = 0
 
     def add_graph(self, target: graphviz.Digraph, graph: DrawableGraph, prefix: str) -> None:
-        for node in graph.nodes:
+        for node in graph.nodes.values():
             self._add_node(target, node, prefix)
         _check_edges(graph)
         joins: dict[str, list[DrawableEdge]] = {}
@@ -252,8 +252,9 @@ class _Builder:
         with target.subgraph(name=cluster) as sub:
             sub.attr(id=dom_id, label=graphviz.escape(display_text(node.name)), **_CLUSTER_ATTRS)
             self.add_graph(sub, nested, qid)
-        head = next((n for n in nested.nodes if n.kind == "start"), nested.nodes[0])
-        tail = next((n for n in nested.nodes if n.kind == "end"), nested.nodes[-1])
+        nodes = list(nested.nodes.values())
+        head = nested.first_node() or nodes[0]
+        tail = nested.last_node() or nodes[-1]
         self._anchors[qid] = _Anchor(
             head=self._anchors[qualify(qid, head.id)].head,
             tail=self._anchors[qualify(qid, tail.id)].tail,
@@ -347,12 +348,10 @@ def _node_attrs(node: DrawableNode, dom_id: str) -> dict[str, str]:
 
 
 def _check_edges(graph: DrawableGraph) -> None:
-    known = [node.id for node in graph.nodes]
-    known_set = set(known)
     for edge in graph.edges:
         for end in (edge.source, edge.target):
-            if end not in known_set:
+            if end not in graph.nodes:
                 raise ValueError(
                     f"edge {edge.id!r} of graph {graph.name!r} names node {end!r}, which the "
-                    f"graph does not have (known: {known})"
+                    f"graph does not have (known: {list(graph.nodes)})"
                 )

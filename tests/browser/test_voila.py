@@ -100,7 +100,7 @@ def test_graph_renders_in_voila(page: Page, voila_notebook: MakeNotebook) -> Non
     svg = browser_page.query_selector(".nbp-graph-view svg")
     node_ids = svg.eval_on_selector_all("g[data-node]", "gs => gs.map(g => g.dataset.node)")
     edge_ids = svg.eval_on_selector_all("g[data-edge]", "gs => gs.map(g => g.dataset.edge)")
-    assert sorted(node_ids) == sorted(xml_text(node.id) for node in drawing.nodes)
+    assert sorted(node_ids) == sorted(xml_text(node.id) for node in drawing.nodes.values())
     assert sorted(edge_ids) == sorted(xml_text(edge.id) for edge in drawing.edges)
     label = svg.eval_on_selector("g[data-node='merge'] text", "t => t.textContent")
     assert label == "merge"

@@ -149,11 +149,11 @@ def edges_of(name: str) -> set[tuple[Any, ...]]:
 
 def test_get_graph_nodes() -> None:
     graph = CASES["defer"].build(NBPREGEL).get_graph()
-    assert [(n.id, n.kind) for n in graph.nodes] == [
+    assert [(n.id, n.kind) for n in graph.nodes.values()] == [
         (START, "start"), ("a", "node"), ("b", "node"), ("c1", "node"), ("c2", "node"),
         ("d", "node"), (END, "end"),
     ]  # fmt: skip
-    assert [n.id for n in graph.nodes if n.defer] == ["d"]
+    assert [n.id for n in graph.nodes.values() if n.defer] == ["d"]
     assert graph.node("a").name == "a"
     with pytest.raises(KeyError, match="ghost"):
         graph.node("ghost")

@@ -30,6 +30,8 @@ import pytest
 
 pytest.importorskip("langgraph")
 
+from nbpregel import END, START
+
 from .graphs import CASES, NBPREGEL, GraphCase, Lib, Log, fresh, langgraph_lib
 
 pytestmark = pytest.mark.langgraph
@@ -185,6 +187,21 @@ def test_the_catalogue_is_large_enough() -> None:
 @pytest.mark.parametrize("case", params("final"))
 def test_same_final_state(case: GraphCase) -> None:
     assert invoke(NBPREGEL, case) == invoke(LANGGRAPH, case)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_get_graph_nodes_are_keyed_by_id_in_the_same_order(name: str) -> None:
+    ours = CASES[name].build(NBPREGEL).get_graph()
+    theirs = CASES[name].build(LANGGRAPH).get_graph()
+    assert list(ours.nodes) == list(theirs.nodes)
+    assert all(ours.nodes[node_id].id == node_id for node_id in theirs.nodes)
+    assert ours.first_node() is ours.nodes[START]
+    assert ours.last_node() is ours.nodes[END]
+    # LangGraph's drawing leaves a node without edges when a routing function has no path map
+    # (ours draws every place it may go); it then finds no single first or last node
+    if theirs.first_node() is not None:
+        assert ours.first_node().id == theirs.first_node().id
+        assert ours.last_node().id == theirs.last_node().id
 
 
 @pytest.mark.parametrize("case", params("stream"))

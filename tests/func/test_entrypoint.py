@@ -44,7 +44,7 @@ def test_get_graph_draws_start_function_end() -> None:
         return n
 
     graph = workflow.get_graph()
-    assert [node.id for node in graph.nodes] == [START, "workflow", END]
+    assert list(graph.nodes) == [START, "workflow", END]
     assert [(edge.source, edge.target) for edge in graph.edges] == [
         (START, "workflow"),
         ("workflow", END),

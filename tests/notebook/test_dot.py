@@ -103,7 +103,7 @@ def test_subgraph_without_nested_graph_is_a_3d_box() -> None:
 def test_every_node_and_edge_has_one_element() -> None:
     graph = small_graph()
     document = to_dot(graph)
-    assert document.node_ids == {node.id for node in graph.nodes}
+    assert document.node_ids == set(graph.nodes)
     assert document.edge_ids == {edge.id for edge in graph.edges}
     dom_ids = [element.dom_id for element in document.elements]
     assert len(dom_ids) == len(set(dom_ids))

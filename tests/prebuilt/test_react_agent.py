@@ -210,8 +210,8 @@ def test_the_drawing_has_langgraphs_nodes_and_edges() -> None:
         for lib in ("nbpregel", "langgraph")
     )
     assert edges(ours) == edges(theirs)
-    assert {node.id for node in ours.get_graph().nodes} == set(theirs.get_graph().nodes)
-    (tools,) = [node for node in ours.get_graph().nodes if node.id == "tools"]
+    assert set(ours.get_graph().nodes) == set(theirs.get_graph().nodes)
+    tools = ours.get_graph().nodes["tools"]
     assert tools.metadata == {"__tools": ["add", "publish"]}  # as LangGraph's drawing lists them
 
 

@@ -166,7 +166,7 @@ def test_int_ids_are_named_by_str_and_reachable_both_ways() -> None:
 
     app = VertexProgram(compute, [(1, 2), (1, 3)]).compile()
     assert app.invoke({}) == {"1": (), "2": ("by int",), "3": ("by name",)}
-    assert [node.id for node in app.get_graph().nodes] == ["1", "2", "3"]
+    assert [node.id for node in app.get_graph().nodes.values()] == ["1", "2", "3"]
 
 
 def test_the_vertex_shows_its_edges_and_the_graph_size() -> None:
@@ -188,7 +188,7 @@ def test_get_graph_draws_vertices_and_labelled_edges() -> None:
 
     graph = VertexProgram(compute, [("a", "b", 4), ("b", "a")], name="pair").compile().get_graph()
     assert graph.name == "pair"
-    assert [(n.id, n.kind) for n in graph.nodes] == [("a", "node"), ("b", "node")]
+    assert [(n.id, n.kind) for n in graph.nodes.values()] == [("a", "node"), ("b", "node")]
     assert [(e.source, e.target, e.label) for e in graph.edges] == [
         ("a", "b", "4"),
         ("b", "a", None),
