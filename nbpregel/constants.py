@@ -14,6 +14,7 @@ __all__ = [
     "CONFIG_KEY_THREAD_ID",
     "END",
     "INBOX_PREFIX",
+    "INPUT",
     "INTERRUPT",
     "JOIN_PREFIX",
     "NS_END",
@@ -38,6 +39,9 @@ START: Final = sys.intern("__start__")
 """The virtual node a graph's input comes from."""
 END: Final = sys.intern("__end__")
 """The virtual node that ends a path through the graph."""
+INPUT: Final = sys.intern("__input__")
+"""The pseudo-node the input comes from: ``update_state(config, values, as_node=INPUT)`` saves
+``values`` as a thread's input, as ``invoke(values, config)`` would before its first step."""
 
 TAG_NOSTREAM: Final = "nostream"
 """Tag a chat model with it (``model.with_config(tags=[TAG_NOSTREAM])``) and its tokens are not

@@ -2,10 +2,13 @@
 twins), as a mixin of ``Pregel``.
 
 Each superstep of updates becomes one checkpoint, as if its nodes had run side by side: their
-values go through the reducers together and their edges fire. Two names are not nodes:
-``as_node="__copy__"`` saves the checkpoint again as a new branch (a fork), and
-``as_node=END`` (with no values) ends the thread: nothing is left to run. Every superstep is
-built and checked before the first is saved, so a refused update saves nothing.
+values go through the reducers together and their edges fire. Three names are not nodes:
+``as_node="__copy__"`` saves the checkpoint again as a new branch (a fork),
+``as_node=END`` (with no values) ends the thread: nothing is left to run, and
+``as_node="__input__"`` (``INPUT``) saves the values as the thread's input, the ``input``
+checkpoint ``invoke(values, config)`` would save before its first step: ``invoke(None,
+config)`` then runs START on them. Every superstep is built and checked before the first is
+saved, so a refused update saves nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from nbpregel.constants import (
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_NS,
     END,
+    INPUT,
     NO_WRITES,
     START,
     TASKS,
@@ -28,6 +32,7 @@ from nbpregel.constants import (
 )
 from nbpregel.errors import InvalidUpdateError
 from nbpregel.pregel._snapshot import CheckpointBuilder
+from nbpregel.pregel._spec import map_input
 from nbpregel.pregel._state import Restored, StateMixin, with_ns
 from nbpregel.pregel._task import Task
 from nbpregel.pregel._update import apply_writes
@@ -68,15 +73,16 @@ class EditMixin(StateMixin):
         config)`` continues from there. Without ``as_node`` the update is attributed to the node
         that ran last (an error when that is ambiguous). ``as_node="__copy__"`` saves the
         checkpoint again as a new branch (``values`` are ignored); ``as_node=END`` with no
-        values ends the thread. ``task_id`` names the update's task (its id otherwise is
-        the node's name).
+        values ends the thread; ``as_node="__input__"`` saves ``values`` as the thread's
+        input (the tasks due stay due, and START runs on it next). ``task_id`` names the
+        update's task (its id otherwise is the node's name; an input has none).
 
         Returns:
             The config of the new checkpoint.
 
         Raises:
-            InvalidUpdateError: an unknown or ambiguous ``as_node``, or values the node could
-                not have written; nothing is saved then.
+            InvalidUpdateError: an unknown or ambiguous ``as_node``, values the node could
+                not have written, or no input for ``"__input__"``; nothing is saved then.
         """
         return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
 
@@ -90,7 +96,7 @@ class EditMixin(StateMixin):
             config: the thread (and checkpoint) to start from.
             supersteps: a list of supersteps, each a list of ``StateUpdate(values, as_node,
                 task_id)`` applied together; with several in one superstep, each names its
-                ``as_node``.
+                ``as_node`` (a fork, an end or an input is a superstep of its own).
 
         Returns:
             The config of the last checkpoint saved.
@@ -150,13 +156,17 @@ class EditMixin(StateMixin):
                 source, updated = "fork", restored.updated
             elif first.as_node == END and first.values is None:
                 updated = _end(restored, self.spec.channels, self.nodes)
+            elif first.as_node == INPUT:
+                self._input(restored, first.values)
+                source, updated = "input", None  # unknown: the tasks due stay due
             else:
                 updated, done = self._apply(restored, updates, due)
             checkpoint = CheckpointBuilder().build(
                 new_checkpoint_id(), restored.channels, restored.versions, updated, ran=None
             )
-            # On an empty thread the update is the first checkpoint: step 0, as in LangGraph.
-            step = restored.step + 1 if saved is not None else 0
+            # On an empty thread the update is the first checkpoint: step 0 (an input: -1, as
+            # a run's input is), as in LangGraph.
+            step = restored.step + 1 if saved is not None else -1 if source == "input" else 0
             metadata = {"source": source, "step": step, "parents": {}}
             parent = saved.config if saved is not None else _thread_config(config)
             if source == "fork" and saved is not None:  # a sibling of the copied checkpoint
@@ -165,6 +175,21 @@ class EditMixin(StateMixin):
             address = {**parent["configurable"], CONFIG_KEY_CHECKPOINT_ID: checkpoint["id"]}
             saved = CheckpointTuple({"configurable": address}, checkpoint, metadata, parent, [])  # type: ignore[arg-type]
         return puts
+
+    def _input(self, restored: Restored, values: Any) -> None:
+        """Write ``values`` to the input channels of ``restored``, as a run's input.
+
+        The tasks due there stay due beside START's, so the checkpoint records no updated
+        channels (``None``: the next plan looks at every node), as LangGraph's does.
+        """
+        writes = map_input(self.spec, values)
+        if not writes:
+            raise InvalidUpdateError(
+                f"as_node={INPUT!r} got values {values!r} that write none of the input "
+                f"channels {list(self.spec.input_channels)}: pass the input as for "
+                f"invoke(input, config)"
+            )
+        apply_writes(restored.channels, [Task.carrier(INPUT, writes)], restored.versions)
 
     def _apply(
         self, restored: Restored, updates: list[StateUpdate], due: list[Task]
@@ -180,7 +205,8 @@ class EditMixin(StateMixin):
                 raise InvalidUpdateError(
                     f"as_node={name!r} is not a node: known nodes are "
                     f"{sorted(n for n in self.nodes if n != START)} (or START for input, "
-                    f"{COPY!r} to fork, END with no values to end the thread)"
+                    f"{INPUT!r} to save values as the thread's input, {COPY!r} to fork, END "
+                    f"with no values to end the thread)"
                 )
             carrier = Task.carrier(name, [])
             carrier.kind = TaskKind.PULL
@@ -208,14 +234,15 @@ def _checked(supersteps: Sequence[Sequence[StateUpdate]]) -> list[list[StateUpda
                 f"superstep {index} of bulk_update_state has no updates: give at least one "
                 f"StateUpdate(values, as_node) or drop the superstep"
             )
+        _check_input(index, updates)
         if len(updates) == 1:
             continue
         names = [update.as_node for update in updates]
-        if COPY in names or END in names:
-            special = COPY if COPY in names else END
+        special = next((name for name in (COPY, END, INPUT) if name in names), None)
+        if special is not None:
             raise InvalidUpdateError(
                 f"superstep {index} has {len(updates)} updates, one of them as_node={special!r}: "
-                f"a fork or an end of the thread is a superstep of its own"
+                f"a fork, an end of the thread or an input is a superstep of its own"
             )
         if None in names:
             raise InvalidUpdateError(
@@ -223,6 +250,16 @@ def _checked(supersteps: Sequence[Sequence[StateUpdate]]) -> list[list[StateUpda
                 f"give each StateUpdate an as_node"
             )
     return steps
+
+
+def _check_input(index: int, updates: list[StateUpdate]) -> None:
+    """Refuse an input update with no values (``invoke(None)`` is how to run without one)."""
+    if any(update.as_node == INPUT and update.values is None for update in updates):
+        raise InvalidUpdateError(
+            f"superstep {index} has as_node={INPUT!r} with values None: an input update "
+            f"needs the input (as for invoke(input, config)); to continue without input, "
+            f"call invoke(None, config)"
+        )
 
 
 def _due_task(due: list[Task], name: str, task_id: str | None) -> Task | None:
