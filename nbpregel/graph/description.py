@@ -159,6 +159,33 @@ class DrawableGraph:
         _check_options("draw_mermaid", options, _MERMAID_OPTIONS)
         return mermaid_text(self)
 
+    def draw_ascii(self) -> str:
+        """The graph as a text drawing, top to bottom (LangGraph's ``draw_ascii``, without the
+        ``grandalf`` package): a box per node, conditional edges dotted, labels beside their
+        arrows, back edges of cycles and joins listed below the drawing. It aims to fit in
+        ``nbpregel.graph._ascii.MAX_WIDTH`` (150) columns, wrapping a wider layer.
+
+        Example:
+            >>> graph = DrawableGraph((DrawableNode("a", "a"), DrawableNode("b", "b")),
+            ...                       (DrawableEdge("a", "b"),))
+            >>> print(graph.draw_ascii())
+            +---+
+            | a |
+            +---+
+              |
+              v
+            +---+
+            | b |
+            +---+
+        """
+        from nbpregel.graph._ascii import ascii_drawing
+
+        return ascii_drawing(self)
+
+    def print_ascii(self) -> None:
+        """Prints :meth:`draw_ascii` (LangGraph's ``print_ascii``)."""
+        print(self.draw_ascii())
+
     def draw_png(self, output_file_path: str | Path | None = None, **options: Any) -> bytes:
         """A PNG picture of the graph, drawn by Graphviz ``dot`` (as ``nb.show`` draws it), also
         written to ``output_file_path`` if given. ``fontname`` and ``labels`` are accepted and
