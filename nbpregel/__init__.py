@@ -61,6 +61,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "show": "nbpregel.notebook",
     "run": "nbpregel.notebook",
+    "vertex_tables": "nbpregel.notebook",
     "GraphView": "nbpregel.notebook",
     "RunView": "nbpregel.notebook",
     "InterruptPrompt": "nbpregel.notebook",

@@ -124,6 +124,24 @@ EXPECTED = {
         "RemainingStepsManager",
         "managed_of",
     },
+    "nbpregel.notebook": {
+        "GraphView",
+        "GraphvizError",
+        "GraphvizNotFoundError",
+        "GraphvizRenderError",
+        "InterruptPrompt",
+        "NodeState",
+        "Recorder",
+        "RunView",
+        "VertexTables",
+        "dot_source",
+        "graph_mimebundle",
+        "render_svg",
+        "run",
+        "show",
+        "to_dot",
+        "vertex_tables",
+    },
     "nbpregel.pregel": {
         "NodeBuilder",
         "Pregel",
@@ -153,6 +171,7 @@ def test_every_error_derives_from_the_base() -> None:
 def test_lazy_names_resolve_and_unknown_names_fail() -> None:
     assert nbpregel.InMemorySaver.__name__ == "InMemorySaver"
     assert "show" in dir(nbpregel)
+    assert nbpregel.vertex_tables.__module__ == "nbpregel.notebook.vertex_tables"
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = nbpregel.no_such_name  # type: ignore[attr-defined]
 

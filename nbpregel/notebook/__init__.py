@@ -18,6 +18,7 @@ from nbpregel.notebook.svg import (
     GraphvizRenderError,
     render_svg,
 )
+from nbpregel.notebook.vertex_tables import VertexTables, vertex_tables
 
 if TYPE_CHECKING:
     from nbpregel.notebook.graph_view import GraphView, NodeState
@@ -34,17 +35,19 @@ __all__ = [
     "NodeState",
     "Recorder",
     "RunView",
+    "VertexTables",
     "dot_source",
     "graph_mimebundle",
     "render_svg",
     "run",
     "show",
     "to_dot",
+    "vertex_tables",
 ]
 
-# Loaded on first use. (Modules named like a function they define, such as ``show`` and ``run``,
-# are imported above: once imported, a submodule would otherwise shadow the function of the same
-# name.)
+# Loaded on first use. (Modules named like a function they define, such as ``show``, ``run`` and
+# ``vertex_tables``, are imported above: once imported, a submodule would otherwise shadow the
+# function of the same name.)
 _LAZY = {
     "GraphView": "nbpregel.notebook.graph_view",
     "NodeState": "nbpregel.notebook.graph_view",
