@@ -168,12 +168,16 @@ class TraceIngest:
             self._settle_space(space)
 
     def _latest_saved(self, space: Space) -> StepRecord | None:
-        """The latest step of ``space`` with a saved state (its checkpoint arrived)."""
+        """The latest step of ``space`` with a saved state (its checkpoint arrived), or its
+        latest input's when that is newer (a run paused before its first step)."""
+        latest_input = space.inputs[max(space.inputs)] if space.inputs else None
         for step in sorted(space.steps.keys() | space.held.keys(), reverse=True):
+            if latest_input is not None and step < latest_input.step:
+                break
             record = self._settle(space, step)
             if record is not None and record.checkpointed:
                 return record
-        return None
+        return latest_input
 
     def _settle_planned(
         self, space: Space, step: int, tasks: Sequence[TracedTask], at: Stamp

@@ -131,6 +131,35 @@ def run_subgraph_question(recorder: Recorder, modes: tuple[str, ...]) -> None:
     feed(recorder, graph, Command(resume="yes"), config, modes=modes)
 
 
+def _hops(vertex: Any, messages: Any) -> None:
+    best = min(messages, default=vertex.value)
+    if best < vertex.value or vertex.superstep == 0:
+        vertex.value = best
+        vertex.send_to_neighbors(best + 1)
+    vertex.vote_to_halt()
+
+
+def run_pause_before_the_first_step(recorder: Recorder, modes: tuple[str, ...]) -> None:
+    """A vertex program paused before superstep 0: only the input's checkpoint is saved."""
+    from nbpregel.checkpoint import InMemorySaver
+    from nbpregel.vertex import VertexProgram
+
+    program = VertexProgram(_hops, [("a", "b"), ("b", "c")], values=9)
+    graph = program.compile(checkpointer=InMemorySaver(), interrupt_before=["b"])
+    config = thread()
+    recorder.record_input({"a": 0})
+    feed(recorder, graph, {"a": 0}, config, modes=modes)
+    assert graph.get_state(config).next == ("a", "b", "c")
+    assert recorder.paused_before == ("a", "b", "c")
+    assert recorder.state() == {"a": 0, "b": 9, "c": 9}  # the input's state
+    feed(recorder, graph, None, config, modes=modes)
+    assert recorder.paused_before == ("b", "c")  # b has mail again: paused before superstep 1
+    assert recorder.state() == {"a": 0, "b": 9, "c": 9}  # superstep 0 changed no value
+    feed(recorder, graph, None, config, modes=modes)
+    assert recorder.paused_before == ()
+    assert recorder.state() == {"a": 0, "b": 1, "c": 2}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "fanout_interrupt_resume": run_fanout,
     "parallel_interrupts": run_two_questions,
@@ -139,6 +168,7 @@ SCENARIOS: dict[str, Scenario] = {
     "error": run_error,
     "interrupt_before": run_breakpoint,
     "interrupt_after": run_interrupt_after,
+    "pause_before_the_first_step": run_pause_before_the_first_step,
     "subgraphs": run_nested,
     "interrupt_in_subgraph": run_subgraph_question,
 }
