@@ -120,6 +120,8 @@ class RunLoop(Emitter):
         saved = self.persistence.load()
         if self.nest is not None:
             self.input = self.nest.child_input(self.input, self.persistence.has_history)
+            if not self.persistence.has_history:  # its parent task was forked: a fresh start
+                self.persistence.offer_answer(self.nest.answer)
         self.channels, self.versions = saved.restore(self.spec)
         self.step = saved.step + 1
         self.updated = set(saved.updated_channels) if saved.updated_channels is not None else None
@@ -153,6 +155,8 @@ class RunLoop(Emitter):
                 updated = apply_writes(self.channels, [carrier], self.versions)
                 if self.updated is not None:
                     self.updated |= updated
+        if self.persistence.answer_waiting:  # no pending interrupt (a fork): who asks again
+            self.persistence.hand_answer(self._plan())
         self.persistence.mark_resumed(self.versions)
         if replay and self.persistence.starts_branch():
             self._save("fork")

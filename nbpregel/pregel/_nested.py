@@ -67,7 +67,11 @@ class Nesting:
     def child_config(self, own: Mapping[str, Any] | None) -> dict[str, Any]:
         """The child's config: the caller's own settings, addressed at the child's namespace."""
         own = dict(own or {})
-        configurable = {**own.pop("configurable", {}), **self.config["configurable"]}
+        # A time-travelling parent's checkpoint id is not the child's (it has its own history).
+        mine = {
+            k: v for k, v in own.pop("configurable", {}).items() if k != CONFIG_KEY_CHECKPOINT_ID
+        }
+        configurable = {**mine, **self.config["configurable"]}
         return {**self.config, **own, "configurable": configurable}
 
     def child_input(self, input: Any, has_history: bool) -> Any:

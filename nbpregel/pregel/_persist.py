@@ -25,7 +25,7 @@ from nbpregel.constants import (
     TaskKind,
 )
 from nbpregel.errors import CheckpointError, InvalidResumeError
-from nbpregel.pregel._context import ResumeMap
+from nbpregel.pregel import _answers
 from nbpregel.pregel._snapshot import CheckpointBuilder
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState
@@ -133,6 +133,8 @@ class Persistence:
         self.pending: list[tuple[str, str, Any]] = []
         self._staged_resume: dict[str, Any] = {}
         self._staged_any: Any = MISSING
+        self._fork_answer: Any = MISSING  # accepted, not yet handed to a task (hand_answer)
+        self._offered: list[Task] = []  # the tasks offered ``_staged_any`` so far
         self._unsaved: list[tuple[str, list[tuple[str, Any]], str]] = []
         self._background: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: list[concurrent.futures.Future[Any]] = []
@@ -190,8 +192,10 @@ class Persistence:
     def accept_resume(self, resume: Any, *, nested: bool = False) -> None:
         """Validate a ``Command(resume=...)`` against the pending interrupts and stage it.
 
-        A subgraph gets answers its parent already validated: when its own checkpoint has no
-        pending interrupt (its state was edited since), the first task to interrupt takes it.
+        With no pending interrupt at the checkpoint (a fork of an interrupted one, say), the
+        answer waits for ``hand_answer`` to give it to the task that will ask again
+        (``nbpregel.pregel._answers``). A subgraph gets answers its parent already
+        validated: when its own checkpoint has no pending interrupt, its tasks are offered it.
         """
         if resume is None:
             return
@@ -201,35 +205,41 @@ class Persistence:
                 "checkpointer=InMemorySaver() (or SqliteSaver) and pass a thread_id"
             )
         pending = self.pending_interrupts()
-        answered = {tid for tid, ch, _ in self.pending if ch == RESUME}
-        if not pending and nested:
+        if pending:
+            self._staged_resume.update(_answers.by_task(resume, pending, self.pending))
+        elif nested:
             self._staged_any = resume
-            return
-        if not pending:
-            raise InvalidResumeError(
-                f"nothing to resume: thread "
-                f"{self.config['configurable'][CONFIG_KEY_THREAD_ID]!r} has no pending interrupt"
-            )
-        if isinstance(resume, Mapping) and resume and all(k in pending for k in resume):
-            for interrupt_id, value in resume.items():
-                task_id = pending[interrupt_id][0]
-                self._staged_resume.setdefault(task_id, ResumeMap())[interrupt_id] = value
-            return
-        if isinstance(resume, Mapping) and any(isinstance(k, str) and len(k) == 32 for k in resume):
-            unknown = [k for k in resume if k not in pending]
-            raise InvalidResumeError(
-                f"unknown interrupt id(s) {unknown}: pending interrupts are {sorted(pending)}"
-            )
-        waiting = {task_id for task_id, _ in pending.values()} - answered
-        waiting_ids = [i for i, (task_id, _) in pending.items() if task_id in waiting]
-        if len(waiting_ids) > 1:
-            raise InvalidResumeError(
-                f"{len(waiting_ids)} interrupts are pending, so a single answer is ambiguous: "
-                f"resume with Command(resume={{interrupt_id: answer, ...}}) using ids "
-                f"{sorted(pending)}"
-            )
-        for task_id in waiting or {task_id for task_id, _ in pending.values()}:
-            self._staged_resume[task_id] = resume
+        elif not self.has_history:
+            raise _answers.no_checkpoint(self.config["configurable"][CONFIG_KEY_THREAD_ID])
+        elif _answers.is_id_map(resume):
+            raise _answers.stale_ids(resume, self._where())
+        else:
+            self._fork_answer = resume
+
+    @property
+    def answer_waiting(self) -> bool:
+        """Whether an accepted answer still needs ``hand_answer`` to find the task taking it."""
+        return self._fork_answer is not MISSING
+
+    def hand_answer(self, tasks: list[Task]) -> None:
+        """Give the waiting answer to the one task of ``tasks`` (the first step's) that runs.
+
+        Raises:
+            InvalidResumeError: no task, or more than one, would run (nothing is saved yet).
+        """
+        task = _answers.taker(tasks, self.finished_tasks(), self._where())
+        self._staged_resume[task.id] = self._fork_answer
+        self._fork_answer = MISSING
+
+    def offer_answer(self, answer: Any) -> None:
+        """Offer a parent's answer (or ``MISSING``) to a subgraph that starts afresh, as when
+        its parent task runs again on a fork: its first ``interrupt()`` takes it."""
+        if self.saver is not None:
+            self._staged_any = answer
+
+    def _where(self) -> str:
+        thread_id = self.config["configurable"][CONFIG_KEY_THREAD_ID]
+        return f"checkpoint {self.checkpoint_id!r} of thread {thread_id!r}"
 
     def mark_resumed(self, versions: VersionState) -> None:
         """Remember the versions at resume time, so static breakpoints do not fire twice."""
@@ -264,6 +274,8 @@ class Persistence:
         """Give planned tasks their saved writes (they will not run again) and resume values."""
         if not self.pending and not self._staged_resume and self._staged_any is MISSING:
             return
+        if self._staged_any is not MISSING:
+            self._offer_to(tasks)
         by_task = writes_by_task(self.pending)
         for task in tasks:
             saved = by_task.get(task.id, ())
@@ -278,6 +290,14 @@ class Persistence:
             if writes is not None:
                 task.writes = writes
                 task.status = TaskStatus.OK
+
+    def _offer_to(self, tasks: list[Task]) -> None:
+        """Withdraw the offered answer once a task took it (it answers one interrupt only)."""
+        if _answers.taken(self._staged_any, self._offered):
+            self._staged_any = MISSING
+            self._offered = []
+        else:
+            self._offered.extend(tasks)
 
     # -- saving ----------------------------------------------------------------------------
 
