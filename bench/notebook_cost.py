@@ -253,6 +253,9 @@ def view_cost(graph: Any, make_input: Callable[[], Any], repeats: int) -> dict[s
         raise RuntimeError(f"the chain's run did not finish: {background.status}")
     steps = background.recorder.step_numbers()
     graph_id = view.graph_view.model_id
+    # a big graph is laid out in the background: its SVG, sent once, is not a step's cost
+    if not view.graph_view.wait_layout(120):
+        raise RuntimeError("dot did not lay the chain out within 120 s")
     _Comm.sent.clear()
     for step in steps:
         view.slider.value = step
