@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nbpregel.channels.base import BaseChannel
-from nbpregel.constants import INTERRUPT, NS_SEP, StreamMode
+from nbpregel.constants import INPUT, INTERRUPT, NS_SEP, StreamMode
 from nbpregel.errors import GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._emitter import Emitter
@@ -151,7 +151,7 @@ class RunLoop(Emitter):
             writes = self._command_writes(command)
             if writes:
                 # Not a step: the tasks due at this checkpoint (and their saved writes) stay.
-                carrier = Task.carrier("__input__", writes)
+                carrier = Task.carrier(INPUT, writes)
                 updated = apply_writes(self.channels, [carrier], self.versions)
                 if self.updated is not None:
                     self.updated |= updated
@@ -173,7 +173,7 @@ class RunLoop(Emitter):
         tasks: list[Task] = []
         if self.persistence.has_history:
             tasks = self._plan()  # tasks left from the last run are marked seen, never run
-        carrier = Task.carrier("__input__", writes)
+        carrier = Task.carrier(INPUT, writes)
         self.updated = apply_writes(self.channels, [*tasks, carrier], self.versions)
         self.persistence.discard_pending()
         if self._want[_VALUES] and self._touches_output(self.updated):

@@ -20,8 +20,8 @@ from nbpregel.constants import (
 from nbpregel.errors import CheckpointError
 from nbpregel.pregel._chunks import output_of_writes
 from nbpregel.pregel._config import ConfigMixin
-from nbpregel.pregel._persist import Saved, finished_writes, writes_by_task
 from nbpregel.pregel._plan import plan_tasks, read_input
+from nbpregel.pregel._saved import Saved, finished_writes, writes_by_task
 from nbpregel.pregel._task import Task
 from nbpregel.pregel._update import apply_writes
 from nbpregel.types import PregelTask, StateSnapshot

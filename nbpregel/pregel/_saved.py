@@ -1,0 +1,84 @@
+"""A saved checkpoint as a run starts from it, and the pending writes saved beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from nbpregel.channels.base import MISSING, BaseChannel
+from nbpregel.constants import BOOKKEEPING_CHANNELS, ERROR, INTERRUPT, RESUME
+from nbpregel.pregel._update import VersionState
+
+if TYPE_CHECKING:
+    from nbpregel.checkpoint.base import CheckpointTuple
+    from nbpregel.pregel._spec import GraphSpec
+
+__all__ = ["OUTCOME_UNKNOWN", "Saved", "finished_writes", "writes_by_task"]
+
+
+OUTCOME_UNKNOWN: Final = frozenset({ERROR, INTERRUPT, RESUME})
+"""Pending-write channels that do not by themselves mean a task finished."""
+
+
+def writes_by_task(
+    pending: Iterable[tuple[str, str, Any]],
+) -> dict[str, list[tuple[str, Any]]]:
+    """Saved pending writes ``(task id, channel, value)`` grouped by task id."""
+    by_task: dict[str, list[tuple[str, Any]]] = {}
+    for task_id, channel, value in pending:
+        by_task.setdefault(task_id, []).append((channel, value))
+    return by_task
+
+
+def finished_writes(saved: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]] | None:
+    """A task's state writes if its saved writes show it finished, else ``None``.
+
+    >>> finished_writes([("x", 1), ("__resume__", ["yes"])]), finished_writes([("__error__", 0)])
+    ([('x', 1)], None)
+    """
+    if all(channel in OUTCOME_UNKNOWN for channel, _ in saved):
+        return None
+    return [(ch, v) for ch, v in saved if ch not in BOOKKEEPING_CHANNELS]
+
+
+class Saved:
+    """The parts of a checkpoint a run (or a state snapshot) starts from."""
+
+    __slots__ = (
+        "channel_values",
+        "channel_versions",
+        "checkpoint_id",
+        "step",
+        "updated_channels",
+        "versions_seen",
+    )
+
+    def __init__(self, checkpoint: Mapping[str, Any] | None, step: int) -> None:
+        checkpoint = checkpoint or {}
+        self.checkpoint_id: str = checkpoint.get("id", "")
+        self.channel_values: Mapping[str, Any] = checkpoint.get("channel_values", {})
+        self.channel_versions: dict[str, int] = dict(checkpoint.get("channel_versions", {}))
+        self.versions_seen: dict[str, dict[str, int]] = {
+            node: dict(seen) for node, seen in checkpoint.get("versions_seen", {}).items()
+        }
+        updated = checkpoint.get("updated_channels")
+        self.updated_channels = list(updated) if updated is not None else None
+        self.step = step
+
+    @classmethod
+    def of(cls, saved: CheckpointTuple | None) -> Saved:
+        """What a saver returned; an empty thread's start (step -2) for ``None``."""
+        if saved is None:
+            return cls(None, -2)
+        return cls(saved.checkpoint, int((saved.metadata or {}).get("step", -1)))
+
+    def restore(self, spec: GraphSpec) -> tuple[dict[str, BaseChannel[Any, Any]], VersionState]:
+        """Live channels of ``spec`` holding the saved values, and their versions."""
+        values = self.channel_values
+        channels = {
+            name: channel.from_checkpoint(values.get(name, MISSING))
+            for name, channel in spec.channels.items()
+        }
+        live = {name for name in spec.clearable if channels[name].is_available()}
+        versions = VersionState(self.channel_versions, self.versions_seen, live, spec.clearable)
+        return channels, versions
