@@ -152,3 +152,9 @@ def chromium_path(request: pytest.FixtureRequest) -> str:
 def valgrind_path(request: pytest.FixtureRequest) -> str:
     """Path of ``valgrind`` (the test is gated like a ``valgrind`` test)."""
     return _require(VALGRIND, request.config)
+
+
+@pytest.fixture(params=["memory", "sqlite"], ids=["InMemorySaver", "SqliteSaver"])
+def saver_kind(request: pytest.FixtureRequest) -> str:
+    """Which saver a differential test runs with (LangGraph's twin uses the same kind)."""
+    return str(request.param)

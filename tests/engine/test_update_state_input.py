@@ -13,7 +13,7 @@ must observe the same thing; the refused updates must save nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from persistence.support import (
     NBPREGEL,
     Calls,
     Lib,
+    Scenarios,
     build_chain,
     build_fan,
     langgraph_lib,
@@ -40,19 +41,8 @@ pytest.importorskip("langgraph.checkpoint.sqlite")
 pytestmark = pytest.mark.langgraph
 
 START_STATE = {"log": [], "n": 0}
-Scenario = Callable[[Lib, Any], list[Any]]
-SCENARIOS: dict[str, Scenario] = {}
-
-
-def scenario(fn: Scenario) -> Scenario:
-    SCENARIOS[fn.__name__] = fn
-    return fn
-
-
-@pytest.fixture(params=["memory", "sqlite"], ids=["InMemorySaver", "SqliteSaver"])
-def saver_kind(request: pytest.FixtureRequest) -> str:
-    """Which saver a test runs with (LangGraph's twin uses the same kind)."""
-    return str(request.param)
+SCENARIOS = Scenarios()
+scenario = SCENARIOS  # @scenario registers a function under its name
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from typing import Any, Final, TypedDict
 import networkx as nx
 import pandas as pd
 import pytest
+from test_vertex_views import ROADS, shortest_path
 
 import nbpregel
 from nbpregel import END, START, StateGraph
@@ -30,14 +31,6 @@ from nbpregel.notebook.run import Run, RunStatus
 from nbpregel.vertex import Vertex, VertexProgram
 
 TIMEOUT: Final = 30
-ROADS: Final = {
-    "A": {"B": 4, "C": 2},
-    "B": {"C": 5, "D": 10},
-    "C": {"B": 1, "E": 3},
-    "D": {"F": 11},
-    "E": {"D": 4, "F": 9},
-    "F": {"G": 1},
-}
 LINKS: Final = [("c", "a"), ("c", "e"), ("e", "d"), ("d", "b"), ("e", "b"), ("g", "f")]
 WEB: Final = {
     "home": ["about", "blog", "shop"],
@@ -59,17 +52,6 @@ DTYPES: Final = {
     },
     "active": {"step": "int64", "ran": "object", "awake": "object", "halted_all": "bool"},
 }
-
-
-def shortest_path(vertex: Vertex, messages: tuple[float, ...]) -> None:
-    best = min(messages, default=math.inf)
-    improved = best < vertex.value
-    if improved:
-        vertex.value = best
-    if improved or (vertex.superstep == 0 and vertex.value < math.inf):
-        for town, length in vertex.edges.items():
-            vertex.send(town, vertex.value + length)
-    vertex.vote_to_halt()
 
 
 def smallest_label(vertex: Vertex, messages: tuple[str, ...]) -> None:

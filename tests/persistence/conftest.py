@@ -30,12 +30,6 @@ from .support import NBPREGEL, Api
 SAVERS = {"memory": "InMemorySaver", "sqlite": "SqliteSaver", "postgres": "PostgresSaver"}
 
 
-@pytest.fixture(params=["memory", "sqlite"], ids=["InMemorySaver", "SqliteSaver"])
-def saver_kind(request: pytest.FixtureRequest) -> str:
-    """Which saver a differential test runs with (LangGraph's twin uses the same kind)."""
-    return str(request.param)
-
-
 @pytest.fixture(params=list(SAVERS), ids=list(SAVERS.values()))
 def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """An nbpregel saver: ``InMemorySaver()``, ``SqliteSaver(tmp_path / "x.db")``, or a

@@ -29,6 +29,8 @@ __all__ = [
     "Calls",
     "Lib",
     "Log",
+    "Scenario",
+    "Scenarios",
     "build_ask_once",
     "build_ask_twice",
     "build_chain",
@@ -353,3 +355,17 @@ class Api:
         if not self.use_async:
             return app.update_state(config, values, as_node=as_node)
         return self._run(app.aupdate_state(config, values, as_node=as_node))
+
+
+Scenario = Callable[[Lib, Any], list[Any]]
+"""A side-by-side scenario: run with one library on one saver, what both must agree on."""
+
+
+class Scenarios(dict[str, Scenario]):
+    """Named side-by-side scenarios: decorating a function with the instance registers it
+    under its name. A scenario builds and runs its graphs with ``lib`` on ``saver`` and returns
+    what the two libraries must agree on."""
+
+    def __call__(self, fn: Scenario) -> Scenario:
+        self[fn.__name__] = fn
+        return fn

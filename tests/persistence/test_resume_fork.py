@@ -25,6 +25,7 @@ from .support import (
     Calls,
     Lib,
     Log,
+    Scenarios,
     build_ask_once,
     build_chain,
     build_parallel_asks,
@@ -40,13 +41,8 @@ pytest.importorskip("langgraph.checkpoint.sqlite")
 pytestmark = pytest.mark.langgraph
 
 START_STATE = {"log": [], "n": 0}
-Scenario = Callable[[Lib, Any], list[Any]]
-SCENARIOS: dict[str, Scenario] = {}
-
-
-def scenario(fn: Scenario) -> Scenario:
-    SCENARIOS[fn.__name__] = fn
-    return fn
+SCENARIOS = Scenarios()
+scenario = SCENARIOS  # @scenario registers a function under its name
 
 
 def paused_fork(lib: Lib, saver: Any, values: Any = None, as_node: str | None = None) -> Any:

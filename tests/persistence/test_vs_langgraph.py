@@ -10,7 +10,6 @@ of parallel tasks is not part of the contract).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from .support import (
     NBPREGEL,
     Calls,
     Lib,
+    Scenarios,
     build_ask_once,
     build_ask_twice,
     build_chain,
@@ -36,13 +36,8 @@ pytest.importorskip("langgraph.checkpoint.sqlite")
 pytestmark = pytest.mark.langgraph
 
 START_STATE = {"log": [], "n": 0}
-Scenario = Callable[[Lib, Any], list[Any]]
-SCENARIOS: dict[str, Scenario] = {}
-
-
-def scenario(fn: Scenario) -> Scenario:
-    SCENARIOS[fn.__name__] = fn
-    return fn
+SCENARIOS = Scenarios()
+scenario = SCENARIOS  # @scenario registers a function under its name
 
 
 def state_of(app: Any, config: dict[str, Any]) -> tuple[Any, ...]:
