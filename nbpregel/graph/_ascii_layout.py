@@ -114,13 +114,8 @@ def _links(graph: DrawableGraph) -> list[Link]:
     """The graph's edges with parallel ones merged (labels joined by ``/``), in order."""
     plain: dict[tuple[str, str], bool] = {}
     labels: dict[tuple[str, str], dict[str, None]] = {}
+    graph.check_edges()
     for edge in graph.edges:
-        for end in (edge.source, edge.target):
-            if end not in graph.nodes:
-                raise ValueError(
-                    f"edge {edge.id!r} names node {end!r}, which the graph does not have "
-                    f"(known: {list(graph.nodes)}); add the node or drop the edge"
-                )
         pair = (edge.source, edge.target)
         plain[pair] = plain.get(pair, False) or not edge.conditional
         labels.setdefault(pair, {}).update(

@@ -131,6 +131,18 @@ class DrawableGraph:
         except KeyError:
             raise KeyError(f"no node {node_id!r} in graph (known: {list(self.nodes)})") from None
 
+    def check_edges(self) -> None:
+        """Raise ``ValueError`` naming the first edge that leaves or enters an unknown node
+        (drawing such a graph would invent the node)."""
+        for edge in self.edges:
+            for end in (edge.source, edge.target):
+                if end not in self.nodes:
+                    raise ValueError(
+                        f"edge {edge.id!r} of graph {self.name!r} names node {end!r}, which the "
+                        f"graph does not have (known: {list(self.nodes)}): add the node or "
+                        f"drop the edge"
+                    )
+
     def first_node(self) -> DrawableNode | None:
         """The ``start`` node (LangGraph's ``first_node``), or ``None`` if the graph has none."""
         return next((node for node in self.nodes.values() if node.kind == "start"), None)

@@ -208,7 +208,7 @@ class _Builder:
     def add_graph(self, target: graphviz.Digraph, graph: DrawableGraph, prefix: str) -> None:
         for node in graph.nodes.values():
             self._add_node(target, node, prefix)
-        _check_edges(graph)
+        graph.check_edges()
         joins: dict[str, list[DrawableEdge]] = {}
         for edge in graph.edges:
             if edge.join is None:
@@ -345,13 +345,3 @@ def _node_attrs(node: DrawableNode, dom_id: str) -> dict[str, str]:
         attrs["label"] = graphviz.nohtml(label + r"\n(deferred)")
         attrs["style"] = "rounded,filled,dashed"
     return attrs
-
-
-def _check_edges(graph: DrawableGraph) -> None:
-    for edge in graph.edges:
-        for end in (edge.source, edge.target):
-            if end not in graph.nodes:
-                raise ValueError(
-                    f"edge {edge.id!r} of graph {graph.name!r} names node {end!r}, which the "
-                    f"graph does not have (known: {list(graph.nodes)})"
-                )
