@@ -19,6 +19,7 @@ __all__ = [
     "JOIN_PREFIX",
     "NS_END",
     "NS_SEP",
+    "NULL_TASK_ID",
     "PREVIOUS",
     "PULL_PATH",
     "PUSH_TRIGGER",
@@ -63,6 +64,10 @@ RETURN: Final = sys.intern("__return__")
 """The pseudo-channel under which a ``@task`` call's return value is saved (never state)."""
 PREVIOUS: Final = sys.intern("__previous__")
 """An ``@entrypoint`` graph's channel holding the value saved for the thread's next run."""
+NULL_TASK_ID: Final = "00000000-0000-0000-0000-000000000000"
+"""The task id a ``Command``'s writes (``update``, ``goto``) are saved under, as pending writes of
+the checkpoint a run resumes from: they belong to that checkpoint's state (its snapshot shows
+them, and a run starting from it applies them again)."""
 
 BOOKKEEPING_CHANNELS: Final = frozenset({INTERRUPT, RESUME, ERROR, NO_WRITES})
 """Pseudo-channels of pending writes that record what happened to a task; never state."""

@@ -124,7 +124,8 @@ class RunLoop(Emitter):
                 self.persistence.offer_answer(self.nest.answer)
         self.channels, self.versions = saved.restore(self.spec)
         self.step = saved.step + 1
-        self.updated = set(saved.updated_channels) if saved.updated_channels is not None else None
+        updated = saved.updated_channels
+        self.updated = set(updated) | saved.command_changed if updated is not None else None
         command = self.input if isinstance(self.input, Command) else None
         if command is None and self.input is not None:
             self._apply_input(map_input(self.spec, self.input))
@@ -155,6 +156,8 @@ class RunLoop(Emitter):
                 updated = apply_writes(self.channels, [carrier], self.versions)
                 if self.updated is not None:
                     self.updated |= updated
+                if not (replay and self.persistence.starts_branch()):  # else the fork has them
+                    self.persistence.save_command_writes(writes)
         if self.persistence.answer_waiting:  # no pending interrupt (a fork): who asks again
             self.persistence.hand_answer(self._plan())
         self.persistence.mark_resumed(self.versions)

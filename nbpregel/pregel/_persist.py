@@ -19,6 +19,7 @@ from nbpregel.constants import (
     ERROR,
     INTERRUPT,
     NO_WRITES,
+    NULL_TASK_ID,
     RESUME,
     Durability,
     TaskKind,
@@ -253,6 +254,22 @@ class Persistence:
             self._unsaved.append((task.id, writes, task.ns))
             return
         self._submit(self.saver.put_writes, self._task_config(), writes, task.id, task.ns)
+
+    def save_command_writes(self, writes: list[tuple[str, Any]]) -> None:
+        """Save the writes of the ``Command`` the run resumes with as pending writes of the
+        current checkpoint (under ``NULL_TASK_ID``): part of its state from now on (see
+        ``Saved.restore``), so a failure of the step that follows does not lose them."""
+        if self.saver is None or not self.has_history:
+            return
+        # after the ones saved before: a saver keeps the first write at each index of a task
+        earlier = [(ch, v) for task_id, ch, v in self.pending if task_id == NULL_TASK_ID]
+        self.pending.extend((NULL_TASK_ID, channel, value) for channel, value in writes)
+        if self.durability is Durability.EXIT:
+            self._unsaved = [w for w in self._unsaved if w[0] != NULL_TASK_ID]
+            self._unsaved.append((NULL_TASK_ID, earlier + writes, ""))
+            return
+        config = self._task_config()
+        self._submit(self.saver.put_writes, config, earlier + writes, NULL_TASK_ID, "")
 
     def _task_config(self) -> dict[str, Any]:
         """The config of the current checkpoint, made once for all the tasks of a step."""

@@ -6,8 +6,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from nbpregel.channels.base import MISSING, BaseChannel
-from nbpregel.constants import BOOKKEEPING_CHANNELS, ERROR, INTERRUPT, RESUME
-from nbpregel.pregel._update import VersionState
+from nbpregel.constants import (
+    BOOKKEEPING_CHANNELS,
+    ERROR,
+    INPUT,
+    INTERRUPT,
+    NULL_TASK_ID,
+    RESUME,
+)
+from nbpregel.pregel._task import Task
+from nbpregel.pregel._update import VersionState, apply_writes
 
 if TYPE_CHECKING:
     from nbpregel.checkpoint.base import CheckpointTuple
@@ -48,6 +56,8 @@ class Saved:
         "channel_values",
         "channel_versions",
         "checkpoint_id",
+        "command_changed",
+        "command_writes",
         "step",
         "updated_channels",
         "versions_seen",
@@ -64,16 +74,30 @@ class Saved:
         updated = checkpoint.get("updated_channels")
         self.updated_channels = list(updated) if updated is not None else None
         self.step = step
+        self.command_writes: list[tuple[str, Any]] = []
+        self.command_changed: set[str] = set()
 
     @classmethod
     def of(cls, saved: CheckpointTuple | None) -> Saved:
         """What a saver returned; an empty thread's start (step -2) for ``None``."""
         if saved is None:
             return cls(None, -2)
-        return cls(saved.checkpoint, int((saved.metadata or {}).get("step", -1)))
+        made = cls(saved.checkpoint, int((saved.metadata or {}).get("step", -1)))
+        made.command_writes = [
+            (channel, value)
+            for task_id, channel, value in saved.pending_writes or ()
+            if task_id == NULL_TASK_ID
+        ]
+        return made
 
     def restore(self, spec: GraphSpec) -> tuple[dict[str, BaseChannel[Any, Any]], VersionState]:
-        """Live channels of ``spec`` holding the saved values, and their versions."""
+        """Live channels of ``spec`` holding the saved values, and their versions.
+
+        The writes of the ``Command``s a run resumed with from this checkpoint (saved under
+        ``NULL_TASK_ID``) are part of its state: they are applied, and ``command_changed``
+        names the channels they changed. A run adds those to ``updated_channels`` to plan its
+        first step; a snapshot does not (its ``next`` is the checkpoint's own, as LangGraph's).
+        """
         values = self.channel_values
         channels = {
             name: channel.from_checkpoint(values.get(name, MISSING))
@@ -81,4 +105,7 @@ class Saved:
         }
         live = {name for name in spec.clearable if channels[name].is_available()}
         versions = VersionState(self.channel_versions, self.versions_seen, live, spec.clearable)
+        if self.command_writes:
+            carrier = Task.carrier(INPUT, self.command_writes)
+            self.command_changed = apply_writes(channels, [carrier], versions)
         return channels, versions
