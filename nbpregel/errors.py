@@ -5,6 +5,7 @@ The hierarchy::
 
     NbPregelError
     ├── EmptyChannelError          a channel was read before anything was written to it
+    ├── EmptyInputError            a run given no input and no checkpoint to continue (ValueError)
     ├── InvalidUpdateError         a write the channel or the state schema cannot accept
     │   ├── InvalidMessageError    a message ``add_messages`` cannot use (also a ValueError)
     │   └── ToolCallError          a tool call left without exactly one ToolMessage answering it
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CheckpointError",
     "EmptyChannelError",
+    "EmptyInputError",
     "GraphBubbleUp",
     "GraphDrained",
     "GraphInterrupt",
@@ -67,6 +69,10 @@ class NbPregelError(Exception):
 
 class EmptyChannelError(NbPregelError):
     """A channel was read before any value was written to it."""
+
+
+class EmptyInputError(NbPregelError, ValueError):
+    """A run was given no input (``None``) and has no checkpoint to continue from."""
 
 
 class InvalidUpdateError(NbPregelError):

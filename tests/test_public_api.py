@@ -36,6 +36,7 @@ EXPECTED = {
     "nbpregel.errors": {
         "CheckpointError",
         "EmptyChannelError",
+        "EmptyInputError",
         "GraphBubbleUp",
         "GraphDrained",
         "GraphInterrupt",

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nbpregel.channels.base import BaseChannel
-from nbpregel.constants import INPUT, INTERRUPT, NS_SEP, StreamMode
-from nbpregel.errors import GraphRecursionError, ParentCommand
+from nbpregel.constants import CONFIG_KEY_THREAD_ID, INPUT, INTERRUPT, NS_SEP, StreamMode
+from nbpregel.errors import EmptyInputError, GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._emitter import Emitter
 from nbpregel.pregel._message_chunks import output_messages, plain_message_keys
@@ -127,6 +127,8 @@ class RunLoop(Emitter):
         updated = saved.updated_channels
         self.updated = set(updated) | saved.command_changed if updated is not None else None
         command = self.input if isinstance(self.input, Command) else None
+        if self.input is None and not self.persistence.has_history and self.nest is None:
+            raise EmptyInputError(self._no_input())
         if command is None and self.input is not None:
             self._apply_input(map_input(self.spec, self.input))
             self._save("input")
@@ -166,6 +168,18 @@ class RunLoop(Emitter):
             self.step += 1
         if self._want[_VALUES] and self.persistence.has_history:
             self.emit(_VALUES, self.values())
+
+    def _no_input(self) -> str:
+        thread = self.persistence.config.get("configurable", {}).get(CONFIG_KEY_THREAD_ID)
+        where = (
+            f"thread {thread!r} has no checkpoint"
+            if self.persistence.saver is not None
+            else "the graph has no checkpointer"
+        )
+        return (
+            f"no input: invoke(None, config) continues a thread from its checkpoint, and {where} "
+            f"to continue from: pass the input, invoke(input, config)"
+        )
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         if command.update is None and not command.goto:

@@ -268,3 +268,50 @@ def test_resume_after_an_error_reruns_only_the_failed_task() -> None:
     broken[0] = False
     assert app.invoke(None, config)["log"] == ["flaky", "ok", "after"]
     assert calls == {"ok": 1, "flaky": 2}
+
+
+# -- no input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("saved", [False, True], ids=["no-checkpointer", "fresh-thread"])
+@pytest.mark.parametrize("how", ["invoke", "stream", "ainvoke"])
+def test_no_input_on_a_thread_without_a_checkpoint_is_an_error(saved: bool, how: str) -> None:
+    import asyncio
+
+    from nbpregel.checkpoint import InMemorySaver
+    from nbpregel.errors import EmptyInputError
+
+    saver = InMemorySaver() if saved else None
+    app = side_by_side(only=lambda s: {"log": ["ran"]}).compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "never-ran"}}
+    calls = {
+        "invoke": lambda: app.invoke(None, config),
+        "stream": lambda: list(app.stream(None, config)),
+        "ainvoke": lambda: asyncio.run(app.ainvoke(None, config)),
+    }
+    with pytest.raises(EmptyInputError, match=r"no input.*invoke\(input, config\)"):
+        calls[how]()
+    if saver is not None:
+        assert list(saver.list(None)) == []  # nothing saved
+    assert app.invoke({"x": 0, "log": []}, config)["log"] == ["ran"]  # the fix works
+    if saved:  # and now the thread has a checkpoint: None continues it
+        assert app.invoke(None, config)["log"] == ["ran"]
+
+
+def test_no_input_is_the_error_langgraph_raises() -> None:
+    pytest.importorskip("langgraph")
+    from langgraph.errors import EmptyInputError as Theirs
+    from langgraph.graph import END as THEIR_END
+    from langgraph.graph import START as THEIR_START
+    from langgraph.graph import StateGraph as TheirStateGraph
+
+    from nbpregel.errors import EmptyInputError
+
+    g = TheirStateGraph(S)
+    g.add_node("only", lambda s: {"log": ["ran"]})
+    g.add_edge(THEIR_START, "only")
+    g.add_edge("only", THEIR_END)
+    with pytest.raises(Theirs):
+        g.compile().invoke(None)
+    with pytest.raises(EmptyInputError):
+        single_node(lambda s: {"log": ["ran"]}).invoke(None)

@@ -175,7 +175,7 @@ def hostile_graph() -> Any:
     return builder.compile()
 
 
-def chain_graph(n: int) -> Any:
+def chain_graph(n: int, checkpointer: Any = None) -> Any:
     """START -> n0 -> n1 -> ... -> n{n-1} -> END, each adding one to ``count``."""
     builder = StateGraph(CountState)
     for i in range(n):
@@ -184,7 +184,7 @@ def chain_graph(n: int) -> Any:
     for i in range(n - 1):
         builder.add_edge(f"n{i}", f"n{i + 1}")
     builder.add_edge(f"n{n - 1}", END)
-    return builder.compile()
+    return builder.compile(checkpointer=checkpointer)
 
 
 class Lib:

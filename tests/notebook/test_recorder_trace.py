@@ -28,6 +28,7 @@ from run_graphs import (
 from test_recorder import feed
 
 from nbpregel import Command
+from nbpregel.checkpoint import InMemorySaver
 from nbpregel.constants import TraceEvent
 from nbpregel.notebook import Recorder, _trace_ingest
 from nbpregel.pregel._node import PregelNode
@@ -110,11 +111,12 @@ def run_breakpoint(recorder: Recorder, modes: tuple[str, ...]) -> None:
 
 
 def run_interrupt_after(recorder: Recorder, modes: tuple[str, ...]) -> None:
-    graph, config = chain_graph(3), thread()
+    graph, config = chain_graph(3, InMemorySaver()), thread()
     recorder.record_input({"count": 0})
     feed(recorder, graph, {"count": 0}, config, modes=modes, interrupt_after=["n0"])
     assert recorder.paused_before == ("n1",)
     feed(recorder, graph, None, config, modes=modes)
+    assert recorder.paused_before == () and recorder.state() == {"count": 3}
 
 
 def run_nested(recorder: Recorder, modes: tuple[str, ...]) -> None:
