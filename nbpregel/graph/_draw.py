@@ -38,9 +38,10 @@ def describe(builder: StateGraph, name: str) -> DrawableGraph:
     for source, branches in builder.branches.items():
         for branch in branches:
             if branch.path_map is not None:
+                # as LangGraph draws it: a key naming its own target is no label
                 edges.extend(
-                    DrawableEdge(source, target, conditional=True, label=str(label))
-                    for label, target in branch.path_map.items()
+                    DrawableEdge(source, target, True, str(key) if str(key) != target else None)
+                    for key, target in branch.path_map.items()
                 )
             else:
                 targets = branch.targets() or all_targets

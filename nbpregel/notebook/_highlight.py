@@ -166,6 +166,24 @@ def highlight(tasks: Iterable[TaskRecord], index: EdgeIndex, *, ended: bool) -> 
     return StepHighlight(nodes=nodes, edges=tuple(edges))
 
 
+def _with_edges_to_next(
+    lit: StepHighlight, tasks: list[TaskRecord], after: list[TaskRecord], index: EdgeIndex
+) -> StepHighlight:
+    """``lit`` with the edges from ``tasks``' nodes to the nodes of the next step's tasks
+    (``after``) that an edge's channel triggered, for a stream that reports no writes to those
+    channels (LangGraph's ``debug``): an edge is lit when the drawing has it."""
+    targets = {
+        task.node
+        for task in after
+        if any(write_target(trigger, None) == task.node for trigger in task.triggers)
+    }
+    edges = dict.fromkeys(lit.edges)
+    for node in dict.fromkeys(task.node for task in tasks):
+        for target in sorted(targets):
+            edges.update(dict.fromkeys(index.between(node, target)))
+    return dataclasses.replace(lit, edges=tuple(edges))
+
+
 def _winner(states: set[NodeState]) -> NodeState:
     return next(state for state in _PRECEDENCE if state in states)
 
@@ -243,9 +261,10 @@ class Highlighter:
         if found is None:
             return StepHighlight(nodes=nodes, edges=())
         index, prefix = found
-        lit = highlight(
-            recorder.tasks_of(step, ns), index, ended=record.checkpointed and not record.next
-        )
+        tasks = recorder.tasks_of(step, ns)
+        lit = highlight(tasks, index, ended=record.checkpointed and not record.next)
+        if recorder.edges_inferred and record.checkpointed:
+            lit = _with_edges_to_next(lit, tasks, recorder.tasks_of(step + 1, ns), index)
         nodes.update((qualify(prefix, node), state) for node, state in lit.nodes.items())
         return StepHighlight(nodes=nodes, edges=tuple(qualify(prefix, e) for e in lit.edges))
 

@@ -79,6 +79,9 @@ class RecordStore(TraceIngest):
         self._frames: dict[str, pd.DataFrame] = {}
         self._frames_at = 0
         self._at_breakpoint = False
+        # Task results without their writes to the edges' channels: a step's edges are read
+        # from the triggers of the next step's tasks (see ``_highlight``).
+        self.edges_inferred = False
         self._root_traced = False  # the root graph is recorded from a ``trace`` stream
         self._last_checkpoint_id: str | None = None
 
@@ -183,6 +186,8 @@ class RecordStore(TraceIngest):
         self._add_task(space, task, at)
 
     def _on_task_result(self, space: Space, step: int, payload: Mapping[str, Any]) -> None:
+        if "writes" not in payload:  # the state updates only (LangGraph's ``result``)
+            self.edges_inferred = True
         key = (step, payload["id"])
         if key in space.replays:
             space.replays.discard(key)
@@ -200,11 +205,12 @@ class RecordStore(TraceIngest):
         if task.status in _FINISHED and not interrupts:
             self._close_children(task.task_id)
         for interrupt in interrupts:
-            known = self._interrupts.get(interrupt.id)
+            interrupt_id, value = _interrupt_fields(interrupt)
+            known = self._interrupts.get(interrupt_id)
             if known is not None and ns_depth(known.ns) > ns_depth(space.ns):
                 continue  # the subgraph's own record names the node that asked
-            self._interrupts[interrupt.id] = InterruptRecord(
-                step, task.task_id, task.node, interrupt.id, interrupt.value, ns=space.ns
+            self._interrupts[interrupt_id] = InterruptRecord(
+                step, task.task_id, task.node, interrupt_id, value, ns=space.ns
             )
 
     # -- helpers ----------------------------------------------------------------------------
@@ -312,6 +318,18 @@ class RecordStore(TraceIngest):
             return ()
         latest = self._latest_saved(self._root)
         return latest.next if latest is not None else ()
+
+
+def _interrupt_fields(interrupt: Any) -> tuple[str, Any]:
+    """An interrupt's id and value: from an ``Interrupt``, or from the dict LangGraph's
+    ``debug`` stream reports it as (``{"value": ..., "id": ...}``).
+
+    >>> _interrupt_fields({"value": "Ship it?", "id": "7fc8"})
+    ('7fc8', 'Ship it?')
+    """
+    if isinstance(interrupt, Mapping):
+        return str(interrupt["id"]), interrupt.get("value")
+    return interrupt.id, interrupt.value
 
 
 def is_pause_update(payload: Any) -> bool:

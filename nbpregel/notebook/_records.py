@@ -135,7 +135,10 @@ class TaskRecord:
         self.attempts = int(payload.get("attempts") or 0)
         self.started_at = payload.get("started_at") or self.started_at
         self.duration_ms = payload.get("duration_ms")
-        writes = payload.get("writes") or []
+        writes = payload.get("writes")
+        if writes is None:  # LangGraph's debug stream reports the node's update as ``result``
+            result = payload.get("result")
+            writes = list(result.items()) if isinstance(result, Mapping) else result or []
         self.writes = writes if type(writes) is list else list(writes)
         return interrupts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import logging
 import uuid
@@ -10,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from nbpregel.constants import CONFIG_KEY_THREAD_ID
+from nbpregel.types import Command
 
-__all__ = ["allow_nested_run", "running_loop", "takes_control", "with_thread_id"]
+__all__ = ["allow_nested_run", "command_type", "running_loop", "takes_control", "with_thread_id"]
 
 _log = logging.getLogger("nbpregel.notebook.run")
 _nested_loops: set[int] = set()
@@ -41,6 +43,26 @@ def _signature_takes_control(stream: Any) -> bool:
         return "control" in inspect.signature(stream).parameters
     except (TypeError, ValueError):
         return False
+
+
+def command_type(graph: object) -> type:
+    """The ``Command`` class ``graph`` reads a resume from: nbpregel's for its graphs, else the
+    one of the library the graph's class comes from (``langgraph.types.Command`` for a graph
+    built with LangGraph), found by the ``<library>.types`` module it keeps it in.
+
+    >>> command_type(object()) is Command
+    True
+    """
+    from nbpregel.pregel.main import Pregel
+
+    if isinstance(graph, Pregel):
+        return Command
+    library = type(graph).__module__.partition(".")[0]
+    try:
+        found = getattr(importlib.import_module(f"{library}.types"), "Command", None)
+    except ImportError:
+        found = None
+    return found if isinstance(found, type) else Command
 
 
 def with_thread_id(config: Mapping[str, Any] | None) -> dict[str, Any]:

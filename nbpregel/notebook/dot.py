@@ -36,6 +36,7 @@ from nbpregel.notebook._ids import (
     dom_token,
     qualify,
 )
+from nbpregel.notebook._langchain_drawing import from_langchain, is_langchain_graph
 
 __all__ = ["DotDocument", "DrawnElement", "ElementKind", "as_drawable", "dot_source", "to_dot"]
 
@@ -153,12 +154,15 @@ def as_drawable(graph: object) -> DrawableGraph:
             "get_graph() method, such as a compiled graph"
         )
     drawable = get_graph()
-    if not isinstance(drawable, DrawableGraph):
-        raise TypeError(
-            f"{type(graph).__name__}.get_graph() returned a {type(drawable).__name__}, "
-            "expected a nbpregel DrawableGraph"
-        )
-    return drawable
+    if isinstance(drawable, DrawableGraph):
+        return drawable
+    if is_langchain_graph(drawable):
+        return from_langchain(drawable, getattr(graph, "name", None) or "graph")
+    raise TypeError(
+        f"{type(graph).__name__}.get_graph() returned a {type(drawable).__name__}, expected a "
+        f"nbpregel DrawableGraph (or LangGraph's drawing: nodes by id, edges with source and "
+        f"target)"
+    )
 
 
 def to_dot(graph: DrawableGraph) -> DotDocument:

@@ -30,13 +30,13 @@ from nbpregel.errors import GraphDrained
 from nbpregel.notebook import _workers
 from nbpregel.notebook._run_support import (
     allow_nested_run,
+    command_type,
     running_loop,
     takes_control,
     with_thread_id,
 )
 from nbpregel.notebook.recorder import Recorder
 from nbpregel.runtime import RunControl
-from nbpregel.types import Command
 
 if TYPE_CHECKING:
     from nbpregel.notebook.run_view import RunView
@@ -166,7 +166,7 @@ class Run:
             self._launch(None)
             return
         self.recorder.record_answers(answers)
-        self._launch(Command(resume=answers))
+        self._launch(command_type(self.graph)(resume=answers))
 
     @property
     def has_checkpointer(self) -> bool:
@@ -287,10 +287,14 @@ class Run:
         stopped = isinstance(error, GraphDrained) or type(error).__name__ == "GraphDrained"
         if stopped:
             error = None
-        if error is not None:
-            recorder.record_failure(error)
-        else:
-            recorder.record_end()
+        try:
+            if error is not None:
+                recorder.record_failure(error)
+            else:
+                recorder.record_end()
+            paused = bool(recorder.pending_interrupts() or recorder.paused_before)
+        except Exception as exc:  # a stream the recorder cannot read: the run still ends
+            error, stopped, paused = error or exc, False, False
         with self._lock:
             stretch = self._stretch
             self.error = error
@@ -298,7 +302,7 @@ class Run:
                 self.status = RunStatus.STOPPED
             elif error is not None:
                 self.status = RunStatus.ERROR
-            elif recorder.pending_interrupts() or recorder.paused_before:
+            elif paused:
                 self.status = RunStatus.INTERRUPTED
             else:
                 self.status = RunStatus.DONE

@@ -131,3 +131,20 @@ def test_a_graph_without_control_runs_and_says_it_cannot_be_stopped(
     again.start({"count": 0})
     assert again.wait(TIMEOUT) is RunStatus.DONE
     assert "control" in again._stream_kwargs()
+
+
+class _Unreadable:
+    """A graph whose ``debug`` stream reports an interrupt the recorder cannot read."""
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        task = {"id": "t1", "name": "ask", "input": {}, "triggers": ("branch:to:ask",)}
+        yield ((), "debug", {"type": "task", "step": 1, "timestamp": "", "payload": task})
+        result = {"id": "t1", "name": "ask", "error": None, "result": {}, "interrupts": [42]}
+        yield ((), "debug", {"type": "task_result", "step": 1, "timestamp": "", "payload": result})
+
+
+def test_a_stream_the_recorder_cannot_read_ends_the_run_with_the_error() -> None:
+    recorded = Run(_Unreadable())
+    recorded.start({})
+    assert recorded.wait(TIMEOUT) is RunStatus.ERROR  # not left running forever
+    assert isinstance(recorded.error, AttributeError)

@@ -59,7 +59,7 @@ def test_slider_sends_each_step_states_to_the_graph(recording_comm: list[Recordi
     expected = {
         0: ({"__start__": "done"}, ["__start__->a", "__start__->b"]),
         1: ({"a": "done", "b": "done"}, ["a->fan", "b->fan"]),
-        2: ({"fan": "done"}, ["fan->worker[worker]"]),
+        2: ({"fan": "done"}, ["fan->worker"]),
         3: ({"worker": "done"}, ["worker->ask"]),
         4: ({"ask": "interrupted"}, []),
     }
