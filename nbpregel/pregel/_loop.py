@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nbpregel.channels.base import BaseChannel
-from nbpregel.constants import CONFIG_KEY_THREAD_ID, INPUT, INTERRUPT, NS_SEP, StreamMode
-from nbpregel.errors import EmptyInputError, GraphRecursionError, ParentCommand
+from nbpregel.constants import INPUT, INTERRUPT, NS_SEP, StreamMode
+from nbpregel.errors import GraphRecursionError, ParentCommand
 from nbpregel.pregel import _cache, _chunks
 from nbpregel.pregel._emitter import Emitter
 from nbpregel.pregel._message_chunks import output_messages, plain_message_keys
@@ -27,22 +27,13 @@ from nbpregel.pregel._nested import Nesting
 from nbpregel.pregel._persist import Persistence
 from nbpregel.pregel._plan import plan_tasks
 from nbpregel.pregel._spec import GraphSpec, map_input
+from nbpregel.pregel._status import RunStatus
 from nbpregel.pregel._task import Task, TaskStatus
 from nbpregel.pregel._update import VersionState, apply_writes, finish_channels
 from nbpregel.pregel._values import read_input
 from nbpregel.types import CachePolicy, Command, Interrupt, RetryPolicy
 
-__all__ = ["RunLoop", "RunStatus"]
-
-
-class RunStatus:
-    """How a run ended (or that it has not)."""
-
-    RUNNING = "running"
-    DONE = "done"
-    INTERRUPTED = "interrupted"
-    ERROR = "error"
-    DRAINED = "drained"  # stopped between supersteps, as its ``RunControl`` asked
+__all__ = ["RunLoop"]
 
 
 _VALUES, _UPDATES, _MESSAGES = StreamMode.VALUES, StreamMode.UPDATES, StreamMode.MESSAGES
@@ -128,7 +119,7 @@ class RunLoop(Emitter):
         self.updated = set(updated) | saved.command_changed if updated is not None else None
         command = self.input if isinstance(self.input, Command) else None
         if self.input is None and not self.persistence.has_history and self.nest is None:
-            raise EmptyInputError(self._no_input())
+            raise self.persistence.no_input_error()
         if command is None and self.input is not None:
             self._apply_input(map_input(self.spec, self.input))
             self._save("input")
@@ -168,18 +159,6 @@ class RunLoop(Emitter):
             self.step += 1
         if self._want[_VALUES] and self.persistence.has_history:
             self.emit(_VALUES, self.values())
-
-    def _no_input(self) -> str:
-        thread = self.persistence.config.get("configurable", {}).get(CONFIG_KEY_THREAD_ID)
-        where = (
-            f"thread {thread!r} has no checkpoint"
-            if self.persistence.saver is not None
-            else "the graph has no checkpointer"
-        )
-        return (
-            f"no input: invoke(None, config) continues a thread from its checkpoint, and {where} "
-            f"to continue from: pass the input, invoke(input, config)"
-        )
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         if command.update is None and not command.goto:

@@ -24,7 +24,7 @@ from nbpregel.constants import (
     Durability,
     TaskKind,
 )
-from nbpregel.errors import CheckpointError, InvalidResumeError
+from nbpregel.errors import CheckpointError, EmptyInputError, InvalidResumeError
 from nbpregel.pregel import _answers
 from nbpregel.pregel._saved import OUTCOME_UNKNOWN, Saved, finished_writes, writes_by_task
 from nbpregel.pregel._snapshot import CheckpointBuilder
@@ -171,6 +171,19 @@ class Persistence:
     def _where(self) -> str:
         thread_id = self.config["configurable"][CONFIG_KEY_THREAD_ID]
         return f"checkpoint {self.checkpoint_id!r} of thread {thread_id!r}"
+
+    def no_input_error(self) -> EmptyInputError:
+        """The error for a run given no input with no checkpoint to continue from."""
+        thread = self.config.get("configurable", {}).get(CONFIG_KEY_THREAD_ID)
+        where = (
+            f"thread {thread!r} has no checkpoint"
+            if self.saver is not None
+            else "the graph has no checkpointer"
+        )
+        return EmptyInputError(
+            f"no input: invoke(None, config) continues a thread from its checkpoint, and {where} "
+            f"to continue from: pass the input, invoke(input, config)"
+        )
 
     def mark_resumed(self, versions: VersionState) -> None:
         """Remember the versions at resume time, so static breakpoints do not fire twice."""

@@ -14,7 +14,8 @@ from typing import Any
 from nbpregel.constants import INTERRUPT
 from nbpregel.errors import GraphDrained, GraphInterrupt
 from nbpregel.pregel._drivers import arun_step, run_step
-from nbpregel.pregel._loop import RunLoop, RunStatus
+from nbpregel.pregel._loop import RunLoop
+from nbpregel.pregel._status import RunStatus
 
 __all__ = ["adrive", "collect", "drive", "final_output"]
 
