@@ -220,11 +220,7 @@ def input_of_a_pregel_with_several_input_channels(lib: Lib, saver: Any) -> list[
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_behaviour_as_langgraph(name: str, saver_kind: str, tmp_path: Path) -> None:
-    observed = {}
-    for lib in (NBPREGEL, langgraph_lib()):
-        saver = lib.saver(saver_kind, tmp_path / f"{lib.name}.db")
-        observed[lib.name] = SCENARIOS[name](lib, saver)
-    assert observed["nbpregel"] == observed["langgraph"]
+    SCENARIOS.compare(name, saver_kind, tmp_path)
 
 
 def test_the_async_api_same_as_langgraph(nb_saver: Any) -> None:

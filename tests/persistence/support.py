@@ -369,3 +369,12 @@ class Scenarios(dict[str, Scenario]):
     def __call__(self, fn: Scenario) -> Scenario:
         self[fn.__name__] = fn
         return fn
+
+    def compare(self, name: str, saver_kind: str, tmp_path: Path) -> None:
+        """Run scenario ``name`` with each library on a fresh saver of ``saver_kind`` and
+        assert they agree."""
+        observed = {}
+        for lib in (NBPREGEL, langgraph_lib()):
+            saver = lib.saver(saver_kind, tmp_path / f"{lib.name}.db")
+            observed[lib.name] = self[name](lib, saver)
+        assert observed["nbpregel"] == observed["langgraph"]

@@ -27,7 +27,6 @@ from .support import (
     Scenarios,
     build_ask_once,
     build_ask_twice,
-    langgraph_lib,
     normalize,
     thread,
 )
@@ -146,11 +145,7 @@ def an_edit_with_goto_at_a_breakpoint(lib: Lib, saver: Any) -> list[Any]:
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_same_behaviour_as_langgraph(name: str, saver_kind: str, tmp_path: Path) -> None:
-    observed = {}
-    for lib in (NBPREGEL, langgraph_lib()):
-        saver = lib.saver(saver_kind, tmp_path / f"{lib.name}.db")
-        observed[lib.name] = SCENARIOS[name](lib, saver)
-    assert observed["nbpregel"] == observed["langgraph"]
+    SCENARIOS.compare(name, saver_kind, tmp_path)
 
 
 def test_the_edit_is_saved_as_the_checkpoint_s_pending_writes(saver: Any) -> None:

@@ -175,11 +175,7 @@ def resume_at_a_static_breakpoint(lib: Lib, saver: Any) -> list[Any]:
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_same_behaviour_as_langgraph(name: str, saver_kind: str, tmp_path: Path) -> None:
-    observed = {}
-    for lib in (NBPREGEL, langgraph_lib()):
-        saver = lib.saver(saver_kind, tmp_path / f"{lib.name}.db")
-        observed[lib.name] = SCENARIOS[name](lib, saver)
-    assert observed["nbpregel"] == observed["langgraph"]
+    SCENARIOS.compare(name, saver_kind, tmp_path)
 
 
 def test_the_fork_answer_reaches_the_rerun_node(saver: Any) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from .support import (
-    NBPREGEL,
     Calls,
     Lib,
     Scenarios,
@@ -26,7 +25,6 @@ from .support import (
     build_fan,
     build_flaky,
     build_parallel_asks,
-    langgraph_lib,
     normalize,
     thread,
 )
@@ -439,9 +437,4 @@ def an_update_names_its_task_by_id_among_sends(lib: Lib, saver: Any) -> list[Any
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_behaviour_as_langgraph(name: str, saver_kind: str, tmp_path: Path) -> None:
-    theirs = langgraph_lib()
-    observed = {}
-    for lib in (NBPREGEL, theirs):
-        saver = lib.saver(saver_kind, tmp_path / f"{lib.name}.db")
-        observed[lib.name] = SCENARIOS[name](lib, saver)
-    assert observed["nbpregel"] == observed["langgraph"]
+    SCENARIOS.compare(name, saver_kind, tmp_path)
