@@ -13,7 +13,14 @@ from typing import Any
 from nbpregel.constants import CONFIG_KEY_THREAD_ID
 from nbpregel.types import Command
 
-__all__ = ["allow_nested_run", "command_type", "running_loop", "takes_control", "with_thread_id"]
+__all__ = [
+    "allow_nested_run",
+    "async_only",
+    "command_type",
+    "running_loop",
+    "takes_control",
+    "with_thread_id",
+]
 
 _log = logging.getLogger("nbpregel.notebook.run")
 _nested_loops: set[int] = set()
@@ -43,6 +50,28 @@ def _signature_takes_control(stream: Any) -> bool:
         return "control" in inspect.signature(stream).parameters
     except (TypeError, ValueError):
         return False
+
+
+def async_only(graph: object) -> bool:
+    """Whether a node of ``graph`` (or of a subgraph it runs) can only run under ``astream``:
+    nbpregel's nodes say so (``is_async``); a LangGraph node's function is async when its
+    runnable has an ``afunc`` and no ``func``.
+
+    >>> async_only(object())
+    False
+    """
+    nodes = getattr(graph, "nodes", None)
+    for node in nodes.values() if isinstance(nodes, Mapping) else ():
+        if getattr(node, "is_async", False):
+            return True
+        bound = getattr(node, "bound", None)
+        if bound is None or bound is graph:
+            continue
+        if getattr(bound, "func", True) is None and getattr(bound, "afunc", None) is not None:
+            return True
+        if getattr(bound, "nodes", None) is not None and async_only(bound):  # a subgraph
+            return True
+    return False
 
 
 def command_type(graph: object) -> type:

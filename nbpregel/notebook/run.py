@@ -30,6 +30,7 @@ from nbpregel.errors import GraphDrained
 from nbpregel.notebook import _workers
 from nbpregel.notebook._run_support import (
     allow_nested_run,
+    async_only,
     command_type,
     running_loop,
     takes_control,
@@ -395,10 +396,4 @@ def run(
 def _pick_driver(graph: Any, driver: Driver) -> Driver:
     if driver is not Driver.AUTO:
         return driver
-    nodes = getattr(graph, "nodes", None)
-    values = nodes.values() if isinstance(nodes, Mapping) else ()
-    return (
-        Driver.ASYNC
-        if any(getattr(node, "is_async", False) for node in values)
-        else (Driver.THREAD)
-    )
+    return Driver.ASYNC if async_only(graph) else Driver.THREAD

@@ -9,6 +9,7 @@ show, step by step.
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pytest
 from waiting import TIMEOUT
 
 from nbpregel.notebook import RunView, graph_mimebundle, run
-from nbpregel.notebook.run import RunStatus
+from nbpregel.notebook.run import Driver, RunStatus
 
 pytestmark = [pytest.mark.langgraph, pytest.mark.exe]  # every view draws its graph with `dot`
 pytest.importorskip("langgraph")
@@ -142,3 +143,44 @@ def test_resume_from_code_sends_langgraph_s_command() -> None:
     view.resume("no")
     assert view.wait(TIMEOUT) is RunStatus.DONE, view.error
     assert view.state()["log"][-1] == "review:no"
+
+
+def fetch_then_sum(lib: Lib) -> Any:
+    """An async node, then a subgraph whose one node is async too."""
+
+    async def fetch(state: Review) -> dict[str, Any]:
+        await asyncio.sleep(0.01)
+        return {"log": ["fetch"], "count": state["count"] + 1}
+
+    async def add(state: Review) -> dict[str, Any]:
+        return {"log": ["add"], "count": state["count"] + 10}
+
+    inner = lib.StateGraph(Review)
+    inner.add_node("add", add)
+    inner.add_edge(lib.START, "add")
+    inner.add_edge("add", lib.END)
+    builder = lib.StateGraph(Review)
+    builder.add_node("fetch", fetch)
+    builder.add_node("sub", inner.compile())
+    builder.add_edge(lib.START, "fetch")
+    builder.add_edge("fetch", "sub")
+    builder.add_edge("sub", lib.END)
+    return builder.compile(checkpointer=lib.saver())
+
+
+def test_an_async_langgraph_graph_runs_on_its_async_api() -> None:
+    states = {}
+    for lib in (nbpregel_lib(), langgraph_lib()):
+        view = run(fetch_then_sum(lib), {"log": [], "count": 0, "verdict": ""})
+        assert view.wait(TIMEOUT) is RunStatus.DONE, view.run.error
+        assert view.run.driver is Driver.ASYNC
+        states[lib.name] = view.state()
+    assert (
+        states["langgraph"]
+        == states["nbpregel"]
+        == {
+            "log": ["fetch", "fetch", "add"],  # the subgraph returns its whole log, appended
+            "count": 11,
+            "verdict": "",
+        }
+    )
