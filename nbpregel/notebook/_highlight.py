@@ -31,6 +31,7 @@ from nbpregel.constants import (
     NS_END,
     NS_SEP,
     TASKS,
+    TaskKind,
 )
 from nbpregel.graph.description import DrawableGraph
 from nbpregel.notebook._ids import qualify
@@ -170,12 +171,13 @@ def _with_edges_to_next(
     lit: StepHighlight, tasks: list[TaskRecord], after: list[TaskRecord], index: EdgeIndex
 ) -> StepHighlight:
     """``lit`` with the edges from ``tasks``' nodes to the nodes of the next step's tasks
-    (``after``) that an edge's channel triggered, for a stream that reports no writes to those
-    channels (LangGraph's ``debug``): an edge is lit when the drawing has it."""
+    (``after``) that an edge's channel or a ``Send`` started, for a stream that reports no
+    writes to those channels (LangGraph's ``debug``): an edge is lit when the drawing has it."""
     targets = {
         task.node
         for task in after
-        if any(write_target(trigger, None) == task.node for trigger in task.triggers)
+        if task.kind is TaskKind.PUSH  # a Send
+        or any(write_target(trigger, None) == task.node for trigger in task.triggers)
     }
     edges = dict.fromkeys(lit.edges)
     for node in dict.fromkeys(task.node for task in tasks):

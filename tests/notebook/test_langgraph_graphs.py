@@ -40,6 +40,7 @@ class Lib:
     interrupt: Any
     Command: Any
     saver: Any
+    Send: Any
 
 
 def nbpregel_lib() -> Lib:
@@ -54,15 +55,16 @@ def nbpregel_lib() -> Lib:
         nbpregel.interrupt,
         nbpregel.Command,
         InMemorySaver,
+        nbpregel.Send,
     )
 
 
 def langgraph_lib() -> Lib:
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.graph import END, START, StateGraph
-    from langgraph.types import Command, interrupt
+    from langgraph.types import Command, Send, interrupt
 
-    return Lib("langgraph", StateGraph, START, END, interrupt, Command, InMemorySaver)
+    return Lib("langgraph", StateGraph, START, END, interrupt, Command, InMemorySaver, Send)
 
 
 def review_loop(lib: Lib) -> Any:
@@ -184,3 +186,39 @@ def test_an_async_langgraph_graph_runs_on_its_async_api() -> None:
             "verdict": "",
         }
     )
+
+
+def map_reduce(lib: Lib) -> Any:
+    """``plan`` sends three ``work`` tasks (``Send``), then ``total`` sums their counts."""
+
+    def plan(state: Review) -> dict[str, Any]:
+        return {"log": ["plan"]}
+
+    def spread(state: Review) -> list[Any]:
+        return [lib.Send("work", {"log": [], "count": n, "verdict": ""}) for n in (1, 2, 3)]
+
+    def work(state: Review) -> dict[str, Any]:
+        return {"log": [f"work{state['count']}"]}
+
+    def total(state: Review) -> dict[str, Any]:
+        return {"log": ["total"], "count": len(state["log"])}
+
+    builder = lib.StateGraph(Review)
+    builder.add_node("plan", plan)
+    builder.add_node("work", work)
+    builder.add_node("total", total)
+    builder.add_edge(lib.START, "plan")
+    builder.add_conditional_edges("plan", spread, ["work"])
+    builder.add_edge("work", "total")
+    builder.add_edge("total", lib.END)
+    return builder.compile(checkpointer=lib.saver())
+
+
+def test_a_langgraph_send_fan_out_lights_the_same_edges() -> None:
+    shown = {}
+    for lib in (nbpregel_lib(), langgraph_lib()):
+        view = run(map_reduce(lib), {"log": [], "count": 0, "verdict": ""})
+        assert view.wait(TIMEOUT) is RunStatus.DONE, view.run.error
+        shown[lib.name] = step_by_step(view)
+    assert shown["langgraph"] == shown["nbpregel"]
+    assert (1, {"plan": "done"}, ["plan->work"], ["plan"]) in shown["langgraph"]
