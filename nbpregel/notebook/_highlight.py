@@ -265,7 +265,7 @@ class Highlighter:
         index, prefix = found
         tasks = recorder.tasks_of(step, ns)
         lit = highlight(tasks, index, ended=record.checkpointed and not record.next)
-        if recorder.edges_inferred and record.checkpointed:
+        if recorder.edges_inferred:  # (a LangGraph run without a checkpointer saves no step)
             lit = _with_edges_to_next(lit, tasks, recorder.tasks_of(step + 1, ns), index)
         nodes.update((qualify(prefix, node), state) for node, state in lit.nodes.items())
         return StepHighlight(nodes=nodes, edges=tuple(qualify(prefix, e) for e in lit.edges))

@@ -222,3 +222,20 @@ def test_a_langgraph_send_fan_out_lights_the_same_edges() -> None:
         shown[lib.name] = step_by_step(view)
     assert shown["langgraph"] == shown["nbpregel"]
     assert (1, {"plan": "done"}, ["plan->work"], ["plan"]) in shown["langgraph"]
+
+
+def test_langgraph_s_own_agent_without_a_checkpointer_lights_its_loop() -> None:
+    """LangGraph streams no checkpoint without a checkpointer: the steps' edges still light."""
+    pytest.importorskip("langchain_core")
+    from prebuilt.libs import lib_of
+    from prebuilt.test_react_agent import START_INPUT, add, two_calls
+
+    shown = {}
+    for name in ("nbpregel", "langgraph"):
+        agent = lib_of(name).create_react_agent(two_calls(), [add])
+        view = run(agent, START_INPUT)
+        assert view.wait(TIMEOUT) is RunStatus.DONE, view.run.error
+        shown[name] = {row[0]: row[1:3] for row in step_by_step(view)}
+    for step in (1, 2):  # agent -> tools, tools -> agent
+        assert shown["langgraph"][step] == shown["nbpregel"][step]
+    assert shown["langgraph"][1] == ({"agent": "done"}, ["agent->tools"])
