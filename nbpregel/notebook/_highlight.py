@@ -263,10 +263,12 @@ class Highlighter:
         if found is None:
             return StepHighlight(nodes=nodes, edges=())
         index, prefix = found
-        tasks = recorder.tasks_of(step, ns)
-        lit = highlight(tasks, index, ended=record.checkpointed and not record.next)
+        tasks, after = recorder.tasks_of(step, ns), recorder.tasks_of(step + 1, ns)
+        # (a step's state taken from a ``values`` chunk says nothing of what comes next)
+        ended = record.checkpointed and not record.next and not after
+        lit = highlight(tasks, index, ended=ended)
         if recorder.edges_inferred:  # (a LangGraph run without a checkpointer saves no step)
-            lit = _with_edges_to_next(lit, tasks, recorder.tasks_of(step + 1, ns), index)
+            lit = _with_edges_to_next(lit, tasks, after, index)
         nodes.update((qualify(prefix, node), state) for node, state in lit.nodes.items())
         return StepHighlight(nodes=nodes, edges=tuple(qualify(prefix, e) for e in lit.edges))
 

@@ -13,6 +13,7 @@ steps, as the engine numbers them: a subgraph's run starts again from step ``-1`
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -43,6 +44,7 @@ ROOT: Final = ""
 _DEBUG: Final = StreamMode.DEBUG.value
 _TRACE: Final = StreamMode.TRACE.value
 _UPDATES: Final = StreamMode.UPDATES.value
+_VALUES: Final = StreamMode.VALUES.value
 _TASK: Final = "task"
 _TASK_RESULT: Final = "task_result"
 _CHECKPOINT: Final = "checkpoint"
@@ -110,6 +112,9 @@ class RecordStore(TraceIngest):
         if mode == _TRACE:
             self._apply_trace(space, event, root=root)
             return
+        if mode == _VALUES:
+            self._on_values(space, event)
+            return
         if root:
             self._at_breakpoint = mode == _UPDATES and not event[INTERRUPT]  # a static one
         if mode != _DEBUG:
@@ -161,6 +166,22 @@ class RecordStore(TraceIngest):
         space.last_updated = record.updated_channels
         if space.ns == ROOT:
             self._last_checkpoint_id = record.checkpoint_id
+
+    def _on_values(self, space: Space, values: Any) -> None:
+        """The state after the latest step, from a ``values`` chunk: it finishes that step's
+        record unless a checkpoint event did (or will: it then takes over), or a task of the
+        step did not finish (an interrupt, an error). A graph without a checkpointer streams
+        no checkpoint events (LangGraph's); the input's chunk finds no step and is dropped."""
+        if not space.steps:
+            return
+        record = space.steps[max(space.steps)]
+        if record.checkpointed:
+            return
+        if any(task.status not in _FINISHED for task in space.tasks_of(record.step)):
+            return
+        record.checkpointed = True
+        record.values = dict(values) if isinstance(values, Mapping) else {"value": values}
+        record.finished_at = time.time()
 
     def _on_task(self, space: Space, step: int, at: Stamp, payload: Mapping[str, Any]) -> None:
         task_id = payload["id"]

@@ -76,6 +76,7 @@ _FIRST_STEP: Final = -1  # the step of a thread's first checkpoint, its input's
 _DEBUG: Final = StreamMode.DEBUG.value
 _TRACE: Final = StreamMode.TRACE.value
 _UPDATES: Final = StreamMode.UPDATES.value
+_VALUES: Final = StreamMode.VALUES.value
 
 
 class Recorder(RecordStore):
@@ -105,21 +106,23 @@ class Recorder(RecordStore):
         """The stream modes to record ``graph`` from (stream with ``subgraphs=True``).
 
         ``trace`` for nbpregel's graphs (the engine's own events: recording costs the run
-        little), ``debug`` for other LangGraph-compatible graphs.
+        little), ``debug`` and ``values`` for other LangGraph-compatible graphs (LangGraph's
+        ``debug`` stream has no checkpoint events without a checkpointer: a step's state then
+        comes from its ``values`` chunk).
 
         Example:
             >>> Recorder.stream_modes(object())
-            ('debug',)
+            ('debug', 'values')
         """
         from nbpregel.pregel.main import Pregel
 
-        return (_TRACE,) if isinstance(graph, Pregel) else (_DEBUG,)
+        return (_TRACE,) if isinstance(graph, Pregel) else (_DEBUG, _VALUES)
 
     def record(self, chunk: Sequence[Any]) -> None:
         """Record one chunk of a multi-mode stream: ``(mode, payload)`` or ``(ns, mode, payload)``.
 
-        Only queues it (cheap, and safe from any thread); other modes than ``debug`` and
-        ``updates`` are ignored.
+        Only queues it (cheap, and safe from any thread); other modes than ``trace``,
+        ``debug``, ``values`` and ``updates`` are ignored.
 
         Raises:
             ValueError: ``chunk`` is not such a tuple (stream with ``stream_mode=["debug"]``).
@@ -134,6 +137,7 @@ class Recorder(RecordStore):
         if (
             mode != _TRACE
             and mode != _DEBUG
+            and mode != _VALUES
             and (mode != _UPDATES or not is_pause_update(chunk[-1]))
         ):
             return

@@ -230,12 +230,19 @@ def test_langgraph_s_own_agent_without_a_checkpointer_lights_its_loop() -> None:
     from prebuilt.libs import lib_of
     from prebuilt.test_react_agent import START_INPUT, add, two_calls
 
-    shown = {}
+    shown, views = {}, {}
     for name in ("nbpregel", "langgraph"):
         agent = lib_of(name).create_react_agent(two_calls(), [add])
-        view = run(agent, START_INPUT)
+        view = views[name] = run(agent, START_INPUT)
         assert view.wait(TIMEOUT) is RunStatus.DONE, view.run.error
         shown[name] = {row[0]: row[1:3] for row in step_by_step(view)}
-    for step in (1, 2):  # agent -> tools, tools -> agent
+    for step in (1, 2, 3):  # agent -> tools, tools -> agent, agent -> END
         assert shown["langgraph"][step] == shown["nbpregel"][step]
     assert shown["langgraph"][1] == ({"agent": "done"}, ["agent->tools"])
+    assert shown["langgraph"][3] == ({"agent": "done", "__end__": "done"}, ["agent->__end__"])
+    # each step's state comes from LangGraph's ``values`` chunks: the steps are done
+    ours, theirs = views["nbpregel"], views["langgraph"]
+    assert list(theirs.steps.status) == ["done"] * 3
+    for step in (1, 2, 3):
+        assert len(theirs.state(step)["messages"]) == len(ours.state(step)["messages"])
+    assert theirs.state()["messages"][-1].content == "3 and 7"

@@ -381,9 +381,10 @@ def test_chunks_of_other_modes_are_ignored() -> None:
     recorder.record(("updates", {"node": {"a": 1}}))
     recorder.record((("sub:1",), "updates", {"node": {"a": 1}}))
     recorder.record(("custom", "anything"))
-    recorder.record(("values", {"a": 1}))
     assert recorder.events == 0 and recorder.step_numbers() == []
     assert recorder.namespaces() == [""]
+    recorder.record(("values", {"a": 1}))  # a state with no step before it: the input's
+    assert recorder.events == 1 and recorder.step_numbers() == []
 
 
 def test_recording_queues_and_reading_applies() -> None:

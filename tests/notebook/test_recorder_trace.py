@@ -205,9 +205,23 @@ def test_trace_and_debug_give_the_same_tables(scenario: str, quick: bool) -> Non
     ]
 
 
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_values_chunks_beside_checkpoint_events_change_no_table(scenario: str) -> None:
+    """``nb.run`` streams ``debug`` and ``values`` from other graphs: where the checkpoint
+    events are there too (nbpregel's, or LangGraph's with a checkpointer), a step's state is
+    theirs, and the tables are those of ``debug`` alone."""
+    debugged, with_values = Recorder(), Recorder()
+    SCENARIOS[scenario](debugged, ("debug",))
+    SCENARIOS[scenario](with_values, ("debug", "values"))
+    for name in TABLES:
+        assert comparable(with_values, name) == comparable(debugged, name), name
+    assert with_values.state() == debugged.state()
+    assert with_values.paused_before == debugged.paused_before
+
+
 def test_nb_run_records_nbpregel_graphs_from_trace() -> None:
     assert Recorder.stream_modes(chain_graph(1)) == ("trace",)
-    assert Recorder.stream_modes(object()) == ("debug",)
+    assert Recorder.stream_modes(object()) == ("debug", "values")
 
 
 def test_a_step_becomes_records_only_when_read() -> None:
