@@ -138,6 +138,7 @@ class RunLoop(Emitter):
         starts with a ``fork`` checkpoint.
         """
         replay = self.persistence.forked and (command is None or command.resume is None)
+        forks = replay and self.persistence.starts_branch()  # (may read the saver: once)
         if replay:
             self.persistence.discard_pending()
         if command is not None:
@@ -149,12 +150,12 @@ class RunLoop(Emitter):
                 updated = apply_writes(self.channels, [carrier], self.versions)
                 if self.updated is not None:
                     self.updated |= updated
-                if not (replay and self.persistence.starts_branch()):  # else the fork has them
+                if not forks:  # else the fork saved below has them
                     self.persistence.save_command_writes(writes)
         if self.persistence.answer_waiting:  # no pending interrupt (a fork): who asks again
             self.persistence.hand_answer(self._plan())
         self.persistence.mark_resumed(self.versions)
-        if replay and self.persistence.starts_branch():
+        if forks:
             self._save("fork")
             self.step += 1
         if self._want[_VALUES] and self.persistence.has_history:
