@@ -263,11 +263,14 @@ class Highlighter:
         if found is None:
             return StepHighlight(nodes=nodes, edges=())
         index, prefix = found
-        tasks, after = recorder.tasks_of(step, ns), recorder.tasks_of(step + 1, ns)
-        # (a step's state taken from a ``values`` chunk says nothing of what comes next)
-        ended = record.checkpointed and not record.next and not after
-        lit = highlight(tasks, index, ended=ended)
-        if recorder.edges_inferred:  # (a LangGraph run without a checkpointer saves no step)
+        tasks = recorder.tasks_of(step, ns)
+        ends = record.checkpointed and not record.next
+        inferred = recorder.edges_inferred  # (a LangGraph run without a checkpointer saves no step)
+        # The next step's tasks, only where they tell: a state taken from a ``values`` chunk
+        # says nothing of what comes next, and an inferred step's edges lead to them.
+        after = recorder.tasks_of(step + 1, ns) if ends or inferred else []
+        lit = highlight(tasks, index, ended=ends and not after)
+        if inferred:
             lit = _with_edges_to_next(lit, tasks, after, index)
         nodes.update((qualify(prefix, node), state) for node, state in lit.nodes.items())
         return StepHighlight(nodes=nodes, edges=tuple(qualify(prefix, e) for e in lit.edges))
