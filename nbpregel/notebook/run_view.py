@@ -233,10 +233,12 @@ class RunView(widgets.VBox):
     def _show_status(self, steps: list[int]) -> None:
         recorder, status = self.run.recorder, self.run.status
         current = recorder.tasks_of(steps[-1]) if steps else []
-        self.status.value = status_line(self.run, steps, current)
         running = status is RunStatus.RUNNING
+        # The controls first: a front end that shows the new status line (messages arrive in
+        # order) has already shown or hidden them.
         self.progress.layout.display = None if running else _HIDDEN
         self.stop_button.layout.display = None if running else _HIDDEN
+        self.status.value = status_line(self.run, steps, current)
         if not running:
             self.stop_button.disabled = False  # ready for the next stretch
         if running:
